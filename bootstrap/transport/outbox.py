@@ -1,0 +1,385 @@
+"""The local outbox: where events go when no DSN is set.
+
+A bounded directory of envelope files in the per-user state directory, so that the hook is useful on a
+fresh machine with no account; `sentry-bootstrap events` reads it back.
+
+Files and their guarantees:
+- `<time_ns>-<pid>-<counter>-<size>.envelope`: one envelope each, in the SDK's wire format. The names
+  sort by time, are unique per process (fork-safe: the pid is read at every write) and carry the file
+  size, so that the bound is kept with one `listdir` and no `stat` per file. Each file is written to a
+  `.tmp-*` name and renamed into place, so a reader never sees a half-written envelope.
+- `evicted.count`: how many envelopes were removed to keep the bound (a decimal number, updated under
+  an exclusive `flock` where the platform has one, so several processes can share the outbox).
+
+Nothing here imports `sentry_sdk` at module level except for the transport's base class, which is only
+looked up when `OutboxTransport` is first used: `read_events` and the CLI stay free of the SDK.
+
+On `sentry_sdk.init(transport=...)` with no DSN (checked against sentry-sdk 2.75): `make_transport`
+uses a `Transport` *instance* as it is, whatever the DSN; only a transport *class* is left
+uninstantiated when `dsn` is empty. `Client.is_active()` is always true and nothing on the capture
+path looks at the DSN, so events, messages and transactions reach `capture_envelope`. The base class
+needs no options (`parsed_dsn` stays None). tests/test_outbox.py checks this against the real SDK.
+"""
+import itertools
+import json
+import os
+import threading
+import time
+
+from bootstrap import _log
+from bootstrap._paths import state_dir
+
+try:
+    import fcntl
+except ImportError:  # Windows: the counter is then updated without a lock (best effort)
+    fcntl = None
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+SUFFIX = ".envelope"
+TMP_PREFIX = ".tmp-"
+COUNTER_FILE = "evicted.count"
+# A temporary file older than this was left by a process that died mid-write.
+_STALE_TMP_SECONDS = 3600
+
+_counter = itertools.count()
+
+
+def outbox_dir(path_setting=None, environ=None):
+    """The outbox directory as an absolute path: `outbox.path` when set (`~` expanded, relative paths
+    taken from the current directory), else `state_dir()/outbox`. Not created here."""
+    if path_setting:
+        return os.path.abspath(os.path.expanduser(str(path_setting)))
+    return os.path.join(state_dir(environ), "outbox")
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+def _entry_size(path, name):
+    """The size recorded in an envelope file's name, else from the file itself; None if it is gone."""
+    stem = name[:-len(SUFFIX)]
+    parts = stem.split("-")
+    if len(parts) == 4 and parts[3].isdigit():
+        return int(parts[3])
+    try:
+        return os.stat(os.path.join(path, name)).st_size
+    except OSError:
+        return None
+
+
+def _envelope_names(path):
+    """Envelope file names, oldest first. An absent directory has none."""
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if n.endswith(SUFFIX) and not n.startswith("."))
+
+
+def _ensure_dir(path):
+    # Events can hold personal data: the outbox and the state directory above it are private.
+    parent = os.path.dirname(path)
+    if parent and not os.path.isdir(parent):
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def write_envelope(path, data):
+    """Write one serialised envelope atomically; returns the file name. Creates the directory."""
+    stamp = "{:020d}-{}-{}".format(time.time_ns(), os.getpid(), next(_counter))
+    final = "{}-{}{}".format(stamp, len(data), SUFFIX)
+    tmp = os.path.join(path, TMP_PREFIX + stamp)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileNotFoundError:
+        _ensure_dir(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, os.path.join(path, final))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return final
+
+
+def enforce_bound(path, max_bytes):
+    """Remove the oldest envelopes until the directory holds at most `max_bytes` of them; returns how
+    many this call removed (and adds them to the persistent counter). Safe against other processes
+    evicting at the same time: a file someone else removed first is not counted twice."""
+    names = _envelope_names(path)
+    sizes = []
+    total = 0
+    for name in names:
+        size = _entry_size(path, name)
+        if size is not None:
+            sizes.append((name, size))
+            total += size
+    removed = 0
+    for name, size in sizes:
+        if total <= max_bytes:
+            break
+        try:
+            os.unlink(os.path.join(path, name))
+            removed += 1
+        except FileNotFoundError:
+            pass  # another process evicted it; it counted it
+        total -= size
+    if removed:
+        _add_evicted(path, removed)
+        _remove_stale_tmp(path)
+    return removed
+
+
+def _remove_stale_tmp(path):
+    cutoff = time.time() - _STALE_TMP_SECONDS
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.name.startswith(TMP_PREFIX) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+    except OSError:
+        pass
+
+
+def _add_evicted(path, n):
+    fd = os.open(os.path.join(path, COUNTER_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+b") as f:
+        if fcntl is not None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+        text = f.read().strip()
+        current = int(text) if text.isdigit() else 0
+        f.seek(0)
+        f.write(str(current + n).encode("ascii"))
+        f.truncate()
+
+
+def evicted_count(path):
+    """How many envelopes have been evicted from the outbox at `path` since it was last cleared."""
+    try:
+        with open(os.path.join(path, COUNTER_FILE), "rb") as f:
+            text = f.read().strip()
+    except OSError:
+        return 0
+    return int(text) if text.isdigit() else 0
+
+
+def clear(path):
+    """Remove every envelope (and the eviction counter); returns how many envelopes were removed."""
+    removed = 0
+    for name in _envelope_names(path):
+        try:
+            os.unlink(os.path.join(path, name))
+            removed += 1
+        except FileNotFoundError:
+            pass
+    try:
+        os.unlink(os.path.join(path, COUNTER_FILE))
+    except OSError:
+        pass
+    return removed
+
+
+def _transport_base():
+    from sentry_sdk.transport import Transport
+
+    return Transport
+
+
+class _OutboxWriter:
+    """The transport's behaviour, kept apart from the SDK base class so that the class itself can be
+    built lazily (importing this module must not import sentry_sdk)."""
+
+    def _setup(self, path, max_bytes):
+        self.path = path
+        self.max_bytes = int(max_bytes)
+        self.written = 0
+        self.failures = 0
+        self._reported = False
+        self._lock = threading.Lock()
+
+    def capture_envelope(self, envelope):
+        """Write the envelope to the outbox and keep the bound. Never raises: a failure (disk full,
+        read-only home) is counted in `failures` and reported once on stderr."""
+        try:
+            write_envelope(self.path, envelope.serialize())
+            with self._lock:
+                self.written += 1
+            enforce_bound(self.path, self.max_bytes)
+        except Exception as exc:
+            with self._lock:
+                self.failures += 1
+                first = not self._reported
+                self._reported = True
+            if first:
+                _log.report("error", "cannot write to the outbox {}: {}".format(self.path, exc))
+
+    def flush(self, timeout, callback=None):
+        return None  # every write is synchronous
+
+    def kill(self):
+        return None
+
+    def __repr__(self):
+        return "<OutboxTransport path={!r} max_bytes={}>".format(self.path, self.max_bytes)
+
+
+_TRANSPORT_CLASS = None
+
+
+def _outbox_transport_class():
+    global _TRANSPORT_CLASS
+    if _TRANSPORT_CLASS is None:
+        base = _transport_base()
+
+        class OutboxTransport(_OutboxWriter, base):
+            """A `sentry_sdk.transport.Transport` that writes each envelope to the local outbox."""
+
+            def __init__(self, path=None, max_bytes=DEFAULT_MAX_BYTES, environ=None):
+                base.__init__(self, None)
+                self._setup(outbox_dir(path, environ), max_bytes)
+
+        OutboxTransport.__module__ = __name__
+        OutboxTransport.__qualname__ = "OutboxTransport"
+        _TRANSPORT_CLASS = OutboxTransport
+    return _TRANSPORT_CLASS
+
+
+def __getattr__(name):
+    # `from bootstrap.transport.outbox import OutboxTransport` works, and imports the SDK only then.
+    if name == "OutboxTransport":
+        return _outbox_transport_class()
+    raise AttributeError("module {!r} has no attribute {!r}".format(__name__, name))
+
+
+def make_outbox_transport(outbox_cfg=None, environ=None):
+    """An `OutboxTransport` instance for `sentry_sdk.init(transport=...)`, from the configuration's
+    `outbox` section (`{"path": str or None, "max_bytes": int}`; missing keys take the defaults)."""
+    cfg = outbox_cfg or {}
+    max_bytes = cfg.get("max_bytes")
+    return _outbox_transport_class()(
+        path=cfg.get("path"),
+        max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
+        environ=environ,
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+def _parse_items(data):
+    """(item headers, payload bytes) of each item of a serialised envelope. Raises on a malformed one."""
+    lines = data.split(b"\n", 1)
+    json.loads(lines[0])  # the envelope header must be valid JSON
+    rest = lines[1] if len(lines) > 1 else b""
+    pos = 0
+    while pos < len(rest):
+        end = rest.find(b"\n", pos)
+        header_line = rest[pos:] if end < 0 else rest[pos:end]
+        pos = len(rest) if end < 0 else end + 1
+        if not header_line.strip():
+            continue
+        headers = json.loads(header_line)
+        length = headers.get("length")
+        if length is not None:
+            payload = rest[pos:pos + length]
+            if len(payload) != length:
+                raise ValueError("truncated item")
+            pos += length + 1
+        else:
+            end = rest.find(b"\n", pos)
+            payload = rest[pos:] if end < 0 else rest[pos:end]
+            pos = len(rest) if end < 0 else end + 1
+        yield headers, payload
+
+
+def _title(event):
+    values = (event.get("exception") or {}).get("values") or []
+    if values:
+        # The last value is the exception that was raised; earlier ones are its causes.
+        exc = values[-1]
+        kind, value = exc.get("type") or "Error", exc.get("value")
+        return "{}: {}".format(kind, value) if value else kind
+    logentry = event.get("logentry") or {}
+    if logentry.get("formatted"):
+        return logentry["formatted"]
+    if logentry.get("message"):
+        params = logentry.get("params")
+        try:
+            return logentry["message"] % tuple(params) if params else logentry["message"]
+        except (TypeError, ValueError):
+            return logentry["message"]
+    message = event.get("message")
+    if isinstance(message, dict):
+        message = message.get("formatted") or message.get("message")
+    if message:
+        return str(message)
+    return event.get("transaction") or "<no title>"
+
+
+def _timestamp(value):
+    if isinstance(value, (int, float)):
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(value)) + \
+            ".{:06d}Z".format(int(round((value % 1) * 1e6)) % 1000000)
+    return value
+
+
+def _tags(value):
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):  # Sentry also accepts [[key, value], ...]
+        return {str(pair[0]): pair[1] for pair in value if isinstance(pair, (list, tuple)) and len(pair) == 2}
+    return {}
+
+
+def summarize(event, file=None):
+    """The fields `events` shows for one error or message event."""
+    return {
+        "event_id": event.get("event_id"),
+        "timestamp": _timestamp(event.get("timestamp")),
+        "level": event.get("level") or "error",
+        "title": _title(event),
+        "environment": event.get("environment"),
+        "release": event.get("release"),
+        "transaction": event.get("transaction"),
+        "tags": _tags(event.get("tags")),
+        "file": file,
+    }
+
+
+def _events_in_file(path, name):
+    try:
+        with open(os.path.join(path, name), "rb") as f:
+            data = f.read()
+        found = []
+        for headers, payload in _parse_items(data):
+            if headers.get("type") == "event":
+                event = json.loads(payload)
+                if isinstance(event, dict):
+                    found.append(summarize(event, os.path.join(path, name)))
+        return found
+    except (OSError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        return []  # evicted while we read it, or not an envelope: skipped
+
+
+def read_events(path, limit=None, names=None):
+    """The error and message events in the outbox at `path`, oldest first (newest last), at most
+    `limit` of the newest. Transactions, sessions, client reports and corrupt files are skipped.
+    `names` restricts the read to those envelope file names (for following new files)."""
+    names = _envelope_names(path) if names is None else sorted(names)
+    found = []
+    # Read from the newest back so that `limit` costs only the files it shows.
+    for name in reversed(names):
+        found.extend(reversed(_events_in_file(path, name)))
+        if limit is not None and len(found) >= limit:
+            found = found[:limit]
+            break
+    found.reverse()
+    return found
+
+
+def envelope_names(path):
+    """The envelope file names in the outbox, oldest first (for `events --follow`)."""
+    return _envelope_names(path)
