@@ -1,0 +1,231 @@
+"""Activation: from a validated configuration to a running Sentry client, integrations and hooks.
+
+`activate(resolved)` is the only place that calls `sentry_sdk.init` for the hook. It passes exactly
+the integrations that apply (with `default_integrations` and `auto_enabling_integrations` off), and
+leaves everything that needs a framework to post-import hooks, so a plain script imports none.
+"""
+import os
+import time
+
+from bootstrap import _env, _log
+from bootstrap._mask import mask_dsn
+
+# SDK options that take a callable; the file gives them as "module:function".
+CALLABLE_OPTIONS = frozenset({
+    "before_send", "before_send_transaction", "before_breadcrumb", "before_send_log",
+    "before_send_metric", "before_send_span", "traces_sampler", "profiles_sampler",
+    "error_sampler", "custom_repr",
+})
+# SDK options this layer sets itself, whatever the values hold.
+_MANAGED = frozenset({
+    "integrations", "default_integrations", "auto_enabling_integrations", "disabled_integrations",
+    "transport", "event_scrubber", "environment", "release",
+})
+
+
+class ActivationReport:
+    """What activation did, for the startup report and for `sentry-bootstrap` commands."""
+
+    def __init__(self, resolved, plan, client, elapsed_ms, destination):
+        self.resolved = resolved
+        self.plan = plan
+        self.client = client
+        self.elapsed_ms = elapsed_ms
+        self.destination = destination
+        self.notes = []
+
+    def line(self):
+        r = self.resolved
+        parts = [
+            "active:",
+            "environment={}".format(r.environment),
+            "release={} ({})".format(r.release, r.release_source) if r.release else "release=none",
+            "dsn={}".format(self.destination),
+            "integrations: {}".format(self.plan.summary()),
+            "config={}".format(r.config_file or "none"),
+        ]
+        parts.extend(self.notes)
+        parts.append("took={:.1f}ms".format(self.elapsed_ms))
+        return " ".join(parts)
+
+
+def sdk_options(values):
+    """`sentry_sdk.init` keyword arguments for the data options in `values`.
+
+    Unset (None) values are left out so the SDK's own default applies. Callable options are
+    imported from their `module:function` path; a path that can't be imported is an error.
+    """
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    options = {}
+    for name, value in values.items():
+        if name not in DEFAULT_OPTIONS or name in _MANAGED or value is None:
+            continue
+        if name in CALLABLE_OPTIONS:
+            value = import_callable(value, name)
+        options[name] = value
+    return options
+
+
+def import_callable(path, option):
+    """`pkg.mod:func` (or `pkg.mod:Class.method`) -> the object."""
+    import importlib
+
+    module_name, sep, qualname = str(path).partition(":")
+    if not sep or not module_name or not qualname:
+        raise ValueError("{}: {!r} is not a 'module:function' path".format(option, path))
+    target = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError("{}: {!r} is not callable".format(option, path))
+    return target
+
+
+def activate(resolved, started=None):
+    """Initialise Sentry from `resolved` (a ResolvedConfig) and register the post-import hooks."""
+    started = time.perf_counter() if started is None else started
+    import sentry_sdk
+
+    from bootstrap import hooks
+    from bootstrap.integrations import instantiate, plan_integrations
+
+    values = resolved.values
+    plan = plan_integrations(values.get("integrations") or {})
+    options = sdk_options(values)
+    dsn = values.get("dsn")
+    options.update(
+        environment=resolved.environment,
+        release=resolved.release,
+        default_integrations=False,
+        auto_enabling_integrations=False,
+        integrations=[instantiate(name, opts) for name, opts in plan.now],
+        transport=_transport(values, dsn),
+    )
+    scrubber = _scrubber(values, dsn)
+    if scrubber is not None:
+        options["event_scrubber"] = scrubber
+    _original_init()(**options)
+    client = sentry_sdk.get_client()
+
+    tags = values.get("tags") or {}
+    if tags:
+        sentry_sdk.get_global_scope().set_tags(tags)
+    for name, opts, trigger in plan.deferred:
+        hooks.when_imported(trigger, hooks.setup_deferred_integration, name, opts, client)
+    hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
+    _register_middleware(values)
+    _register_instrument(resolved)
+    _guard_application_init(client, tags)
+    hooks.warn_uwsgi()
+    _export_for_children(resolved)
+
+    report = ActivationReport(resolved, plan, client,
+                              (time.perf_counter() - started) * 1000.0,
+                              mask_dsn(dsn) if dsn else "outbox")
+    _log.report("info", report.line())
+    if _log.enabled("debug"):
+        for path in sorted(resolved.sources):
+            _log.report("debug", "{} from {}".format(path, resolved.sources[path]))
+    return report
+
+
+def _transport(values, dsn):
+    if dsn:
+        try:
+            from bootstrap.transport.durable import make_transport
+        except ImportError:
+            return None
+        return make_transport(values.get("spool") or {})
+    from bootstrap.transport.outbox import make_outbox_transport
+
+    return make_outbox_transport(values.get("outbox") or {})
+
+
+def _scrubber(values, dsn):
+    try:
+        from bootstrap.scrub import make_scrubber
+    except ImportError:
+        return None
+    return make_scrubber(values.get("scrub") or {}, dsn, bool(values.get("send_default_pii")))
+
+
+def _register_middleware(values):
+    """The context middleware goes in when each framework is imported."""
+    from bootstrap import hooks
+
+    context = values.get("context") or {}
+    pii = bool(values.get("send_default_pii"))
+
+    def install(module, installer_path):
+        import importlib
+
+        module_name, _, func = installer_path.partition(":")
+        installer = getattr(importlib.import_module(module_name), func)
+        policy_cls = importlib.import_module("bootstrap.middleware.common").ContextPolicy
+        installer(policy_cls.from_config(context, pii))
+
+    hooks.when_imported("django.core.handlers.base", install, "bootstrap.middleware.django:install_django")
+    hooks.when_imported("flask.app", install, "bootstrap.middleware.flask:install_flask")
+    hooks.when_imported("starlette.applications", install,
+                        "bootstrap.middleware.starlette:install_starlette")
+
+
+def _register_instrument(resolved):
+    entries = resolved.values.get("instrument") or []
+    if not entries:
+        return
+    from bootstrap.instrument import apply_instrument
+
+    apply_instrument(entries, locate=lambda index: resolved.source("instrument.{}".format(index)))
+
+
+_ORIGINAL = {}
+
+
+def _original_init():
+    """`sentry_sdk.init` as the SDK defines it, even after `_guard_application_init` replaced it."""
+    import sentry_sdk._init_implementation as impl
+
+    return _ORIGINAL.get("init", impl.init)
+
+
+def _guard_application_init(client, tags):
+    """If the application calls `sentry_sdk.init` itself, its call wins.
+
+    The hook's client is closed (its worker thread ends and its queue is flushed, so nothing is
+    lost and nothing is sent twice), the hook's static tags leave the global scope, and one warning
+    says what happened. Relies on `sentry_sdk.init` being `_init_implementation.init`, re-exported
+    by `sentry_sdk.api` and `sentry_sdk` (docs/sdk-internals.md).
+    """
+    import sentry_sdk
+    import sentry_sdk._init_implementation as impl
+    import sentry_sdk.api as api
+
+    original = _ORIGINAL.setdefault("init", impl.init)
+
+    def init(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not client.options.get("_bootstrap_replaced"):
+            client.options["_bootstrap_replaced"] = True
+            try:
+                scope = sentry_sdk.get_global_scope()
+                for key in tags:
+                    scope.remove_tag(key)
+                client.close(timeout=client.options.get("shutdown_timeout", 2))
+            finally:
+                _log.report("error", "the application called sentry_sdk.init itself; its "
+                            "configuration wins and sentry-bootstrap's client was closed")
+        return result
+
+    init.__doc__ = original.__doc__
+    init.__wrapped__ = original
+    for namespace in (sentry_sdk, api, impl):
+        namespace.init = init
+
+
+def _export_for_children(resolved):
+    """Children resolve nothing again: they inherit the release and where it came from."""
+    if resolved.release and not os.environ.get(_env.RELEASE):
+        os.environ[_env.RELEASE] = resolved.release
+        os.environ[_env.RELEASE_SOURCE] = resolved.release_source

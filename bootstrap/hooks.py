@@ -1,0 +1,112 @@
+"""Post-import hooks: work that waits until the program imports a framework.
+
+Each hook is registered with wrapt's `register_post_import_hook`, which runs it at once when the
+module is already imported and otherwise right after the module's body has executed, before the
+importer gets the module back. So a framework's integration, middleware and decorator targets are
+in place before application code can cache `from framework import thing`.
+
+A hook never raises into the import that triggered it: a failure becomes one stderr line.
+"""
+import sys
+
+from bootstrap import _log
+
+
+def when_imported(module_name, func, *args):
+    """Run `func(module, *args)` once `module_name` is imported; never raises into the importer."""
+    import wrapt
+
+    def hook(module):
+        try:
+            func(module, *args)
+        except Exception as exc:  # the host's import must go on whatever happens here
+            _log.report("error", "setting up for {} failed: {}: {}".format(
+                module_name, type(exc).__name__, exc))
+
+    wrapt.register_post_import_hook(hook, module_name)
+
+
+def setup_deferred_integration(module, name, options, client):
+    """Set up one SDK integration on `client` now that its framework is imported.
+
+    Relies on SDK internals (docs/sdk-internals.md): `setup_integrations()` installs an integration
+    globally once per process, and `client.integrations` is the dict the client consults through
+    `get_integration()`.
+    """
+    import sentry_sdk
+    from sentry_sdk.integrations import setup_integrations
+
+    if sentry_sdk.get_client() is not client:
+        return  # the application's own sentry_sdk.init won; its integrations are its own
+    from bootstrap.integrations import instantiate
+
+    integration = instantiate(name, options)
+    installed = setup_integrations([integration], with_defaults=False, options=client.options)
+    client.integrations.update(installed)
+    _log.report("debug", "integration {} set up on import of {}".format(name, module.__name__))
+
+
+def patch_multiprocessing(module):
+    """Capture an exception that escapes a child's `run()` and flush before the child exits.
+
+    A forked multiprocessing child ends with `os._exit()`, so neither excepthook nor atexit runs:
+    without this, its errors are printed and its queued events are lost.
+    """
+    import wrapt
+
+    process_cls = module.BaseProcess
+
+    @wrapt.decorator
+    def bootstrap_wrapper(wrapped, instance, args, kwargs):
+        original_run = instance.run
+
+        def run():
+            try:
+                return original_run()
+            except Exception:
+                import sentry_sdk
+
+                sentry_sdk.capture_exception()
+                raise
+
+        instance.run = run
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            _flush_current_client()
+
+    if not getattr(process_cls._bootstrap, "_sentry_bootstrap", False):
+        process_cls._bootstrap = bootstrap_wrapper(process_cls._bootstrap)
+        process_cls._bootstrap._sentry_bootstrap = True
+
+
+def _flush_current_client():
+    try:
+        import sentry_sdk
+
+        client = sentry_sdk.get_client()
+        if client.is_active():
+            client.flush(timeout=client.options.get("shutdown_timeout", 2))
+    except Exception:
+        pass
+
+
+def warn_uwsgi():
+    """One warning when uWSGI runs without the options that threads and forks need."""
+    uwsgi = sys.modules.get("uwsgi")
+    if uwsgi is None:
+        return
+    opt = getattr(uwsgi, "opt", {}) or {}
+    missing = [flag for flag in ("enable-threads", "py-call-uwsgi-fork-hooks")
+               if not _truthy(opt.get(flag))]
+    if missing:
+        _log.report("error", "uWSGI runs without {}: events may be lost or the worker may hang; "
+                    "add {} to the uWSGI command line".format(
+                        " and ".join("--" + m for m in missing),
+                        " ".join("--" + m for m in missing)))
+
+
+def _truthy(value):
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return str(value).lower() in ("1", "true", "yes", "on") if value not in (None, False) else False
