@@ -1,0 +1,114 @@
+"""`run`, `hook-path`, `install-pth`, `uninstall-pth`: the ways to switch the hook on."""
+import os
+import sys
+import sysconfig
+
+from bootstrap import _env
+from bootstrap._paths import hook_dir
+
+PTH_NAME = "sentry_bootstrap_hook.pth"
+
+
+def add_arguments(parser, name):
+    if name == "run":
+        parser.add_argument("--env", dest="env_name", help="the environment overlay to use")
+        parser.add_argument("cmd", nargs="+", metavar="CMD",
+                            help="the command and its arguments, after `--`")
+    elif name in ("install-pth", "uninstall-pth"):
+        parser.add_argument("--site-packages", help="where to write (default: this environment's purelib)")
+
+
+def run(args):
+    return {
+        "run": run_command,
+        "hook-path": print_hook_path,
+        "install-pth": install_pth,
+        "uninstall-pth": uninstall_pth,
+    }[args.command](args)
+
+
+def print_hook_path(args):
+    print(hook_dir())
+    return 0
+
+
+def child_environment(environ, resolved=None):
+    """The environment for CMD: the hook first on PYTHONPATH, and what was resolved here exported
+    so that every Python process below skips discovery and the release lookup."""
+    env = dict(environ)
+    hook = hook_dir()
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != hook]
+    env["PYTHONPATH"] = os.pathsep.join([hook] + paths)
+    if resolved is not None:
+        if resolved.config_file:
+            env[_env.CONFIG_FILE] = resolved.config_file
+        if resolved.release and not env.get(_env.RELEASE):
+            env[_env.RELEASE] = resolved.release
+            env[_env.RELEASE_SOURCE] = resolved.release_source
+    return env
+
+
+def run_command(args):
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd:
+        sys.stderr.write("sentry-bootstrap run: nothing to run; usage: sentry-bootstrap run -- CMD [ARGS...]\n")
+        return 2
+    resolved = None
+    if not _env.flag(os.environ, _env.DISABLED):
+        from bootstrap.config.errors import ConfigError
+        from bootstrap.config.loader import load_config
+
+        try:
+            resolved = load_config(env_name=args.env_name)
+        except ConfigError as error:
+            for problem in error.problems:
+                sys.stderr.write("sentry-bootstrap: {}\n".format(problem))
+            if _env.flag(os.environ, _env.STRICT):
+                return 78
+            # Not strict: the program still runs; its own hook reports the problem once more.
+    env = child_environment(os.environ, resolved)
+    if args.env_name:
+        env[_env.ENVIRONMENT] = args.env_name
+    try:
+        os.execvpe(cmd[0], cmd, env)
+    except OSError as exc:
+        sys.stderr.write("sentry-bootstrap run: cannot run {!r}: {}\n".format(cmd[0], exc.strerror))
+        return 127
+
+
+def _site_packages(args):
+    return args.site_packages or sysconfig.get_paths()["purelib"]
+
+
+def pth_lines():
+    """The .pth body: make the package importable when it is not installed here, then autoload.
+
+    `import` lines in .pth files run during site initialisation, also under `python -I`.
+    """
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    lines = []
+    if os.path.realpath(package_parent) not in {os.path.realpath(p) for p in sysconfig.get_paths().values()}:
+        lines.append(package_parent)
+    lines.append("import bootstrap._autoload as _sb; _sb.autoload()")
+    return "\n".join(lines) + "\n"
+
+
+def install_pth(args):
+    target = os.path.join(_site_packages(args), PTH_NAME)
+    with open(target, "w") as handle:
+        handle.write(pth_lines())
+    print("wrote {}: every interpreter of this environment now starts the hook".format(target))
+    return 0
+
+
+def uninstall_pth(args):
+    target = os.path.join(_site_packages(args), PTH_NAME)
+    try:
+        os.remove(target)
+    except FileNotFoundError:
+        print("nothing to remove: {} does not exist".format(target))
+        return 0
+    print("removed {}".format(target))
+    return 0
