@@ -77,7 +77,8 @@ def _start(environ):
     report = activate(resolved, started=started)
     from bootstrap._paths import hook_dir
 
-    processes.apply_child_policy(proc.get("children", "inherit"), _hook_dirs(hook_dir()), environ)
+    for directory in _hook_dirs(hook_dir()):
+        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
     return report
 
 
