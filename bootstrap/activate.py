@@ -105,7 +105,7 @@ def activate(resolved, started=None):
     scrubber = _scrubber(values, dsn)
     if scrubber is not None:
         options["event_scrubber"] = scrubber
-    _original_init()(**options)
+    _init_without_frameworks(_original_init(), options, plan.deferred)
     client = sentry_sdk.get_client()
 
     tags = values.get("tags") or {}
@@ -128,6 +128,43 @@ def activate(resolved, started=None):
         for path in sorted(resolved.sources):
             _log.report("debug", "{} from {}".format(path, resolved.sources[path]))
     return report
+
+
+class _Unimportable:
+    """A meta-path finder that makes the named top-level packages look absent while installed."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.names:
+            raise ImportError("{} is not imported during sentry-bootstrap's start-up".format(name))
+        return None
+
+
+def _init_without_frameworks(init, options, deferred):
+    """Call `init` while the deferred frameworks look absent.
+
+    The SDK probes for frameworks during init even when their integrations are not enabled: the
+    threading integration imports Django to check its version (it matters only on Python < 3.9),
+    and `sentry_sdk.spotlight`, imported by every `Client`, imports Django for its middleware. With
+    Django installed that costs ~100 ms and a framework import in every plain script. Nothing is
+    lost: the answers matter only for Python < 3.9 and for Spotlight, which keeps Django when it is
+    switched on. A framework already imported is never hidden (it is not deferred).
+    """
+    import sys
+
+    names = {trigger.partition(".")[0] for _name, _opts, trigger in deferred}
+    names.add("channels")
+    if options.get("spotlight") or os.environ.get("SENTRY_SPOTLIGHT"):
+        names.discard("django")
+    names = {name for name in names if name not in sys.modules}
+    blocker = _Unimportable(names)
+    sys.meta_path.insert(0, blocker)
+    try:
+        return init(**options)
+    finally:
+        sys.meta_path.remove(blocker)
 
 
 def _transport(values, dsn):
