@@ -1,0 +1,1 @@
+"""End-to-end tests: real applications reporting to a real bugsink (see bugsink.py)."""
