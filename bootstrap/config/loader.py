@@ -71,7 +71,8 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     overlay = {}
     if overlays and active not in overlays and chooser is not None:
         known = sorted(overlays)
-        near = difflib.get_close_matches(active, known, n=1, cutoff=0.6)
+        near = [k for k in known if k.startswith(active) or active.startswith(k)] or \
+            difflib.get_close_matches(active, known, n=1, cutoff=0.6)
         problems.append(Problem(chooser.error_source, "environment",
                                 "no overlay environments.{} in {} (known: {})".format(
                                     active, display, ", ".join(known)),
@@ -366,9 +367,21 @@ def _error(problems, environ, data):
         if name.startswith("SENTRY_") and value and _model.is_secret(
                 name[len("SENTRY_"):].lower().replace("__", ".")):
             secrets.add(value)
-    masked = [Problem(mask_text(p.source, secrets), p.path, mask_text(p.message, secrets), p.hint)
+    masked = [Problem(mask_text(p.source, secrets), p.path, _without(p.message, secrets), p.hint)
               for p in problems]
+    # The file's problems in file order first, then the command line's, then the variables'.
+    rank = {"argument": 1, "env": 2}
+    masked.sort(key=lambda p: rank.get(p.source.split(" ", 1)[0], 0))
     return ConfigError(masked)
+
+
+def _without(message, secrets):
+    # Messages are ours and quote no input; a secret value is still cut out should one slip in
+    # (the DSN's URL form is not masked here: messages show the DSN shape with a placeholder key).
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return message
 
 
 def _secret_values(data, path=()):

@@ -426,7 +426,7 @@ class Settings(Section):
     project_root: Optional[str] = None
     include_local_variables: Optional[bool] = True
     include_source_context: Optional[bool] = True
-    max_value_length: Optional[PositiveInt] = 100000
+    max_value_length: Optional[PositiveInt] = None
     max_stack_frames: Optional[PositiveInt] = 100
     add_full_stack: bool = False
     auto_session_tracking: bool = True

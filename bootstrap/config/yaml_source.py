@@ -48,6 +48,8 @@ def parse(text, display_name):
         mark = exc.problem_mark or exc.context_mark
         where = _where(display_name, mark)
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context.startswith("expected"):
+            problem = "{}, {}".format(exc.context, exc.problem)
         return None, [Problem(where, "", "invalid YAML: {}".format(problem))]
     except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
         return None, [Problem(display_name, "", "invalid YAML: {}".format(
@@ -135,6 +137,13 @@ class _Builder:
 
     def scalar(self, node, path):
         tag, value = node.tag, node.value
+        if tag == _TAG + "str" and not node.style and value[:1] in "+-.0123456789":
+            # Plain scalars YAML 1.1 leaves as strings but YAML 1.2 reads as numbers: 0o17, 1e3.
+            if _INT.match(value):
+                return int(value[2:], 8 if value[1] == "o" else 16) \
+                    if value.startswith(("0o", "0x")) else int(value)
+            if _FLOAT.match(value):
+                return float(value)
         if tag == _TAG + "str" or tag == _TAG + "timestamp":
             return value
         if tag == _TAG + "null":
