@@ -6,8 +6,6 @@ can't be filled.
 """
 import os
 import re
-import string
-import zlib
 from typing import Dict, List, Optional, Tuple
 
 # A short sha is 7 hex digits: git's own default abbreviation and what `git log --oneline` shows on
@@ -134,7 +132,7 @@ def resolve_release(spec, start_dir, environ):
     text = None if spec is None else str(spec).strip()
     if not text or text == "auto":
         return _auto_release(start_dir, environ)
-    fields = _format_fields(text)
+    fields = _format_fields(text) if "{" in text or "}" in text else []
     if not fields:
         # `{{`/`}}` still mean literal braces, as in any format.
         return text.replace("{{", "{").replace("}}", "}"), "literal"
@@ -152,7 +150,7 @@ def package_version(start_dir):
     file would mean reading every distribution's RECORD, too slow for the hook. Never raises.
     """
     try:
-        path = _find_upwards(start_dir, "pyproject.toml")
+        path = find_pyproject(start_dir)
         if path is None:
             return None, "none"
         name, version = _pyproject_name_version(_read_text(path))
@@ -168,6 +166,12 @@ def package_version(start_dir):
     except Exception:
         pass
     return None, "none"
+
+
+def find_pyproject(start_dir):
+    """The nearest pyproject.toml at or above `start_dir`, not crossing out of the enclosing git
+    checkout; None when there is none. This is the file `package_version` reads."""
+    return _find_upwards(start_dir, "pyproject.toml")
 
 
 # --- resolution ------------------------------------------------------------------------------
@@ -188,6 +192,8 @@ def _auto_release(start_dir, environ):
 
 def _format_fields(text):
     """The placeholder names used by a format string, in order; [] for text without any."""
+    import string  # only formats need it; a few ms on the hook's path otherwise
+
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
@@ -353,6 +359,8 @@ def _peel(common_dir, target):
 
 
 def _loose_object(common_dir, sha):
+    import zlib
+
     path = os.path.join(common_dir, "objects", sha[:2], sha[2:])
     try:
         with open(path, "rb") as f:
@@ -365,6 +373,8 @@ def _loose_object(common_dir, sha):
 
 def _packed_object(common_dir, sha):
     """The body of a tag object stored whole (not as a delta) in a version-2 pack, or None."""
+    import zlib
+
     pack_dir = os.path.join(common_dir, "objects", "pack")
     try:
         names = [n for n in os.listdir(pack_dir) if n.endswith(".idx")]
