@@ -5,12 +5,16 @@ reads nothing but the command line.
 """
 import fnmatch
 import os
+import re
 import sys
 
 # Interpreter options that take a value, as a separate word or glued on (`-Wignore`, `-X dev`).
 _OPTIONS_WITH_VALUE = "WX"
 _LONG_OPTIONS_WITH_VALUE = ("--check-hash-based-pycs",)
 _SCRIPT_SUFFIXES = (".py", ".pyw", ".pyc", ".pyz", ".pyzw")
+# python, python3.12, python3.13t, pythonw, py, pypy3: otherwise Python is embedded (uwsgi, a
+# frozen application) and its command line is not the interpreter's.
+_INTERPRETER = re.compile(r"^(?:python|pypy|py)[0-9.]*[a-z]?$", re.IGNORECASE)
 
 
 class ProcessInfo:
@@ -23,7 +27,9 @@ class ProcessInfo:
     - `console_script`: the script's name when it has no Python suffix (how console scripts and
       other installed commands look: `gunicorn`), else None.
     - `command`: the code of `python -c CODE`, else None.
-    - `kind`: one of `script`, `module`, `command`, `stdin`, `interactive`.
+    - `kind`: one of `script`, `module`, `command`, `stdin`, `interactive`, or `embedded` when the
+      command line is not a Python interpreter's (uwsgi, a frozen program): then `program` and
+      `console_script` are that executable's name (`uwsgi`).
     - `argv`: the full command line, interpreter first when it is known.
     """
 
@@ -55,6 +61,8 @@ class ProcessInfo:
         """Parse a full command line: the interpreter, its options, then script/-m/-c/- and args."""
         argv = [str(a) for a in argv]
         interpreter = _program_name(argv[0] if argv else "python")
+        if not _INTERPRETER.match(interpreter):
+            return cls(interpreter, console_script=interpreter, kind="embedded", argv=argv)
         i = 1
         while i < len(argv):
             word = argv[i]

@@ -120,6 +120,8 @@ def test_child_without_orig_argv_reads_proc(tmp_path):
     (["python3", "-i"], ("python3", None, None, None, "interactive")),
     (["/v/bin/python3", "/v/bin/celery", "worker"], ("celery", None, "celery", None, "script")),
     (["C:\\py\\python.exe", "C:\\v\\Scripts\\gunicorn.exe"], ("gunicorn", None, "gunicorn", None, "script")),
+    (["/usr/bin/python3.13t", "app.py"], ("app.py", None, None, None, "script")),
+    (["/usr/bin/uwsgi", "--http", ":8000", "--wsgi-file", "app.py"], ("uwsgi", None, "uwsgi", None, "embedded")),
 ])
 def test_command_line_parsing(argv, fields):
     """Interpreter options are skipped and the script, module or command is found."""
