@@ -6,13 +6,19 @@ fresh machine with no account; `sentry-bootstrap events` reads it back.
 Files and their guarantees:
 - `<time_ns>-<pid>-<counter>-<size>.envelope`: one envelope each, in the SDK's wire format. The names
   sort by time, are unique per process (fork-safe: the pid is read at every write) and carry the file
-  size, so that the bound is kept with one `listdir` and no `stat` per file. Each file is written to a
-  `.tmp-*` name and renamed into place, so a reader never sees a half-written envelope.
-- `evicted.count`: how many envelopes were removed to keep the bound (a decimal number, updated under
-  an exclusive `flock` where the platform has one, so several processes can share the outbox).
+  size, so a scan needs one `listdir` and no `stat` per file. Each file is written to a `.tmp-*` name
+  and renamed into place, so a reader never sees a half-written envelope.
+- `outbox.state`: the ledger, `<bytes> <evicted>` as two fixed-width numbers: the bytes of envelopes
+  held and how many envelopes were evicted since the last clear. Several processes share it under an
+  exclusive `flock` (where the platform has one; elsewhere best effort), so a write costs one small
+  locked update instead of a directory scan.
 
-Nothing here imports `sentry_sdk` at module level except for the transport's base class, which is only
-looked up when `OutboxTransport` is first used: `read_events` and the CLI stay free of the SDK.
+The bound: when the ledger passes `max_bytes`, the directory is scanned (the ledger is corrected to
+the truth) and the oldest envelopes are evicted down to 90% of `max_bytes`, so that a full outbox is
+scanned once per tenth of its size rather than on every write.
+
+Nothing here imports `sentry_sdk` at module level: its transport base class (and the ~0.2 s import of
+the SDK) is looked up when `OutboxTransport` is first used, so `read_events` and the CLI stay fast.
 
 On `sentry_sdk.init(transport=...)` with no DSN (checked against sentry-sdk 2.75): `make_transport`
 uses a `Transport` *instance* as it is, whatever the DSN; only a transport *class* is left
@@ -31,15 +37,18 @@ from bootstrap._paths import state_dir
 
 try:
     import fcntl
-except ImportError:  # Windows: the counter is then updated without a lock (best effort)
+except ImportError:  # Windows: the ledger is then updated without a lock (best effort)
     fcntl = None
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 SUFFIX = ".envelope"
 TMP_PREFIX = ".tmp-"
-COUNTER_FILE = "evicted.count"
+STATE_FILE = "outbox.state"
+# Eviction goes down to this fraction of max_bytes (hysteresis, see the module docstring).
+LOW_WATER = 0.9
 # A temporary file older than this was left by a process that died mid-write.
 _STALE_TMP_SECONDS = 3600
+_STATE_FORMAT = "{:020d} {:020d}\n"
 
 _counter = itertools.count()
 
@@ -56,8 +65,7 @@ def outbox_dir(path_setting=None, environ=None):
 
 def _entry_size(path, name):
     """The size recorded in an envelope file's name, else from the file itself; None if it is gone."""
-    stem = name[:-len(SUFFIX)]
-    parts = stem.split("-")
+    parts = name[:-len(SUFFIX)].split("-")
     if len(parts) == 4 and parts[3].isdigit():
         return int(parts[3])
     try:
@@ -84,7 +92,8 @@ def _ensure_dir(path):
 
 
 def write_envelope(path, data):
-    """Write one serialised envelope atomically; returns the file name. Creates the directory."""
+    """Write one serialised envelope atomically; returns the file name. Creates the directory. Does
+    not account for the bound: `OutboxTransport` follows each write with `record_write`."""
     stamp = "{:020d}-{}-{}".format(time.time_ns(), os.getpid(), next(_counter))
     final = "{}-{}{}".format(stamp, len(data), SUFFIX)
     tmp = os.path.join(path, TMP_PREFIX + stamp)
@@ -106,32 +115,66 @@ def write_envelope(path, data):
     return final
 
 
-def enforce_bound(path, max_bytes):
-    """Remove the oldest envelopes until the directory holds at most `max_bytes` of them; returns how
-    many this call removed (and adds them to the persistent counter). Safe against other processes
-    evicting at the same time: a file someone else removed first is not counted twice."""
-    names = _envelope_names(path)
+class _Ledger:
+    """The locked `outbox.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
+
+    def __init__(self, path, create=True):
+        flags = os.O_RDWR | (os.O_CREAT if create else 0)
+        self._fd = os.open(os.path.join(path, STATE_FILE), flags, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            self.bytes, self.evicted = _parse_state(os.read(self._fd, 64))
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def save(self):
+        # Same length every time, one write at offset 0: never a half-updated or shorter file.
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.write(self._fd, _STATE_FORMAT.format(max(self.bytes or 0, 0), self.evicted).encode())
+
+    def close(self):
+        os.close(self._fd)  # releases the flock
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _parse_state(raw):
+    parts = raw.split()
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return None, 0
+
+
+def _evict(path, target):
+    """Remove the oldest envelopes until at most `target` bytes remain: (removed, remaining bytes).
+    Call with the ledger locked, so that one process evicts at a time."""
     sizes = []
     total = 0
-    for name in names:
+    for name in _envelope_names(path):
         size = _entry_size(path, name)
         if size is not None:
             sizes.append((name, size))
             total += size
     removed = 0
     for name, size in sizes:
-        if total <= max_bytes:
+        if total <= target:
             break
         try:
             os.unlink(os.path.join(path, name))
             removed += 1
         except FileNotFoundError:
-            pass  # another process evicted it; it counted it
+            pass  # removed by hand meanwhile: not an eviction
         total -= size
     if removed:
-        _add_evicted(path, removed)
         _remove_stale_tmp(path)
-    return removed
+    return removed, total
 
 
 def _remove_stale_tmp(path):
@@ -145,42 +188,60 @@ def _remove_stale_tmp(path):
         pass
 
 
-def _add_evicted(path, n):
-    fd = os.open(os.path.join(path, COUNTER_FILE), os.O_RDWR | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "r+b") as f:
-        if fcntl is not None:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file is closed
-        text = f.read().strip()
-        current = int(text) if text.isdigit() else 0
-        f.seek(0)
-        f.write(str(current + n).encode("ascii"))
-        f.truncate()
+def record_write(path, size, max_bytes):
+    """Account for an envelope of `size` bytes just written; evict past `max_bytes` (down to 90% of
+    it). Returns how many envelopes this call evicted."""
+    with _Ledger(path) as ledger:
+        if ledger.bytes is None:
+            # A new or damaged ledger: learn the truth once (the new file is already counted in it).
+            ledger.bytes = _evict(path, float("inf"))[1]
+        else:
+            ledger.bytes += size
+        removed = 0
+        if ledger.bytes > max_bytes:
+            removed, ledger.bytes = _evict(path, int(max_bytes * LOW_WATER))
+            ledger.evicted += removed
+        ledger.save()
+        return removed
+
+
+def enforce_bound(path, max_bytes):
+    """Evict the oldest envelopes until at most `max_bytes` remain (no hysteresis) and correct the
+    ledger; returns how many were evicted. Safe while other processes write."""
+    if not os.path.isdir(path):
+        return 0
+    with _Ledger(path) as ledger:
+        removed, ledger.bytes = _evict(path, max_bytes)
+        ledger.evicted += removed
+        ledger.save()
+        return removed
 
 
 def evicted_count(path):
     """How many envelopes have been evicted from the outbox at `path` since it was last cleared."""
     try:
-        with open(os.path.join(path, COUNTER_FILE), "rb") as f:
-            text = f.read().strip()
+        with open(os.path.join(path, STATE_FILE), "rb") as f:
+            return _parse_state(f.read(64))[1]
     except OSError:
         return 0
-    return int(text) if text.isdigit() else 0
 
 
 def clear(path):
-    """Remove every envelope (and the eviction counter); returns how many envelopes were removed."""
-    removed = 0
-    for name in _envelope_names(path):
-        try:
-            os.unlink(os.path.join(path, name))
-            removed += 1
-        except FileNotFoundError:
-            pass
-    try:
-        os.unlink(os.path.join(path, COUNTER_FILE))
-    except OSError:
-        pass
-    return removed
+    """Remove every envelope and reset the ledger (bytes and the eviction count); returns how many
+    envelopes were removed."""
+    if not os.path.isdir(path):
+        return 0
+    with _Ledger(path) as ledger:
+        removed = 0
+        for name in _envelope_names(path):
+            try:
+                os.unlink(os.path.join(path, name))
+                removed += 1
+            except FileNotFoundError:
+                pass
+        ledger.bytes, ledger.evicted = 0, 0
+        ledger.save()
+        return removed
 
 
 def _transport_base():
@@ -205,10 +266,11 @@ class _OutboxWriter:
         """Write the envelope to the outbox and keep the bound. Never raises: a failure (disk full,
         read-only home) is counted in `failures` and reported once on stderr."""
         try:
-            write_envelope(self.path, envelope.serialize())
+            data = envelope.serialize()
+            write_envelope(self.path, data)
             with self._lock:
                 self.written += 1
-            enforce_bound(self.path, self.max_bytes)
+            record_write(self.path, len(data), self.max_bytes)
         except Exception as exc:
             with self._lock:
                 self.failures += 1
