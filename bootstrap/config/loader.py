@@ -83,8 +83,7 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
                                   _collect(problems, display, document, prefix))
         for key in OVERLAY_FORBIDDEN:
             if key in overlay:
-                line, col = document.key_marks[prefix + (key,)]
-                problems.append(Problem("{}:{}:{}".format(display, line, col),
+                problems.append(Problem(_at(display, document, prefix + (key,)),
                                         ".".join(prefix + (key,)),
                                         "can't be set inside an overlay"))
                 del overlay[key]

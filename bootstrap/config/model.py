@@ -90,6 +90,13 @@ def _tag_value(value):
     return value
 
 
+def _number_as_text(value):
+    # `dist: 42` or `release: 1.2` mean the text as written, not a type error.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def _log_level(value):
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return value
@@ -124,7 +131,8 @@ def _release(value):
     if fields is None or any(f not in allowed for f in fields):
         bad = None if fields is None else next(f for f in fields if f not in allowed)
         raise PydanticCustomError(
-            "release_format", "unknown placeholder {bad} (use {allowed}; double a brace for a literal one)",
+            "release_format",
+            "unknown placeholder {bad} (use {allowed}; double a brace for a literal one)",
             {"bad": "'{" + bad + "}'" if bad is not None else "(unbalanced braces)",
              "allowed": ", ".join("{" + f + "}" for f in sorted(allowed))})
     return value
@@ -161,6 +169,7 @@ StatusCode = Annotated[int, BeforeValidator(_status_code)]
 StatusCodeRange = Union[StatusCode, Tuple[StatusCode, StatusCode]]
 HTTP_METHODS = ["CONNECT", "DELETE", "GET", "PATCH", "POST", "PUT", "TRACE"]
 PositiveInt = Annotated[int, Field(ge=0)]
+Text = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class Section(BaseModel):
@@ -374,10 +383,10 @@ class Settings(Section):
 
     # sentry_sdk.init data options, defaults as in sentry_sdk.consts.DEFAULT_OPTIONS
     dsn: Annotated[Optional[str], BeforeValidator(_dsn)] = None
-    environment: Optional[str] = None
-    release: Annotated[Optional[str], BeforeValidator(_release)] = "auto"
-    dist: Optional[str] = None
-    server_name: Optional[str] = None
+    environment: Optional[Text] = None
+    release: Annotated[Optional[Text], BeforeValidator(_release)] = "auto"
+    dist: Optional[Text] = None
+    server_name: Optional[Text] = None
     sample_rate: Rate = 1.0
     traces_sample_rate: Optional[Rate] = None
     traces_sampler: Optional[CallablePath] = None
@@ -419,7 +428,7 @@ class Settings(Section):
     trace_lifecycle: Optional[Literal["static", "stream"]] = None
     trace_ignore_status_codes: List[StatusCodeRange] = Field(default_factory=list)
     strict_trace_continuation: bool = False
-    org_id: Optional[str] = None
+    org_id: Optional[Text] = None
     enable_tracing: Optional[bool] = None
     functions_to_trace: List[FunctionToTrace] = Field(default_factory=list)
     instrumenter: Optional[Literal["sentry", "otel"]] = "sentry"

@@ -235,3 +235,20 @@ def test_file_outside_cwd_is_named_by_absolute_path(project, tmp_path):
     elsewhere.mkdir()
     resolved = load_config(environ={"SENTRY_CONFIG_FILE": str(target)}, cwd=str(elsewhere))
     assert resolved.sources["sample_rate"] == "{}:2:1".format(target)
+
+
+def test_parent_resolved_config_skips_discovery(project, tmp_path):
+    """SENTRY_BOOTSTRAP_CONFIG_RESOLVED set by a parent wins over discovery; "" means no file."""
+    project.write("version: 1\nsample_rate: 0.1\n")
+    other = project.write("version: 1\nsample_rate: 0.2\n", name="parent.yaml")
+    assert project.load({"SENTRY_BOOTSTRAP_CONFIG_RESOLVED": ""}).config_file is None
+    chosen = project.load({"SENTRY_BOOTSTRAP_CONFIG_RESOLVED": str(other)})
+    assert chosen.get("sample_rate") == 0.2
+
+
+def test_known_environments_lists_overlays(project):
+    """`known_environments` returns the overlay names, for checking every environment."""
+    from bootstrap.config.loader import known_environments
+
+    project.write("version: 1\nenvironments: {staging: {}, production: {debug: true}}\n")
+    assert known_environments(environ={}, cwd=str(project.path)) == ["production", "staging"]
