@@ -84,7 +84,7 @@ def _start(environ):
 
 def _hook_dirs(packaged):
     """Both places a sitecustomize of ours may be on PYTHONPATH: the package's and a checkout's."""
-    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return [packaged, checkout] if os.path.isfile(os.path.join(checkout, "sitecustomize.py")) \
         else [packaged]
 

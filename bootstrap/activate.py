@@ -173,7 +173,8 @@ def _transport(values, dsn):
             from bootstrap.transport.durable import make_transport
         except ImportError:
             return None
-        return make_transport(values.get("spool") or {})
+        # A class: the SDK instantiates it with its full options (proxies, TLS, compression).
+        return make_transport(None, values.get("spool") or {})
     from bootstrap.transport.outbox import make_outbox_transport
 
     return make_outbox_transport(values.get("outbox") or {})
@@ -242,9 +243,12 @@ def _guard_application_init(client, tags):
     original = _ORIGINAL.setdefault("init", impl.init)
 
     def init(*args, **kwargs):
+        # Flag first: the application's init imports frameworks, and the hook's deferred
+        # integrations must not set themselves up on the way (see hooks.setup_deferred_integration).
+        first = not client.options.get("_bootstrap_replaced")
+        client.options["_bootstrap_replaced"] = True
         result = original(*args, **kwargs)
-        if not client.options.get("_bootstrap_replaced"):
-            client.options["_bootstrap_replaced"] = True
+        if first:
             try:
                 scope = sentry_sdk.get_global_scope()
                 for key in tags:

@@ -36,7 +36,7 @@ def setup_deferred_integration(module, name, options, client):
     import sentry_sdk
     from sentry_sdk.integrations import setup_integrations
 
-    if sentry_sdk.get_client() is not client:
+    if sentry_sdk.get_client() is not client or client.options.get("_bootstrap_replaced"):
         return  # the application's own sentry_sdk.init won; its integrations are its own
     from bootstrap.integrations import instantiate
 
