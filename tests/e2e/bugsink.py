@@ -14,6 +14,7 @@ copy of the template's two SQLite files.
     server.stop()
 """
 import atexit
+import ctypes
 import json
 import os
 import random
@@ -22,6 +23,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -174,6 +176,15 @@ def server_environ(directory):
     return env
 
 
+def _die_with_parent():
+    # Runs in the child before exec: if the test run is killed outright (no teardown), the kernel
+    # sends the server SIGTERM instead of leaving it listening. Linux only; elsewhere a no-op.
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        pass
+
+
 def _manage(venv, directory, *args):
     """Run `bugsink-manage ARGS` in `directory`; its stdout. Raises BugsinkError with the output on failure."""
     result = subprocess.run(
@@ -313,6 +324,7 @@ class Bugsink:
                 ],
                 cwd=self.workdir, env=server_environ(self.workdir),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         finally:
             log.close()

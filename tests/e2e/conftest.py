@@ -12,7 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def pytest_collection_modifyitems(config, items):
     # This hook sees the whole session's items, not only this directory's.
     for item in items:
-        if str(item.fspath).startswith(HERE + os.sep):
+        if str(item.path).startswith(HERE + os.sep):
             item.add_marker(pytest.mark.e2e)
 
 
