@@ -11,13 +11,20 @@ class User(UserMixin):
 
 
 USERS = {"42": User("42", "bob.flask", "bob@example.invalid")}
+# Every user_loader call, so a test can see whether anything loaded the user.
+LOADS = []
+
+
+def load_user(user_id):
+    LOADS.append(user_id)
+    return USERS.get(user_id)
 
 
 def create_app():
     app = Flask(__name__)
     app.secret_key = "test-only-not-secret"
     manager = LoginManager(app)
-    manager.user_loader(USERS.get)
+    manager.user_loader(load_user)
 
     @app.route("/login/<user_id>")
     def login(user_id):
