@@ -179,3 +179,24 @@ def test_reading_the_outbox_does_not_import_the_sdk(tmp_path):
         print("sentry_sdk" in sys.modules)
         """).format(root=ROOT, box=str(tmp_path))], hook=False)
     assert proc.stdout == "False\n", proc.stderr
+
+
+def test_child_forked_while_the_ledger_is_locked_writes_without_waiting_for_the_timeout(tmp_path):
+    """A process forked while its parent holds the ledger lock drops its copy and writes once the parent lets go."""
+    proc = run_python(["-c", textwrap.dedent("""\
+        import os, sys, time
+        sys.path.insert(0, {root!r})
+        from bootstrap.transport import outbox
+        box = {box!r}
+        outbox.write_envelope(box, b"{{}}\\n")
+        ledger = outbox._Ledger(box)  # as if a writer thread held it at fork time
+        pid = os.fork()
+        if pid == 0:
+            start = time.monotonic()
+            outbox.record_write(box, 3, 10 ** 6)
+            os._exit(0 if time.monotonic() - start < 1.0 else 3)
+        time.sleep(0.2)
+        ledger.close()
+        print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        """).format(root=ROOT, box=str(tmp_path))], hook=False)
+    assert proc.stdout == "0\n", proc.stderr

@@ -11,7 +11,8 @@ Files and their guarantees:
 - `outbox.state`: the ledger, `<bytes> <evicted>` as two fixed-width numbers: the bytes of envelopes
   held and how many envelopes were evicted since the last clear. Several processes share it under an
   exclusive `flock` (where the platform has one; elsewhere best effort), so a write costs one small
-  locked update instead of a directory scan.
+  locked update instead of a directory scan. A write waits at most LOCK_TIMEOUT for the lock, and a
+  child forked while the lock is held drops its copy, so nothing deadlocks across fork.
 
 The bound: when the ledger passes `max_bytes`, the directory is scanned (the ledger is corrected to
 the truth) and the oldest envelopes are evicted down to 90% of `max_bytes`, so that a full outbox is
@@ -29,7 +30,6 @@ needs no options (`parsed_dsn` stays None). tests/test_outbox.py checks this aga
 import itertools
 import json
 import os
-import threading
 import time
 
 from bootstrap import _log
@@ -46,6 +46,8 @@ TMP_PREFIX = ".tmp-"
 STATE_FILE = "outbox.state"
 # Eviction goes down to this fraction of max_bytes (hysteresis, see the module docstring).
 LOW_WATER = 0.9
+# Longest a write waits for another process's hold on the ledger.
+LOCK_TIMEOUT = 2.0
 # A temporary file older than this was left by a process that died mid-write.
 _STALE_TMP_SECONDS = 3600
 _STATE_FORMAT = "{:020d} {:020d}\n"
@@ -115,19 +117,55 @@ def write_envelope(path, data):
     return final
 
 
+# Ledger descriptors open in this process. A child forked while one is open closes its copy, so the
+# flock (which belongs to the open file, and so to both processes) isn't held for the child's life.
+_open_ledgers = set()
+
+
+def _close_inherited_ledgers():
+    for fd in list(_open_ledgers):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _open_ledgers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_ledgers)
+
+
+def _lock(fd, timeout=LOCK_TIMEOUT):
+    """Take the ledger's flock, waiting at most `timeout` seconds. A write never blocks for longer:
+    past it (a stopped process holding the lock) the ledger is updated unlocked, and a drift is
+    corrected by the next scan."""
+    if fcntl is None:
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except (BlockingIOError, PermissionError):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+
 class _Ledger:
     """The locked `outbox.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
 
-    def __init__(self, path, create=True):
-        flags = os.O_RDWR | (os.O_CREAT if create else 0)
-        self._fd = os.open(os.path.join(path, STATE_FILE), flags, 0o600)
+    def __init__(self, path):
+        self._fd = os.open(os.path.join(path, STATE_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+        _open_ledgers.add(self._fd)
         try:
-            if fcntl is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            _lock(self._fd)
             os.lseek(self._fd, 0, os.SEEK_SET)
             self.bytes, self.evicted = _parse_state(os.read(self._fd, 64))
         except BaseException:
-            os.close(self._fd)
+            self.close()
             raise
 
     def save(self):
@@ -136,6 +174,7 @@ class _Ledger:
         os.write(self._fd, _STATE_FORMAT.format(max(self.bytes or 0, 0), self.evicted).encode())
 
     def close(self):
+        _open_ledgers.discard(self._fd)
         os.close(self._fd)  # releases the flock
 
     def __enter__(self):
@@ -257,10 +296,10 @@ class _OutboxWriter:
     def _setup(self, path, max_bytes):
         self.path = path
         self.max_bytes = int(max_bytes)
+        # Informational counts; no lock (a lock held across a fork would deadlock the child).
         self.written = 0
         self.failures = 0
         self._reported = False
-        self._lock = threading.Lock()
 
     def capture_envelope(self, envelope):
         """Write the envelope to the outbox and keep the bound. Never raises: a failure (disk full,
@@ -268,14 +307,11 @@ class _OutboxWriter:
         try:
             data = envelope.serialize()
             write_envelope(self.path, data)
-            with self._lock:
-                self.written += 1
+            self.written += 1
             record_write(self.path, len(data), self.max_bytes)
         except Exception as exc:
-            with self._lock:
-                self.failures += 1
-                first = not self._reported
-                self._reported = True
+            self.failures += 1
+            first, self._reported = not self._reported, True
             if first:
                 _log.report("error", "cannot write to the outbox {}: {}".format(self.path, exc))
 
