@@ -36,12 +36,8 @@ def _positive_int(text):
 
 def _outbox_path():
     """The outbox directory from the configuration (file, overlay, environment)."""
-    try:
-        from bootstrap.config.loader import load_config
-    except ModuleNotFoundError as exc:
-        if exc.name != "bootstrap.config.loader":
-            raise
-        return outbox.outbox_dir(None)  # the configuration layer isn't there: the default place
+    from bootstrap.config.loader import load_config
+
     resolved = load_config()
     section = resolved.get("outbox") or {}
     return outbox.outbox_dir(section.get("path"))
@@ -82,6 +78,10 @@ def _emit(events, as_json):
     sys.stdout.flush()
 
 
+def _count(n, noun):
+    return "{} {}{}".format(n, noun, "" if n == 1 else "s")
+
+
 def _empty_hint(path):
     print("No events in the outbox ({}).".format(path))
     print("Run a program with the hook and no DSN, for example:")
@@ -115,7 +115,7 @@ def run(args):
 
     if args.clear:
         removed = outbox.clear(path)
-        print("Removed {} envelope{} from {}.".format(removed, "" if removed == 1 else "s", path))
+        print("Removed {} from {}.".format(_count(removed, "envelope"), path))
         return 0
 
     names = outbox.envelope_names(path)
@@ -124,10 +124,9 @@ def run(args):
     if not args.json:
         if not events and not args.follow:
             _empty_hint(path)
-        elif events and args.limit and len(events) == args.limit:
-            print("the {} newest event{} in {}".format(len(events), "" if len(events) == 1 else "s", path))
         elif events:
-            print("{} event{} in {}".format(len(events), "" if len(events) == 1 else "s", path))
+            newest = "the newest " if args.limit and len(events) == args.limit else ""
+            print("{}{} in {}".format(newest, _count(len(events), "event"), path))
         evicted = outbox.evicted_count(path)
         if evicted:
             print("({} older envelope{} evicted to keep the outbox within outbox.max_bytes)".format(
