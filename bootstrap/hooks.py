@@ -7,6 +7,7 @@ in place before application code can cache `from framework import thing`.
 
 A hook never raises into the import that triggered it: a failure becomes one stderr line.
 """
+import os
 import sys
 
 from bootstrap import _log
@@ -91,19 +92,34 @@ def _flush_current_client():
         pass
 
 
-def warn_uwsgi():
-    """One warning when uWSGI runs without the options that threads and forks need."""
+_UWSGI_FLAGS = ("enable-threads", "py-call-uwsgi-fork-hooks")
+_UWSGI_WARNED = "SENTRY_BOOTSTRAP_UWSGI_WARNED"  # one warning per server, not per interpreter init
+
+
+def warn_uwsgi(argv=None, environ=None):
+    """One warning when uWSGI runs without the options that the SDK's threads and forks need.
+
+    The options are read from `uwsgi.opt` when the embedded module is there, else from the command
+    line (pyuwsgi runs this hook before uWSGI exists).
+    """
+    environ = os.environ if environ is None else environ
+    argv = sys.argv if argv is None else argv
     uwsgi = sys.modules.get("uwsgi")
-    if uwsgi is None:
+    program = os.path.basename(argv[0]) if argv else ""
+    if uwsgi is None and program not in ("uwsgi", "pyuwsgi"):
         return
-    opt = getattr(uwsgi, "opt", {}) or {}
-    missing = [flag for flag in ("enable-threads", "py-call-uwsgi-fork-hooks")
-               if not _truthy(opt.get(flag))]
+    if environ.get(_UWSGI_WARNED):
+        return
+    if uwsgi is not None and getattr(uwsgi, "opt", None):
+        present = {flag for flag in _UWSGI_FLAGS if _truthy(uwsgi.opt.get(flag))}
+    else:
+        present = {arg.lstrip("-").partition("=")[0] for arg in argv if arg.startswith("--")}
+    missing = [flag for flag in _UWSGI_FLAGS if flag not in present]
     if missing:
-        _log.report("error", "uWSGI runs without {}: events may be lost or the worker may hang; "
-                    "add {} to the uWSGI command line".format(
-                        " and ".join("--" + m for m in missing),
-                        " ".join("--" + m for m in missing)))
+        environ[_UWSGI_WARNED] = "1"
+        flags = " ".join("--" + flag for flag in missing)
+        _log.report("error", "uWSGI runs without {}: Sentry's background sending needs threads and "
+                    "fork hooks, or events are lost; add {} to the uWSGI command".format(flags, flags))
 
 
 def _truthy(value):

@@ -130,3 +130,29 @@ def test_celery_prefork_worker_delivers_a_task_error(app, sentry_server, redis_s
     assert event["exception"]["values"][-1]["type"] == "ZeroDivisionError"
     assert event["transaction"] == "tasks.divide"
     assert event["release"] == app.sha
+
+
+@pytest.mark.parametrize("flags,warned", [([], True),
+                                          (["--enable-threads", "--py-call-uwsgi-fork-hooks"], False)],
+                         ids=["bare", "with-flags"])
+def test_uwsgi_without_threads_and_fork_hooks_gets_one_warning(app, sentry_server, flags, warned):
+    """Under uWSGI (pyuwsgi) without --enable-threads/--py-call-uwsgi-fork-hooks, one warning names them."""
+    app.config(base_config(sentry_server.dsn))
+    app.write("wsgi.py", WSGI_APP)
+    port = free_port()
+    server = subprocess.Popen(
+        [os.path.join(BIN, "uwsgi"), "--http", "127.0.0.1:{}".format(port), "--wsgi-file", "wsgi.py",
+         "--master", "--processes", "1"] + flags,
+        cwd=str(app.path), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True)
+    try:
+        wait_http("http://127.0.0.1:{}/".format(port))
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    lines = [l for l in err.splitlines() if l.startswith("sentry-bootstrap:") and "uWSGI" in l]
+    if warned:
+        assert len(lines) == 1, err
+        assert "--enable-threads" in lines[0] and "--py-call-uwsgi-fork-hooks" in lines[0]
+    else:
+        assert lines == []
