@@ -223,18 +223,12 @@ def ensure_template(template_dir, venv):
     building = "%s.building-%d" % (template_dir, os.getpid())
     shutil.rmtree(building, ignore_errors=True)
     os.makedirs(building)
-    write_config(building, "http://127.0.0.1:9")  # no server runs here; the URL is never used
-    _manage(venv, building, "migrate", "--no-input", "-v", "0")
-    _manage(venv, building, "migrate", "--database", "snappea", "--no-input", "-v", "0")
-    setup = _SETUP_SCRIPT.format(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, team=TEAM_NAME)
-    team_id = _manage(venv, building, "shell", "-v", "0", "-c", setup).split()[-1]
-    token = _manage(venv, building, "create_auth_token").split()[-1]
-    for name in DB_FILES:
-        _checkpoint(os.path.join(building, name))
-    facts = {
-        "bugsink": BUGSINK_VERSION, "format": TEMPLATE_FORMAT,
-        "token": token, "team_id": team_id, "seconds": round(time.monotonic() - began, 2),
-    }
+    try:
+        facts = _build_template(building, venv)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    facts["seconds"] = round(time.monotonic() - began, 2)
     with open(os.path.join(building, "template.json"), "w") as f:
         json.dump(facts, f)
 
@@ -249,6 +243,18 @@ def ensure_template(template_dir, venv):
         if facts is None:
             raise
     return facts
+
+
+def _build_template(building, venv):
+    write_config(building, "http://127.0.0.1:9")  # no server runs here; the URL is never used
+    _manage(venv, building, "migrate", "--no-input", "-v", "0")
+    _manage(venv, building, "migrate", "--database", "snappea", "--no-input", "-v", "0")
+    setup = _SETUP_SCRIPT.format(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, team=TEAM_NAME)
+    team_id = _manage(venv, building, "shell", "-v", "0", "-c", setup).split()[-1]
+    token = _manage(venv, building, "create_auth_token").split()[-1]
+    for name in DB_FILES:
+        _checkpoint(os.path.join(building, name))
+    return {"bugsink": BUGSINK_VERSION, "format": TEMPLATE_FORMAT, "token": token, "team_id": team_id}
 
 
 def _read_template(marker):
