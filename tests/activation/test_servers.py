@@ -56,7 +56,7 @@ def test_gunicorn_workers_deliver_events(app, sentry_server, preload):
     app.config(base_config(sentry_server.dsn))
     app.write("wsgi.py", WSGI_APP)
     port = free_port()
-    args = [os.path.join(BIN, "gunicorn"), "--workers", "2", "--bind", "127.0.0.1:{}".format(port),
+    args = [os.path.join(BIN, "gunicorn"), "--no-control-socket", "--workers", "2", "--bind", "127.0.0.1:{}".format(port),
             "wsgi:application"] + (["--preload"] if preload else [])
     server = subprocess.Popen(args, cwd=str(app.path), env=child_env(), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, universal_newlines=True)
