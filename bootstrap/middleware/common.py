@@ -189,8 +189,11 @@ def _is_internal(address):
 
 def client_ip(peer, forwarded_for):
     """The client address under the trusted-proxy rule in the module docstring, or None."""
-    peer = (peer or "").strip() or None
-    if not forwarded_for or not peer or not _is_internal(peer):
+    peer = (peer or "").strip()
+    internal = _is_internal(peer)
+    if internal is None:  # no usable peer (e.g. a test client's "testclient"): no address
+        return None
+    if not internal or not forwarded_for:
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",")]
     hops = [hop for hop in hops if _is_internal(hop) is not None]
