@@ -68,7 +68,7 @@ from sentry_sdk.utils import safe_repr
 
 __all__ = ["BootstrapScrubber", "make_scrubber", "normalise_key", "luhn_valid"]
 
-MAX_TEXT = 100_000
+MAX_TEXT = 32_768
 MAX_DEPTH = 64
 # Scanning this far beyond the cut catches a secret that straddles it.
 _CUT_MARGIN = 512
@@ -79,6 +79,13 @@ SENSITIVE_WORDS = frozenset(
     authentication credential credentials cookie cookies csrf xsrf csrftoken xsrftoken sessionid
     apikey privatekey accesskey secretkey jwt cvv cvc""".split()
 )
+# Words that make a key sensitive wherever they occur inside one of its words (`dbpassword`),
+# and at the end of one (`accesstoken`, `mysqlpwd`; not `tokens`, `tokenizer`).
+SENSITIVE_INFIXES = (
+    "password", "passwd", "passphrase", "secret", "apikey", "privatekey", "accesskey", "csrf", "xsrf",
+    "sessionid", "cookie", "credential", "authorization",
+)
+SENSITIVE_SUFFIXES = ("token", "pwd", "jwt")
 SENSITIVE_PAIRS = frozenset(
     tuple(p.split("_"))
     for p in """api_key private_key access_key secret_key signing_key encryption_key master_key
@@ -108,19 +115,21 @@ _PEM = re.compile(
     r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK|)-----.*?(?:-----END \1PRIVATE KEY\2-----|\Z)",
     re.DOTALL,
 )
-_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@/\s]+@")
-_BEARER = re.compile(r"\b(bearer[ \t]+)[A-Za-z0-9\-._~+/]{8,}=*", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)([^@/\s]+)@")
+_BEARER = re.compile(r"\b(bearer[ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE)
 _BASIC = re.compile(r"\b(basic[ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE)
+# `key=value` and the like, anchored where a key may start; keys are found through `_stems` below.
 _KEY_VALUE = re.compile(
-    r"(?<![A-Za-z0-9])([A-Za-z_][A-Za-z0-9_.\-]{0,63})(\\?[\"']?[ \t]*[:=][ \t]*)"
+    r"([A-Za-z0-9_.\-]{1,128})(\\?[\"']?[ \t]*[:=][ \t]*)"
     r"((?:(?:bearer|basic|digest|token)[ \t]+)?"
     r"(?:\\?\"[^\"\r\n\\]*\\?\"|'[^'\r\n]*'|[^\s&;,'\"}\]<>]+))",
     re.IGNORECASE,
 )
-_DIGIT_RUN = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9](?:[ \-]?[0-9]){12,}")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+# Candidates first (a fast class run), then the strict form within each candidate.
+_DIGIT_CANDIDATE = re.compile(r"[0-9][0-9 \-]{11,}[0-9]")
+_DIGIT_RUN = re.compile(r"[0-9](?:[ \-]?[0-9]){12,}")
 _DIGIT_GROUP = re.compile(r"[0-9]+")
-# A cheap pre-check: strings with fewer than 13 digits in a row skip the card regex.
-_DIGITS13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}")
 
 _KEY_CACHE_MAX = 4096
 # Short strings recur from event to event (source lines, breadcrumb messages, header values,
@@ -152,18 +161,28 @@ def _is_card(digits):
     return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 
-def _filter_cards(match):
+def _filter_card_candidate(match, found):
+    start = match.start()
+    if start >= 2 and match.string[start - 1] == "." and match.string[start - 2].isdigit():
+        return match.group(0)  # the fraction of a decimal number
+    return _DIGIT_RUN.sub(lambda m: _filter_cards(m, found), match.group(0))
+
+
+def _filter_cards(match, found):
     text = match.group(0)
     digits = text.replace(" ", "").replace("-", "")
-    if len(digits) == len(text):
-        return SENSITIVE_DATA_SUBSTITUTE if _is_card(digits) else text
-    if _is_card(digits) and _card_grouping(text):
+    if (len(digits) == len(text) or _card_grouping(text)) and _is_card(digits):
+        found.append(text)
+        found.append(digits)
         return SENSITIVE_DATA_SUBSTITUTE
+    if len(digits) == len(text):
+        return text
     # A longer run of groups: look for a card among consecutive groups.
     groups = [(m.start(), m.end(), m.group(0)) for m in _DIGIT_GROUP.finditer(text)]
     spans = []
     for i in range(len(groups)):
         if _is_card(groups[i][2]):
+            found.append(groups[i][2])
             spans.append((groups[i][0], groups[i][1]))
             continue
         if not 4 <= len(groups[i][2]) <= 6:
@@ -177,6 +196,8 @@ def _filter_cards(match):
             if size > 6 or (size < 4 and j != i and count < 13):
                 break
             if count >= 13 and luhn_valid("".join(g[2] for g in groups[i : j + 1])):
+                found.append(text[groups[i][0] : groups[j][1]])
+                found.append("".join(g[2] for g in groups[i : j + 1]))
                 spans.append((groups[i][0], groups[j][1]))
                 break
     if not spans:
@@ -197,12 +218,26 @@ def _card_grouping(text):
     return all(4 <= len(g) <= 6 for g in groups[:-1]) and 1 <= len(groups[-1]) <= 6
 
 
-def _filter_basic(match):
+def _filter_basic(match, found):
     try:
         decoded = base64.b64decode(match.group(2), validate=True)
     except (binascii.Error, ValueError):
         return match.group(0)
-    return match.group(1) + SENSITIVE_DATA_SUBSTITUTE if b":" in decoded else match.group(0)
+    if b":" not in decoded:
+        return match.group(0)
+    found.append(match.group(2))
+    return match.group(1) + SENSITIVE_DATA_SUBSTITUTE
+
+
+def _filter_group(group, found):
+    """A `re.sub` callback that filters `group` of the match and remembers what it removed."""
+
+    def replace(match):
+        found.append(match.group(group))
+        whole, start, end = match.group(0), match.start(group) - match.start(), match.end(group) - match.start()
+        return whole[:start] + SENSITIVE_DATA_SUBSTITUTE + whole[end:]
+
+    return replace
 
 
 def _dsn_secrets(dsn):
@@ -274,31 +309,64 @@ class BootstrapScrubber(EventScrubber):
         words = norm.split("_")
         if not SENSITIVE_WORDS.isdisjoint(words):
             return True
+        for word in words:
+            if word.endswith(SENSITIVE_SUFFIXES) or any(w in word for w in SENSITIVE_INFIXES):
+                return True
         return any(pair in SENSITIVE_PAIRS for pair in zip(words, words[1:]))
 
     # ---- text -------------------------------------------------------------------------------
 
     def scrub_text(self, text):
         """`text` with every sensitive match replaced by `[Filtered]`; cut to `MAX_TEXT` if longer."""
-        if len(text) > _TEXT_CACHE_LEN:
-            return self._scrub_text(text)
-        cache = self._text_cache
-        done = cache.get(text)
-        if done is None:
-            done = self._scrub_text(text)
-            if len(cache) >= _TEXT_CACHE_MAX:
-                cache.clear()
-            cache[text] = done
+        return (self._text_cache.get(text) or self._scrub_cached(text))[0]
+
+    def _scrub_cached(self, text):
+        """(scrubbed text, the secrets it removed), remembered for short texts."""
+        done = self._scrub_text(text)
+        if len(text) <= _TEXT_CACHE_LEN:
+            if len(self._text_cache) >= _TEXT_CACHE_MAX:
+                self._text_cache.clear()
+            self._text_cache[text] = done
         return done
 
-    def _names_a_key(self, text):
+    def _key_starts(self, text):
+        """Where a sensitive key may start in `text`: the start of each word holding a stem."""
         lowered = text.lower()
+        if len(lowered) != len(text):  # a few non-ASCII letters change length when lowered
+            lowered = "".join(c.lower()[:1] or c for c in text)
+        starts = set()
         for stem in self._stems:
-            if stem in lowered:
-                return True
-        return False
+            at = lowered.find(stem)
+            while at != -1:
+                start = at
+                stop = max(0, at - 64)
+                while start > stop and text[start - 1] in _KEY_CHARS:
+                    start -= 1
+                starts.add(start)
+                at = lowered.find(stem, at + len(stem))
+        return sorted(starts)
+
+    def _scrub_key_values(self, text, found):
+        starts = self._key_starts(text)
+        if not starts:
+            return text
+        out, pos = [], 0
+        for start in starts:
+            if start < pos:
+                continue
+            match = _KEY_VALUE.match(text, start)
+            if match is None or not self.is_sensitive_key(match.group(1)):
+                continue
+            out.append(text[pos:start])
+            out.append(self._filter_key_value(match, found))
+            pos = match.end()
+        if not out:
+            return text
+        out.append(text[pos:])
+        return "".join(out)
 
     def _scrub_text(self, text):
+        found = []
         cut = len(text) > MAX_TEXT
         if cut:
             text = text[: MAX_TEXT + _CUT_MARGIN]
@@ -309,28 +377,27 @@ class BootstrapScrubber(EventScrubber):
             if "-----BEGIN" in text:
                 text = _PEM.sub(SENSITIVE_DATA_SUBSTITUTE, text)
             if "://" in text:
-                text = _URL_PASSWORD.sub(r"\1" + SENSITIVE_DATA_SUBSTITUTE + "@", text)
-            if ("=" in text or ":" in text) and self._names_a_key(text):
-                text = _KEY_VALUE.sub(self._filter_key_value, text)
-            if len(text) >= 13 and _DIGITS13.search(text):
-                text = _DIGIT_RUN.sub(_filter_cards, text)
+                text = _URL_PASSWORD.sub(_filter_group(2, found), text)
+            if "=" in text or ":" in text:
+                text = self._scrub_key_values(text, found)
+            if len(text) >= 13:
+                text = _DIGIT_CANDIDATE.sub(lambda m: _filter_card_candidate(m, found), text)
             lowered = None
             if len(text) >= 14:
                 lowered = text.lower()
                 if "bearer" in lowered:
-                    text = _BEARER.sub(r"\1" + SENSITIVE_DATA_SUBSTITUTE, text)
+                    text = _BEARER.sub(_filter_group(2, found), text)
                 if "basic" in lowered:
-                    text = _BASIC.sub(_filter_basic, text)
+                    text = _BASIC.sub(lambda m: _filter_basic(m, found), text)
         for pattern in self.patterns:
-            text = pattern.sub(SENSITIVE_DATA_SUBSTITUTE, text)
+            text = pattern.sub(_filter_group(0, found), text)
         if cut:
             text = text[:MAX_TEXT] + _TRUNCATED
-        return text
+        return text, tuple(found)
 
-    def _filter_key_value(self, match):
-        if not self.is_sensitive_key(match.group(1)):
-            return match.group(0)
+    def _filter_key_value(self, match, found):
         value = match.group(3)
+        found.append(_bare(value))
         quote = value[0] if value[0] in "\"'\\" else ""
         if quote == "\\":
             quote = value[:2]
@@ -342,18 +409,22 @@ class BootstrapScrubber(EventScrubber):
     def scrub_dict(self, d):
         """Scrub a dict in place: sensitive keys' values removed, everything below scanned."""
         if isinstance(d, dict):
-            self._walk(d, 0, {})
+            self._walk(d, 0, _Pass())
 
     def scrub_list(self, lst):
         """Scrub a list in place, recursively."""
         if isinstance(lst, list):
-            self._walk(lst, 0, {})
+            self._walk(lst, 0, _Pass())
 
     def _walk(self, obj, depth, memo):
         """Return `obj` scrubbed: dicts and lists in place, other values replaced when needed."""
         kind = type(obj)
         if kind is str:
-            return self.scrub_text(obj) if obj else obj
+            if not obj:
+                return obj
+            new, removed = self._text_cache.get(obj) or self._scrub_cached(obj)
+            memo.found.extend(removed)
+            return new
         if kind in _SCALARS or isinstance(obj, _INERT_TYPES):
             return obj
         if isinstance(obj, int):
@@ -372,14 +443,17 @@ class BootstrapScrubber(EventScrubber):
             self._walk_list(obj, depth, memo)
             return obj
         if isinstance(obj, str):
-            return self.scrub_text(str(obj))
+            new, removed = self._scrub_cached(str(obj))
+            memo.found.extend(removed)
+            return new
         if isinstance(obj, AnnotatedValue):
             memo[ident] = obj
             obj.value = self._walk(obj.value, depth + 1, memo)
             return obj
         if isinstance(obj, (bytes, bytearray)):
             text = bytes(obj[: MAX_TEXT + _CUT_MARGIN]).decode("utf-8", "replace")
-            new = self.scrub_text(text)
+            new, removed = self._scrub_cached(text)
+            memo.found.extend(removed)
             return obj if new == text and len(obj) <= MAX_TEXT else new
         if isinstance(obj, Mapping):
             new = dict(obj.items())
@@ -387,7 +461,8 @@ class BootstrapScrubber(EventScrubber):
             new = list(obj)
         else:
             text = safe_repr(obj)
-            new_text = self.scrub_text(text)
+            new_text, removed = self._scrub_cached(text)
+            memo.found.extend(removed)
             return obj if new_text == text else new_text
         memo[ident] = new
         return self._walk(new, depth, memo)
@@ -402,6 +477,8 @@ class BootstrapScrubber(EventScrubber):
         for key, value in d.items():
             info = key_cache.get(key) or self._key_info(key)
             if info[0]:
+                if isinstance(value, (str, bytes)):
+                    memo.found.append(_bare(value))
                 d[key] = AnnotatedValue.substituted_because_contains_sensitive_data()
                 continue
             if info[1] is not None:
@@ -410,8 +487,9 @@ class BootstrapScrubber(EventScrubber):
             kind = type(value)
             if kind is str:
                 if value:
-                    new = text_cache.get(value) or self.scrub_text(value)
+                    new, removed = text_cache.get(value) or self._scrub_cached(value)
                     if new is not value:
+                        memo.found.extend(removed)
                         d[key] = new
             elif kind in _SCALARS:
                 continue
@@ -434,8 +512,9 @@ class BootstrapScrubber(EventScrubber):
             kind = type(value)
             if kind is str:
                 if value:
-                    new = text_cache.get(value) or self.scrub_text(value)
+                    new, removed = text_cache.get(value) or self._scrub_cached(value)
                     if new is not value:
+                        memo.found.extend(removed)
                         lst[i] = new
             elif kind is int:
                 if value >= _CARD_MIN or value <= -_CARD_MIN:
@@ -461,12 +540,32 @@ class BootstrapScrubber(EventScrubber):
 
     # ---- the event ----------------------------------------------------------------------------
 
-    def scrub_user(self, event):
+    def scrub_user(self, event, memo=None):
         """As the SDK: without send_default_pii the user's IP address is dropped; then walked."""
         user = event.get("user")
         if isinstance(user, dict) and "ip_address" in self._exact:
             user.pop("ip_address", None)
-        event["user"] = self._walk(user, 1, {})
+        event["user"] = self._walk(user, 1, _Pass() if memo is None else memo)
+
+    def scrub_logentry(self, event, memo=None):
+        """Walk `logentry`; then a parameter whose text was filtered out of `formatted` is filtered.
+
+        `log.error("login with password=%s", pw)` puts `pw` alone in `params`, where no rule could
+        tell it is a password; the formatted message shows that it was one.
+        """
+        entry = event.get("logentry")
+        formatted = entry.get("formatted") if isinstance(entry, dict) else None
+        event["logentry"] = entry = self._walk(entry, 1, _Pass() if memo is None else memo)
+        params = entry.get("params") if isinstance(entry, dict) else None
+        if not isinstance(formatted, str) or not isinstance(params, list):
+            return
+        scrubbed = entry.get("formatted")
+        if scrubbed == formatted or not isinstance(scrubbed, str):
+            return
+        for i, param in enumerate(params):
+            text = param if isinstance(param, str) else safe_repr(param)
+            if text and text in formatted and text not in scrubbed:
+                params[i] = AnnotatedValue.substituted_because_contains_sensitive_data()
 
     def scrub_event(self, event):
         """Scrub every part of `event` in place. Never raises; a part that can't be scrubbed is dropped."""
@@ -476,13 +575,15 @@ class BootstrapScrubber(EventScrubber):
             keys = list(event)
         except Exception:
             return
-        memo = {}
+        memo = _Pass()
         for key in keys:
             if key in _SKIP_TOP:
                 continue
             try:
                 if key == "user":
-                    self.scrub_user(event)
+                    self.scrub_user(event, memo)
+                elif key == "logentry":
+                    self.scrub_logentry(event, memo)
                 elif self.is_sensitive_key(key):
                     event[key] = AnnotatedValue.substituted_because_contains_sensitive_data()
                 else:
@@ -491,10 +592,20 @@ class BootstrapScrubber(EventScrubber):
                     if new is not value:
                         event[key] = new
             except Exception:
+                _drop(event, key)
+        # Second pass: a value found to be secret in one place is removed from every other place
+        # (a password local seen again in a caller's `args`, a token repeated in a message).
+        known = sorted(
+            {v for v in memo.found if len(v) >= _MIN_KNOWN and "Filtered" not in v}, key=len, reverse=True
+        )
+        if not known:
+            return
+        for key in keys:
+            if key not in _SKIP_TOP:
                 try:
-                    event[key] = AnnotatedValue.substituted_because_contains_sensitive_data()
+                    event[key] = _redact(event[key], known, 0, set())
                 except Exception:
-                    pass
+                    _drop(event, key)
 
     def scrub_log(self, log, hint=None):
         """A `before_send_log` callback: scrubs a Sentry log record's body and attributes."""
@@ -502,12 +613,71 @@ class BootstrapScrubber(EventScrubber):
             if isinstance(log, dict):
                 for key in ("body", "attributes"):
                     if key in log:
-                        log[key] = self._walk(log[key], 1, {})
+                        log[key] = self._walk(log[key], 1, _Pass())
                         if isinstance(log[key], AnnotatedValue):
                             log[key] = SENSITIVE_DATA_SUBSTITUTE
         except Exception:
             return None
         return log
+
+
+class _Pass(dict):
+    """One walk: the containers already visited (id -> result) and the secret values found."""
+
+    __slots__ = ("found",)
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+
+# Shorter found values are not searched for elsewhere: they would match too much ordinary text.
+_MIN_KNOWN = 6
+
+
+def _bare(value):
+    """A removed value as it would appear elsewhere: decoded, without quotes or an auth scheme."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    value = value.strip().strip("\\").strip("'\"").strip("\\")
+    scheme, _, rest = value.partition(" ")
+    if rest and scheme.lower() in ("bearer", "basic", "digest", "token"):
+        value = rest.strip()
+    return value
+
+
+def _redact(obj, known, depth, seen):
+    """`obj` with every occurrence of the `known` secrets replaced, in place where it can be."""
+    if isinstance(obj, str):
+        for secret in known:
+            if secret in obj:
+                obj = obj.replace(secret, SENSITIVE_DATA_SUBSTITUTE)
+        return obj
+    if depth > MAX_DEPTH or id(obj) in seen:
+        return obj
+    if isinstance(obj, dict):
+        seen.add(id(obj))
+        for key, value in obj.items():
+            new = _redact(value, known, depth + 1, seen)
+            if new is not value:
+                obj[key] = new
+    elif isinstance(obj, list):
+        seen.add(id(obj))
+        for i, value in enumerate(obj):
+            new = _redact(value, known, depth + 1, seen)
+            if new is not value:
+                obj[i] = new
+    elif isinstance(obj, AnnotatedValue):
+        seen.add(id(obj))
+        obj.value = _redact(obj.value, known, depth + 1, seen)
+    return obj
+
+
+def _drop(event, key):
+    try:
+        event[key] = AnnotatedValue.substituted_because_contains_sensitive_data()
+    except Exception:
+        pass
 
 
 def _int_value(number):

@@ -1,0 +1,287 @@
+"""BootstrapScrubber: the corpus of sensitive values through a real SDK client, the scrub.* options,
+the text rules, and robustness on any event shape."""
+import json
+import logging
+
+import pytest
+import sentry_sdk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.scrubber import EventScrubber
+from sentry_sdk.transport import Transport
+
+from bootstrap.scrub import MAX_TEXT, BootstrapScrubber, luhn_valid, make_scrubber, normalise_key
+from tests.support import sensitive
+
+FILTERED = "[Filtered]"
+
+
+class CollectingTransport(Transport):
+    """Keeps every envelope the client would send."""
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.envelopes = []
+
+    def capture_envelope(self, envelope):
+        self.envelopes.append(envelope)
+
+
+def sent_bytes(scrubber, send_default_pii=False, emit=None):
+    """Run `emit` (the corpus by default) through a real client; return all envelopes as bytes."""
+    transport = CollectingTransport()
+    sentry_sdk.init(
+        dsn=sensitive.DSN,
+        transport=transport,
+        event_scrubber=scrubber,
+        send_default_pii=send_default_pii,
+        default_integrations=False,
+        integrations=[LoggingIntegration(event_level=logging.ERROR)],
+        traces_sample_rate=1.0,
+        attach_stacktrace=True,
+        max_breadcrumbs=100,
+    )
+    try:
+        (emit or (lambda: sensitive.emit(sentry_sdk)))()
+        sentry_sdk.flush()
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()  # back to a no-op client for the next test
+    return b"".join(envelope.serialize() for envelope in transport.envelopes)
+
+
+def leaked(data, values):
+    return [v for v in values if v.encode() in data]
+
+
+def test_corpus_is_large_enough():
+    """The corpus holds at least 50 distinct sensitive values."""
+    assert len(set(sensitive.placed())) >= 50
+
+
+@pytest.mark.parametrize("pii", [False, True])
+def test_no_sensitive_value_leaves_through_a_real_client(pii):
+    """None of the corpus' values appears in any sent envelope; harmless values all survive."""
+    data = sent_bytes(make_scrubber({}, sensitive.DSN, pii), send_default_pii=pii)
+    assert b'"type":"transaction"' in data and b'"type":"event"' in data
+    assert leaked(data, sensitive.SECRETS) == []
+    assert [v for v in sensitive.HARMLESS if v.encode() not in data] == []
+    assert FILTERED.encode() in data
+
+
+class _NoScrubbing:
+    def scrub_event(self, event):
+        pass
+
+
+def test_every_corpus_value_is_sent_when_nothing_scrubs():
+    """Control: without scrubbing every corpus value reaches the envelopes, so each placement counts."""
+    data = sent_bytes(_NoScrubbing())
+    assert [v for v in sensitive.placed() if v.encode() not in data] == []
+
+
+def test_the_sdk_default_scrubber_leaks_the_corpus():
+    """Control: with the SDK's own EventScrubber most of the corpus is sent, so the test above can fail."""
+    data = sent_bytes(EventScrubber(recursive=True))
+    assert len(leaked(data, sensitive.SECRETS)) > 25
+
+
+def test_user_identity_is_kept_with_send_default_pii():
+    """With send_default_pii the user's id, email and username are sent; their password is not."""
+    data = sent_bytes(make_scrubber({}, sensitive.DSN, True), send_default_pii=True)
+    items = [json.loads(line) for line in data.splitlines() if line.startswith(b"{")]
+    user = next(item["user"] for item in items if "exception" in item)
+    assert (user["id"], user["username"], user["email"]) == ("42", "alice", "alice@example.invalid")
+    assert user["password"] == FILTERED and user["auth_token"] == FILTERED
+
+
+def scrubbed(event, **options):
+    BootstrapScrubber(**options).scrub_event(event)
+    return event
+
+
+def test_fields_add_key_names():
+    """scrub.fields removes extra key names, matched after normalisation."""
+    event = scrubbed({"extra": {"customerSSN": "078-05-1120", "note": "ok"}}, fields=["customer_ssn"])
+    assert event["extra"]["customerSSN"] == FILTERED.join(["", ""]) or event["extra"]["customerSSN"].value == FILTERED
+    assert event["extra"]["note"] == "ok"
+
+
+def test_fields_apply_to_key_value_text():
+    """A field name also filters `name=value` inside strings."""
+    event = scrubbed({"message": "lookup ssn=078-05-1120 done"}, fields=["ssn"])
+    assert event["message"] == "lookup ssn=[Filtered] done"
+
+
+def test_patterns_replace_matches_in_every_string():
+    """scrub.patterns replaces each match in any string, keys' values and messages alike."""
+    event = scrubbed(
+        {"message": "customer CUST-99812 failed", "tags": {"who": "CUST-1"}, "extra": {"x": ["CUST-7 ok"]}},
+        patterns=[r"CUST-\d+"],
+    )
+    assert event["message"] == "customer [Filtered] failed"
+    assert event["tags"]["who"] == FILTERED
+    assert event["extra"]["x"] == ["[Filtered] ok"]
+
+
+def test_keep_takes_a_default_out():
+    """scrub.keep stops a default key from being removed; its value is still scanned as text."""
+    event = scrubbed(
+        {"request": {"headers": {"Cookie": "theme=dark; sessionid=abc123", "Authorization": "Bearer abcdefgh123"}}},
+        keep=["cookie"],
+    )
+    headers = event["request"]["headers"]
+    assert headers["Cookie"] == "theme=dark; sessionid=[Filtered]"
+    assert headers["Authorization"].value == FILTERED
+
+
+def test_make_scrubber_reads_the_config_section():
+    """make_scrubber takes the scrub section as the config holds it, and None for defaults."""
+    scrubber = make_scrubber({"fields": ["pin"], "patterns": ["ORD-[0-9]+"], "keep": ["session"]}, None, False)
+    assert scrubber.is_sensitive_key("PIN") and not scrubber.is_sensitive_key("session")
+    assert scrubber.scrub_text("ref ORD-77") == "ref [Filtered]"
+    assert make_scrubber(None).is_sensitive_key("password")
+
+
+def test_an_invalid_pattern_is_a_clear_error():
+    """A pattern that does not compile is refused at construction, naming the pattern."""
+    with pytest.raises(ValueError, match=r"scrub.patterns: '\(unclosed'"):
+        make_scrubber({"patterns": ["(unclosed"]})
+
+
+@pytest.mark.parametrize(
+    "key, normalised, sensitive",
+    [
+        ("X-Api-Key", "x_api_key", True),
+        ("x_api_key", "x_api_key", True),
+        ("apiKey", "api_key", True),
+        ("APIKey", "api_key", True),
+        ("HTTP_AUTHORIZATION", "http_authorization", True),
+        ("X-CSRFToken", "x_csrf_token", True),
+        ("Set-Cookie", "set_cookie", True),
+        ("connect.sid", "connect_sid", True),
+        ("dbPassword", "db_password", True),
+        ("accesstoken", "accesstoken", True),
+        ("input_tokens", "input_tokens", False),
+        ("session_count", "session_count", False),
+        ("author", "author", False),
+        ("keyboard", "keyboard", False),
+    ],
+)
+def test_key_rules(key, normalised, sensitive):
+    """Keys are normalised (case, -/_/., camelCase) and matched by word, not by substring alone."""
+    assert normalise_key(key) == normalised
+    assert BootstrapScrubber().is_sensitive_key(key) is sensitive
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("card 4111 1111 1111 1111 exp", "card [Filtered] exp"),
+        ("card 5500-0000-0000-0004.", "card [Filtered]."),
+        ("amex 3782 822463 10005", "amex [Filtered]"),
+        ("order 123456789017", "order 123456789017"),
+        ("id 1234567812345678", "id 1234567812345678"),
+        ("list 4111 1111 1111 1112", "list 4111 1111 1111 1112"),
+        ("counts 100 200 300 400 500 600", "counts 100 200 300 400 500 600"),
+        ("pi 3.4111111111111111", "pi 3.4111111111111111"),
+        ("Authorization: Bearer abc.def-ghi_123", "Authorization: [Filtered]"),
+        ("upstream said bearer abcdefgh12345", "upstream said bearer [Filtered]"),
+        ("Basic dXNlcjpodW50ZXIy sent", "Basic [Filtered] sent"),
+        ("basic usage of the API", "basic usage of the API"),
+        ("postgres://app:hunter2@db/app", "postgres://app:[Filtered]@db/app"),
+        ('{"password": "two words", "a": 1}', '{"password": "[Filtered]", "a": 1}'),
+        ("User(password='x', name='bob')", "User(password='[Filtered]', name='bob')"),
+        ("page=2&access_token=abc&sort=asc", "page=2&access_token=[Filtered]&sort=asc"),
+        ("a -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- b", "a [Filtered] b"),
+        ("cut -----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl", "cut [Filtered]"),
+        ("time 12:30:45 input_tokens: 5", "time 12:30:45 input_tokens: 5"),
+    ],
+)
+def test_text_rules(text, expected):
+    """Secrets inside free text are replaced; look-alikes (non-Luhn numbers, prose) are not."""
+    assert BootstrapScrubber().scrub_text(text) == expected
+
+
+def test_luhn():
+    """The Luhn check accepts test card numbers and rejects a one-digit change."""
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+
+
+def test_dsn_and_its_key_are_removed_from_text():
+    """The configured DSN and its public key are filtered wherever they appear."""
+    scrubber = BootstrapScrubber(dsn=sensitive.DSN)
+    text = "via %s with key %s" % (sensitive.DSN, sensitive.PUBLIC_KEY)
+    assert scrubber.scrub_text(text) == "via [Filtered] with key [Filtered]"
+
+
+def test_log_parameters_follow_the_formatted_message():
+    """A log parameter filtered out of the formatted message is filtered in params as well."""
+    event = scrubbed({"logentry": {"message": "user %s password=%s", "formatted": "user bob password=pw-123",
+                                   "params": ["bob", "pw-123"]}})
+    assert event["logentry"]["formatted"] == "user bob password=[Filtered]"
+    assert event["logentry"]["params"][0] == "bob"
+    assert event["logentry"]["params"][1].value == FILTERED
+
+
+def test_scrub_log_as_before_send_log():
+    """scrub_log filters a Sentry log record's body and attributes."""
+    log = {"body": "token=abc123", "attributes": {"api_key": "k", "n": 1}}
+    out = BootstrapScrubber().scrub_log(log, {})
+    assert out["body"] == "token=[Filtered]"
+    assert out["attributes"]["api_key"].value == FILTERED and out["attributes"]["n"] == 1
+
+
+def test_huge_strings_are_cut_and_scanned():
+    """A string beyond MAX_TEXT is cut to it, and a secret near the cut does not survive."""
+    text = "x" * (MAX_TEXT - 10) + " password=hunter2hunter2 " + "y" * MAX_TEXT * 5
+    event = scrubbed({"message": text})
+    assert len(event["message"]) <= MAX_TEXT + 20
+    assert "hunter2" not in event["message"]
+
+
+def test_cycles_and_deep_nesting_do_not_hang_or_raise():
+    """A cyclic structure is visited once; nesting beyond the bound is filtered."""
+    loop = {"password": "p"}
+    loop["self"] = loop
+    deep = current = {}
+    for _ in range(500):
+        current["d"] = {}
+        current = current["d"]
+    current["token"] = "t"
+    event = scrubbed({"extra": {"loop": loop, "deep": deep}})
+    assert event["extra"]["loop"]["password"].value == FILTERED
+    assert "'t'" not in repr(event)
+
+
+class _Hostile:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    def __eq__(self, other):
+        raise RuntimeError("no eq")
+
+    __hash__ = object.__hash__
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary()
+    | st.sampled_from(["4111111111111111", "Bearer abcdefghij", "password=x", sensitive.DSN]),
+    lambda children: st.lists(children, max_size=4)
+    | st.tuples(children, children)
+    | st.dictionaries(st.text(max_size=8) | st.integers() | st.binary(max_size=4)
+                      | st.sampled_from(["password", "frames", "values", "data", "request"]), children, max_size=4),
+    max_leaves=30,
+)
+event_parts = st.sampled_from(
+    ["request", "extra", "contexts", "tags", "user", "breadcrumbs", "exception", "threads", "logentry",
+     "spans", "message", "stacktrace", "sdk", "whatever"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(event_parts, json_like | st.builds(_Hostile), max_size=8) | json_like)
+def test_scrub_event_never_raises(event):
+    """Any event shape, hostile objects included, is scrubbed without an exception."""
+    BootstrapScrubber(dsn=sensitive.DSN, fields=["x"], patterns=["zz+"]).scrub_event(event)
