@@ -167,3 +167,23 @@ def test_async_view_gets_context(staff, sentry_init):
     assert event["tags"]["tenant"] == "acme"
     assert "user" not in event
     assert event["transaction"] == "/async/{name}/fail/"
+
+
+def test_wsgi_handler_event_and_transaction(staff, sentry_init):
+    """Through Django's real WSGI handler (what gunicorn calls) the context lands in the SDK's
+    per-request scope, so the error event and the transaction both carry it."""
+    from django.core.wsgi import get_wsgi_application
+    from werkzeug.test import Client as WsgiClient
+
+    transport = sentry_init([DjangoIntegration(transaction_style="url")], traces_sample_rate=1.0)
+    install_django(ContextPolicy.from_config(CONTEXT, send_default_pii=False))
+
+    response = WsgiClient(get_wsgi_application()).get("/items/8/fail/", headers=HEADERS)
+
+    assert response.status_code == 500
+    [event] = transport.events()
+    [transaction] = transport.transactions()
+    for captured in (event, transaction):
+        assert captured["tags"]["tenant"] == "acme"
+        assert captured["contexts"]["request_info"]["route"] == "/items/<int:pk>/fail/"
+        assert captured["transaction"] == "/items/{pk}/fail/"
