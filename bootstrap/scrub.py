@@ -473,6 +473,7 @@ class BootstrapScrubber(EventScrubber):
         key_cache = self._key_cache
         text_cache = self._text_cache
         renamed = None
+        leaves = memo.leaves
         depth += 1
         for key, value in d.items():
             info = key_cache.get(key) or self._key_info(key)
@@ -487,6 +488,7 @@ class BootstrapScrubber(EventScrubber):
             kind = type(value)
             if kind is str:
                 if value:
+                    leaves.append((d, key))
                     new, removed = text_cache.get(value) or self._scrub_cached(value)
                     if new is not value:
                         memo.found.extend(removed)
@@ -504,14 +506,17 @@ class BootstrapScrubber(EventScrubber):
                     d[key] = new
         for old, new in renamed or ():
             d[new] = d.pop(old)
+            leaves.append((d, new))
 
     def _walk_list(self, lst, depth, memo):
         text_cache = self._text_cache
+        leaves = memo.leaves
         depth += 1
         for i, value in enumerate(lst):
             kind = type(value)
             if kind is str:
                 if value:
+                    leaves.append((lst, i))
                     new, removed = text_cache.get(value) or self._scrub_cached(value)
                     if new is not value:
                         memo.found.extend(removed)
@@ -534,6 +539,8 @@ class BootstrapScrubber(EventScrubber):
             for key, value in frame.items():
                 if key in _SKIP_FRAME:
                     continue
+                if type(value) is str:
+                    memo.leaves.append((frame, key))
                 new = self._walk(value, depth + 2, memo)
                 if new is not value:
                     frame[key] = new
@@ -600,12 +607,25 @@ class BootstrapScrubber(EventScrubber):
         )
         if not known:
             return
-        for key in keys:
-            if key not in _SKIP_TOP:
-                try:
-                    event[key] = _redact(event[key], known, 0, set())
-                except Exception:
-                    _drop(event, key)
+        for container, key in memo.leaves:
+            try:
+                value = container[key]
+            except (KeyError, IndexError):
+                continue  # a key renamed in the first pass: its value was moved, and is listed
+            try:
+                if type(value) is str:
+                    for secret in known:
+                        if secret in value:
+                            value = value.replace(secret, SENSITIVE_DATA_SUBSTITUTE)
+                    container[key] = value
+                else:  # replaced in the first pass by a structure or an annotated value
+                    container[key] = _redact(value, known, 0, set())
+            except Exception:
+                _drop(container, key)
+        for key in keys:  # the few strings not reached through a container above
+            value = event.get(key)
+            if key not in _SKIP_TOP and type(value) is str:
+                event[key] = _redact(value, known, 0, set())
 
     def scrub_log(self, log, hint=None):
         """A `before_send_log` callback: scrubs a Sentry log record's body and attributes."""
@@ -624,11 +644,12 @@ class BootstrapScrubber(EventScrubber):
 class _Pass(dict):
     """One walk: the containers already visited (id -> result) and the secret values found."""
 
-    __slots__ = ("found",)
+    __slots__ = ("found", "leaves")
 
     def __init__(self):
         super().__init__()
         self.found = []
+        self.leaves = []  # (container, key) of every string met, for the second pass
 
 
 # Shorter found values are not searched for elsewhere: they would match too much ordinary text.
