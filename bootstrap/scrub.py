@@ -45,6 +45,9 @@ What a caller may rely on:
     that is not a card (1 in 10 millisecond timestamps) is filtered too: the rule errs on the safe side.
     Integers in the event are checked the same way;
   - every match of each `scrub.patterns` regex (compiled once, applied to every string).
+* **Found once, removed everywhere.** A value removed by any rule above (6 characters or more) is
+  also removed from every other string of the same event: the password seen in `password=...` is
+  filtered from the logging call's `args` local and from `logentry.params` too.
 * **Bounds.** Strings longer than `MAX_TEXT` characters are cut to that length (marked with
   `...[truncated]`) and only the kept part is scanned, so the cost is linear and bounded; the built-in
   regexes have no nested quantifiers. Nesting deeper than `MAX_DEPTH` is replaced by `[Filtered]`;
