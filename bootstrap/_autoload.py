@@ -90,13 +90,13 @@ def _hook_dirs(packaged):
 
 
 def _discover(environ):
-    """The config file's absolute path (which may not exist when SENTRY_CONFIG_FILE names it: the
-    loader reports that), or None when there is no file."""
-    named = environ.get(_env.CONFIG_FILE)
-    if named:
-        return os.path.abspath(named)
-    candidate = os.path.join(os.getcwd(), "sentry.yaml")
-    return candidate if os.path.isfile(candidate) else None
+    """The config file's absolute path, or None (the loader reports a named file that is missing)."""
+    from bootstrap.config.discovery import discover
+
+    path, _shown, problems = discover(environ, os.getcwd())
+    if problems:
+        return environ.get(_env.CONFIG_FILE) or environ.get(_env.RESOLVED_CONFIG)
+    return path
 
 
 def _switched_off_in_file(path, environ):

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bootstrap import _env
 from bootstrap._mask import mask_text
+from bootstrap.config import discovery
 from bootstrap.config import model as _model
 from bootstrap.config.env_source import read_env
 from bootstrap.config.errors import ConfigError, Problem
@@ -23,7 +24,7 @@ from bootstrap.config.merge import Layer, Origin, merge
 from bootstrap.config.resolved import ResolvedConfig
 from bootstrap.config.yaml_source import parse
 
-CONFIG_NAME = "sentry.yaml"
+CONFIG_NAME = discovery.CONFIG_NAME
 DEFAULT_ENVIRONMENT = "development"
 # Keys an overlay may not set: the overlay is chosen by the environment, and the format is the file's.
 OVERLAY_FORBIDDEN = ("environment", "environments", "version")
@@ -143,38 +144,14 @@ def known_environments(environ=None, cwd=None, config_file=None):
 
 # ---- discovery -----------------------------------------------------------------------------------
 
-def _discover(environ, cwd, config_file):
-    """`(absolute path or None, display name, problems)`."""
-    if config_file:
-        where, given = "--config {!r}".format(config_file), config_file
-    elif environ.get(_env.CONFIG_FILE):
-        given = environ[_env.CONFIG_FILE]
-        where = "env {}={!r}".format(_env.CONFIG_FILE, given)
-    elif _env.RESOLVED_CONFIG in environ:
-        # A parent (the hook or `sentry-bootstrap run`) already looked: "" means it found none.
-        given = environ[_env.RESOLVED_CONFIG]
-        if not given:
-            return None, None, []
-        where = "env {}={!r}".format(_env.RESOLVED_CONFIG, given)
-    else:
-        candidate = os.path.join(cwd, CONFIG_NAME)
-        if os.path.isfile(candidate):
-            return candidate, _display(candidate, cwd), []
-        return None, None, []
-    path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
-    if not os.path.isfile(path):
-        reason = "is a directory" if os.path.isdir(path) else "not found"
-        return None, None, [Problem(where, "", "configuration file {}: {}".format(
-            _display(path, cwd), reason))]
-    return path, _display(path, cwd), []
-
-
-def _display(path, cwd):
-    relative = os.path.relpath(path, cwd)
-    return path if relative.startswith(os.pardir) else relative
+_discover = discovery.discover
+_display = discovery.display
 
 
 def _read(path, display):
+    refused = discovery.trust_problems(path, display)
+    if refused:
+        return None, refused
     try:
         with open(path, "rb") as handle:
             raw = handle.read()

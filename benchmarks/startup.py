@@ -1,0 +1,153 @@
+"""Start-up cost of the hook, side by side with a hand-written `sentry_sdk.init()`, in one run.
+
+    python benchmarks/startup.py [--runs 20] [--venv DIR]
+
+It builds (once) a "fat" virtual environment with django, flask, fastapi, celery, sqlalchemy, redis
+and httpx installed next to sentry-bootstrap (a normal, non-editable install), then runs each variant
+`--runs` times, interleaved, and reports the median wall time and peak RSS of each, with the ratios
+and the targets as PASS/FAIL:
+
+    (a) python -c pass
+    (b) the hook switched off (SENTRY_BOOTSTRAP_DISABLED=1)
+    (c) the hook on, with a DSN to a local server (warm config cache, as every start after the first)
+    (d) a hand-written sitecustomize calling sentry_sdk.init(dsn=...) with the SDK's defaults
+    (e) the SDK floor: sentry_sdk.init(dsn=..., auto_enabling_integrations=False)
+
+Wall time is measured around each child process; peak RSS comes from os.wait4's rusage of that child.
+Only the standard library is used.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAT_PACKAGES = ["django", "flask", "fastapi", "celery", "sqlalchemy", "redis", "httpx"]
+
+
+class _Accept(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def local_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def build_fat_venv(path):
+    python = os.path.join(path, "bin", "python")
+    marker = os.path.join(path, ".sentry-bootstrap-bench")
+    if not os.path.exists(marker):
+        subprocess.check_call([sys.executable, "-m", "venv", path])
+        subprocess.check_call([python, "-m", "pip", "install", "--quiet"] + FAT_PACKAGES)
+    # Always reinstall the checkout, so the numbers are for the code as it is now.
+    subprocess.check_call([python, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
+                           REPO])
+    subprocess.check_call([python, "-m", "pip", "install", "--quiet", REPO])
+    open(marker, "w").close()
+    return python
+
+
+def run_once(argv, env, cwd):
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    if proc.returncode != 0 or "sentry-bootstrap:" in err:
+        raise SystemExit("variant failed: {}\n{}".format(" ".join(argv), err))
+    return elapsed, usage.ru_maxrss  # KiB on Linux
+
+
+def variants(python, dsn, work):
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": work, "XDG_STATE_HOME": os.path.join(work, "state")}
+    hook = subprocess.check_output([os.path.join(os.path.dirname(python), "sentry-bootstrap"), "hook-path"],
+                                   env=base).decode().strip()
+    hand = os.path.join(work, "hand")
+    floor = os.path.join(work, "floor")
+    for directory, extra in ((hand, ""), (floor, ", auto_enabling_integrations=False")):
+        os.makedirs(directory)
+        with open(os.path.join(directory, "sitecustomize.py"), "w") as handle:
+            handle.write("import sentry_sdk\nsentry_sdk.init(dsn={!r}{})\n".format(dsn, extra))
+    app = os.path.join(work, "app")
+    os.makedirs(app)
+    with open(os.path.join(app, "sentry.yaml"), "w") as handle:
+        handle.write("version: 1\ndsn: {!r}\n".format(dsn))
+    cmd = [python, "-c", "pass"]
+    return [
+        ("a", "python -c pass", cmd, dict(base), app),
+        ("b", "hook off", cmd, dict(base, PYTHONPATH=hook, SENTRY_BOOTSTRAP_DISABLED="1"), app),
+        ("c", "hook on (DSN)", cmd, dict(base, PYTHONPATH=hook), app),
+        ("d", "hand-written init", cmd, dict(base, PYTHONPATH=hand), app),
+        ("e", "SDK floor", cmd, dict(base, PYTHONPATH=floor), app),
+    ]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--venv", default=os.path.join(tempfile.gettempdir(), "sentry-bootstrap-fat-venv"))
+    args = parser.parse_args(argv)
+
+    python = build_fat_venv(args.venv)
+    server = local_server()
+    dsn = "http://benchkey@127.0.0.1:{}/1".format(server.server_address[1])
+    work = tempfile.mkdtemp(prefix="sb-bench-")
+    try:
+        table = variants(python, dsn, work)
+        for _key, _name, cmd, env, cwd in table:  # warm-up: page cache, pyc files, config cache
+            run_once(cmd, env, cwd)
+        times = {key: [] for key, *_ in table}
+        rss = {key: [] for key, *_ in table}
+        for _ in range(args.runs):
+            for key, _name, cmd, env, cwd in table:  # interleaved, so drift hits every variant alike
+                elapsed, peak = run_once(cmd, env, cwd)
+                times[key].append(elapsed)
+                rss[key].append(peak)
+    finally:
+        server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+
+    med = {key: statistics.median(values) * 1000.0 for key, values in times.items()}
+    mem = {key: statistics.median(values) / 1024.0 for key, values in rss.items()}
+    print("runs per variant: {} (interleaved), fat venv: {}".format(args.runs, args.venv))
+    print("| variant | median wall ms | peak RSS MiB |")
+    print("| --- | ---: | ---: |")
+    for key, name, *_ in table:
+        print("| ({}) {} | {:.1f} | {:.1f} |".format(key, name, med[key], mem[key]))
+    checks = [
+        ("(c) <= 0.5 x (d)", med["c"] / med["d"], 0.5),
+        ("(c) <= 1.10 x (e)", med["c"] / med["e"], 1.10),
+        ("(b) <= 1.10 x (a)", med["b"] / med["a"], 1.10),
+        ("peak RSS (c) <= (d)", mem["c"] / mem["d"], 1.0),
+    ]
+    print()
+    print("| target | ratio | result |")
+    print("| --- | ---: | --- |")
+    failed = False
+    for label, ratio, limit in checks:
+        ok = ratio <= limit
+        failed = failed or not ok
+        print("| {} | {:.2f} | {} |".format(label, ratio, "PASS" if ok else "FAIL"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
