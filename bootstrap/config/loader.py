@@ -111,6 +111,7 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
 
     values = settings.model_dump(mode="json")
     values.pop("environments", None)
+    _anchor_paths(values, os.path.dirname(path) if path else cwd)
     sources = merged.sources()
     start_dir = os.path.dirname(path) if path else (
         os.path.dirname(os.path.abspath(entry_script)) if entry_script else cwd)
@@ -163,6 +164,15 @@ def _read(path, display):
         return None, [Problem(display, "", "can't read the file: {}".format(
             exc.strerror or exc))]
     return parse(text, display)
+
+
+def _anchor_paths(values, base):
+    """Relative `outbox.path` / `spool.path` start at the config file's directory (else the working
+    directory), so the hook in any process and the commands all find the same place."""
+    for section in ("outbox", "spool"):
+        block = values.get(section)
+        if isinstance(block, dict) and block.get("path"):
+            block["path"] = os.path.normpath(os.path.join(base, os.path.expanduser(block["path"])))
 
 
 # ---- overlays and the active environment -----------------------------------------------------------

@@ -252,3 +252,18 @@ def test_known_environments_lists_overlays(project):
 
     project.write("version: 1\nenvironments: {staging: {}, production: {debug: true}}\n")
     assert known_environments(environ={}, cwd=str(project.path)) == ["production", "staging"]
+
+
+def test_relative_outbox_and_spool_paths_start_at_the_config_file(tmp_path):
+    """`outbox.path: events` means <config dir>/events wherever the process runs."""
+    import os
+
+    from bootstrap.config.loader import load_config
+
+    (tmp_path / "sentry.yaml").write_text("version: 1\noutbox:\n  path: events\nspool:\n  path: ~/spool\n")
+    os.chmod(str(tmp_path / "sentry.yaml"), 0o600)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    resolved = load_config(environ={"SENTRY_CONFIG_FILE": str(tmp_path / "sentry.yaml")}, cwd=str(elsewhere))
+    assert resolved.get("outbox.path") == str(tmp_path / "events")
+    assert resolved.get("spool.path") == os.path.join(os.path.expanduser("~"), "spool")
