@@ -530,19 +530,24 @@ def trace(op="function", name=None):
     return decorator
 
 
-def monitor_config(schedule):
-    """The `monitor_config` for a crontab string (`"0 3 * * *"`); a dict is passed through as given."""
+def monitor_config(schedule, timezone=None, checkin_margin=None, max_runtime=None):
+    """The check-in `monitor_config` for a crontab string (`"0 3 * * *"`; a dict is taken as the
+    schedule itself), with the optional timezone and margins (minutes). None without a schedule."""
     if schedule is None:
         return None
-    if isinstance(schedule, dict):
-        return dict(schedule)
-    return {"schedule": {"type": "crontab", "value": str(schedule)}}
+    config = {"schedule": dict(schedule) if isinstance(schedule, dict) else
+              {"type": "crontab", "value": str(schedule)}}
+    for key, value in (("timezone", timezone), ("checkin_margin", checkin_margin),
+                       ("max_runtime", max_runtime)):
+        if value is not None:
+            config[key] = value
+    return config
 
 
-def monitor(slug, schedule=None):
+def monitor(slug, schedule=None, timezone=None, checkin_margin=None, max_runtime=None):
     """Report a cron check-in for each call: `in_progress` at the start, then `ok` or `error` with the
     duration. With `schedule` (a crontab string) the monitor is created or updated on the server."""
-    config = monitor_config(schedule)
+    config = monitor_config(schedule, timezone, checkin_margin, max_runtime)
 
     def make_run(func):
         return lambda: _MonitorRun(slug, config)

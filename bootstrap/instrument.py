@@ -12,7 +12,8 @@ as soon as the target module has been executed, or at once when it is already im
 `Class.method` is resolved through the class `__dict__` (wrapt `resolve_path`), so staticmethods and
 classmethods stay what they are.
 
-Layering, outermost first: monitor, context, trace, capture_errors. The check-in covers everything;
+Layering, outermost first: monitor, trace, context, capture_errors. The check-in covers everything;
+the span is the transaction that performance shows; inside it the context names the error events, and
 the error is captured inside the call's scope, so it carries the context's tag and name.
 
 A target whose module or attribute doesn't exist gets one line through `bootstrap._log.report("error",
@@ -95,14 +96,16 @@ def wrap_entry(func, entry):
     if errors is not None:
         service = errors.get("service") or entry.get("context") or target.partition(":")[0]
         func = decorators.capture_errors(service, reraise=errors.get("reraise", True))(func)
+    if entry.get("context"):
+        func = decorators.with_sentry_context(entry["context"])(func)
     span = entry.get("trace")
     if span is not None:
         func = decorators.trace(span.get("op") or "function", span.get("name") or default_name)(func)
-    if entry.get("context"):
-        func = decorators.with_sentry_context(entry["context"])(func)
     cron = entry.get("monitor")
     if cron is not None:
-        func = decorators.monitor(cron.get("slug") or default_name, cron.get("schedule"))(func)
+        func = decorators.monitor(cron.get("slug") or default_name, cron.get("schedule"),
+                                  cron.get("timezone"), cron.get("checkin_margin"),
+                                  cron.get("max_runtime"))(func)
     return func
 
 
