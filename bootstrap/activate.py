@@ -103,8 +103,9 @@ def activate(resolved, started=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    if scrubber is not None:
-        options["event_scrubber"] = scrubber
+    options["event_scrubber"] = scrubber
+    # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
+    options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
     _init_without_frameworks(_original_init(), options, plan.deferred)
     client = sentry_sdk.get_client()
 
@@ -169,10 +170,8 @@ def _init_without_frameworks(init, options, deferred):
 
 def _transport(values, dsn):
     if dsn:
-        try:
-            from bootstrap.transport.durable import make_transport
-        except ImportError:
-            return None
+        from bootstrap.transport.durable import make_transport
+
         # A class: the SDK instantiates it with its full options (proxies, TLS, compression).
         return make_transport(None, values.get("spool") or {})
     from bootstrap.transport.outbox import make_outbox_transport
@@ -180,11 +179,20 @@ def _transport(values, dsn):
     return make_outbox_transport(values.get("outbox") or {})
 
 
+def _chain(first, second):
+    if second is None:
+        return first
+
+    def chained(item, hint):
+        item = first(item, hint)
+        return None if item is None else second(item, hint)
+
+    return chained
+
+
 def _scrubber(values, dsn):
-    try:
-        from bootstrap.scrub import make_scrubber
-    except ImportError:
-        return None
+    from bootstrap.scrub import make_scrubber
+
     return make_scrubber(values.get("scrub") or {}, dsn, bool(values.get("send_default_pii")))
 
 
