@@ -106,8 +106,9 @@ class DurableTransport(HttpTransport):
     """`HttpTransport` that spools what it can't send and drains the spool in the background.
 
     Class attributes (set by `durable_transport_class`): `spool_cfg` ({path, max_bytes, max_age},
-    plus the tuning knobs `backoff`, `backoff_max`, `timeout` used by tests), `environ` (for the
-    state directory), `drain_in_background` (False for the CLI, which drains synchronously)."""
+    plus the tuning knobs `backoff`, `backoff_max`, `timeout`, `fsync` used by tests), `environ`
+    (for the state directory), `drain_in_background` (False for the CLI, which drains in the
+    calling thread)."""
 
     spool_cfg = {}
     environ = None

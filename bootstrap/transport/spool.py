@@ -12,9 +12,10 @@ Layout of a spool directory (default `state_dir()/spool/<hash of DSN scheme, hos
   pid was reused by a new process), or older than `CLAIM_TTL`, is stale and is renamed back.
 - `corrupt/`: unreadable files and temporary files left by a process that died mid-write
   (`kill -9`), set aside (at most `CORRUPT_KEEP` of them) and counted as drops.
-- `drops.json`: cumulative drop counts `{"dropped": {"reason:category": n}, "reported": {...}}`,
-  replaced atomically under an exclusive `flock` (where the platform has one). `dropped - reported`
-  is what still has to go to the server as a client report.
+- `drops.log`: cumulative drop counts, one line per update: `D <reason>:<category> <n>` (dropped)
+  or `R <reason>:<category> <n>` (reported to the server), appended with one write under a shared
+  `flock` and compacted under an exclusive one (where the platform has `flock`).
+  `dropped - reported` is what still has to go to the server as a client report.
 
 The bounds `max_bytes` and `max_age` (seconds) are kept on every write: the oldest files go first and
 each is counted (`cache_overflow` for size, `max_age` for age, by data category of its items).
@@ -43,8 +44,10 @@ SUFFIX = ".envelope"
 TMP_PREFIX = ".tmp-"
 CLAIM_MARK = ".claimed-"
 CORRUPT_DIR = "corrupt"
-DROPS_FILE = "drops.json"
+DROPS_FILE = "drops.log"
 LOCK_FILE = "drops.lock"
+# The counter log is rewritten as one line per key past this size.
+COUNTS_COMPACT_BYTES = 64 * 1024
 # A claim older than this is stale even when its pid is alive: no send takes that long.
 CLAIM_TTL = 600
 # A temporary file older than this was left by a writer that died.
@@ -170,8 +173,11 @@ class Claim(object):
 class Spool(object):
     """One spool directory. Safe to share between threads and between processes."""
 
-    def __init__(self, directory, max_bytes=None, max_age=None):
+    def __init__(self, directory, max_bytes=None, max_age=None, fsync=True):
         self.directory = directory
+        # fsync makes a spooled envelope survive a machine crash; a process crash only needs the
+        # rename. Off only where a test measures something else (bounds, counting).
+        self.fsync = fsync
         self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
         self.max_age = DEFAULT_MAX_AGE if max_age is None else float(max_age)
         self._lock = threading.Lock()
@@ -184,7 +190,8 @@ class Spool(object):
     def for_dsn(cls, dsn, spool_cfg=None, environ=None):
         """The spool of `dsn` configured by the `spool` section {path, max_bytes, max_age}."""
         cfg = spool_cfg or {}
-        return cls(spool_dir(dsn, cfg.get("path"), environ), cfg.get("max_bytes"), cfg.get("max_age"))
+        return cls(spool_dir(dsn, cfg.get("path"), environ), cfg.get("max_bytes"), cfg.get("max_age"),
+                   cfg.get("fsync", True))
 
     # -- writing --------------------------------------------------------------------------------
     def write(self, raw):
@@ -199,18 +206,21 @@ class Spool(object):
         token = process_token()
         pid, n = os.getpid(), next(_counter)
         tmp = os.path.join(self.directory, "%s%d-%s-%d" % (TMP_PREFIX, pid, token, n))
+        # The write and fsync run outside the lock, so two threads spooling at once overlap.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view):]
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         with self._lock:
-            # Room is made first, so the new file never counts against itself.
+            # Room is made before the rename, so the new file never counts against itself; the name
+            # is taken here so this process's files enter the index in order.
             self._keep_bounds(extra=size)
             name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                view = memoryview(raw)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
             path = os.path.join(self.directory, name)
             os.replace(tmp, path)
             self._index.append((name, size))
@@ -379,11 +389,11 @@ class Spool(object):
                     self.set_aside(path)
 
     # -- drop counters --------------------------------------------------------------------------
-    def _locked(self, fn):
+    def _locked(self, fn, mode="LOCK_EX"):
         self._ensure_dir()
         with open(os.path.join(self.directory, LOCK_FILE), "a") as lock:
             if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                fcntl.flock(lock.fileno(), getattr(fcntl, mode))
             try:
                 return fn()
             finally:
@@ -391,31 +401,55 @@ class Spool(object):
                     fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     def _read_counts(self):
+        """{"dropped": {...}, "reported": {...}} from the counter log (malformed lines skipped)."""
+        data = {"dropped": {}, "reported": {}}
         try:
             with open(os.path.join(self.directory, DROPS_FILE), "rb") as f:
-                data = json.loads(f.read().decode("utf-8"))
-            return {"dropped": dict(data.get("dropped", {})), "reported": dict(data.get("reported", {}))}
-        except (OSError, ValueError, AttributeError):
-            return {"dropped": {}, "reported": {}}
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return data
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) != 3 or parts[0] not in ("D", "R") or not parts[2].isdigit():
+                continue
+            bucket = data["dropped" if parts[0] == "D" else "reported"]
+            bucket[parts[1]] = bucket.get(parts[1], 0) + int(parts[2])
+        return data
 
-    def _write_counts(self, data):
-        # Replaced atomically; no fsync: it has to survive the process, not the machine.
+    def _append_counts(self, kind, counts):
+        # One O_APPEND write per call: cheap enough for every eviction of a burst, and whole lines
+        # survive a kill. Appenders share the lock; compaction takes it exclusively.
+        text = "".join("%s %s:%s %d\n" % (kind, reason, category, n)
+                       for (category, reason), n in sorted(counts.items()) if n > 0)
+        if not text:
+            return
         path = os.path.join(self.directory, DROPS_FILE)
-        tmp = "%s%d-%s-counts" % (os.path.join(self.directory, TMP_PREFIX), os.getpid(), process_token())
+
+        def append():
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, text.encode("utf-8"))
+                return os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        size = self._locked(append, "LOCK_SH")
+        if size > COUNTS_COMPACT_BYTES:
+            self._locked(self._compact)
+
+    def _compact(self):
+        data = self._read_counts()
+        lines = ["D %s %d\n" % (k, n) for k, n in sorted(data["dropped"].items())]
+        lines += ["R %s %d\n" % (k, n) for k, n in sorted(data["reported"].items())]
+        tmp = "%s%d-%s-counts" % (os.path.join(self.directory, TMP_PREFIX), os.getpid(),
+                                  process_token())
         with open(tmp, "w") as f:
-            json.dump(data, f, sort_keys=True)
-        os.replace(tmp, path)
+            f.write("".join(lines))
+        os.replace(tmp, os.path.join(self.directory, DROPS_FILE))
 
     def record_drops(self, counts):
         """Add {(category, reason): n} to the persistent drop counters. Never raises."""
-        def update():
-            data = self._read_counts()
-            for (category, reason), n in counts.items():
-                key = "%s:%s" % (reason, category)
-                data["dropped"][key] = data["dropped"].get(key, 0) + n
-            self._write_counts(data)
         try:
-            self._locked(update)
+            self._append_counts("D", counts)
         except OSError:
             pass
 
@@ -440,14 +474,8 @@ class Spool(object):
 
     def mark_reported(self, counts):
         """Record that {(category, reason): n} reached the server."""
-        def update():
-            data = self._read_counts()
-            for (category, reason), n in counts.items():
-                key = "%s:%s" % (reason, category)
-                data["reported"][key] = data["reported"].get(key, 0) + n
-            self._write_counts(data)
         try:
-            self._locked(update)
+            self._append_counts("R", counts)
         except OSError:
             pass
 

@@ -28,6 +28,8 @@ def run_child(code, timeout=60, env=None, check=True):
 
 
 def start_child(code, env=None):
-    """Start `code` in a fresh interpreter without waiting; returns the Popen."""
+    """Start `code` in a fresh interpreter without waiting; returns the Popen (text pipes for
+    stdin, stdout and stderr)."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=child_env(env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
