@@ -7,11 +7,10 @@ import textwrap
 import uuid
 
 import pytest
-import sentry_sdk
 
 from bootstrap.instrument import apply_instrument
 from tests.support.child import run_python
-from tests.test_decorators import Recorder, sentry  # noqa: F401 (the fixture)
+from tests.test_decorators import sentry  # noqa: F401 (the fixture)
 
 MODULE = '''
 import asyncio
