@@ -419,7 +419,8 @@ class Spool(object):
     def _append_counts(self, kind, counts):
         # One O_APPEND write per call: cheap enough for every eviction of a burst, and whole lines
         # survive a kill. Appenders share the lock; compaction takes it exclusively.
-        text = "".join("%s %s:%s %d\n" % (kind, reason, category, n)
+        # Each line starts with a newline too, so a line torn by a crash never swallows the next.
+        text = "".join("\n%s %s:%s %d" % (kind, reason, category, n)
                        for (category, reason), n in sorted(counts.items()) if n > 0)
         if not text:
             return
