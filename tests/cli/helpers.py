@@ -1,0 +1,19 @@
+"""Run `python -m bootstrap ...` in a real child interpreter, without the hook."""
+import os
+import textwrap
+
+from tests.support.child import ROOT, run_python
+
+
+def cli(*args, cwd, env=None):
+    """The finished `python -m bootstrap ARGS` run in `cwd` (stdout and stderr as text)."""
+    return run_python(["-m", "bootstrap"] + list(args), hook=False, cwd=str(cwd),
+                      env=dict(env or {}, PYTHONPATH=ROOT), timeout=60)
+
+
+def write_config(directory, text, name="sentry.yaml"):
+    """Write dedented `text` as `directory/name` and return its path."""
+    path = os.path.join(str(directory), name)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text))
+    return path
