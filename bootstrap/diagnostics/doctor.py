@@ -100,8 +100,8 @@ def _check_config(ctx, env_name, cwd):
         problems = [str(p) for p in error.problems]
         fix = "correct the values named above (`sentry-bootstrap check` validates every environment)"
         if any(getattr(p, "path", None) == "dsn" for p in error.problems):
-            fix = ("set dsn to the DSN shown in {}, like https://<key>@<host>/<project id>; "
-                   "{}".format(CLIENT_KEYS_HINT, fix))
+            fix = "copy the DSN again from {}{}".format(CLIENT_KEYS_HINT, "" if len(problems) == 1
+                                                        else "; then " + fix)
         return Result("config", FAIL, "; ".join(problems), fix)
     ctx.resolved = resolved
     ctx.values = resolved.values
