@@ -37,7 +37,9 @@ def install_celery_task(celery_app_module=None):
 
 
 def application_app():
-    """The application's Celery app: this thread's current app, else one the application created.
+    """The application's Celery app, chosen in this order: this thread's current app; the app set
+    with `app.set_default()`; the one app the application created (with several: those with a
+    broker configured, then by name, so the choice is stable).
 
     Celery's `current_app` is per thread: in a server's worker thread (gunicorn gthread, Django's
     runserver, FastAPI's thread pool) it falls back to an unconfigured "default" app whose broker is
@@ -48,11 +50,14 @@ def application_app():
     app = getattr(_state._tls, "current_app", None)
     if app is not None:
         return app
-    created = [a for a in list(_state._get_active_apps()) if a is not _state.default_app]
-    if created:
-        return created[-1] if len(created) == 1 else next(
-            (a for a in created if a.main != "default"), created[-1])
-    return _state.get_current_app()
+    fallback = _state.default_app
+    if fallback is not None and not (fallback.main == "default" and not fallback.set_as_current):
+        return fallback
+    created = [a for a in list(_state._get_active_apps()) if a is not fallback]
+    if not created:
+        return _state.get_current_app()
+    created.sort(key=lambda a: (not a.conf.broker_url, str(a.main)))
+    return created[0]
 
 
 def enqueue(app=None):
