@@ -12,8 +12,10 @@ def cli(*args, cwd, env=None):
 
 
 def write_config(directory, text, name="sentry.yaml"):
-    """Write dedented `text` as `directory/name` and return its path."""
+    """Write dedented `text` as `directory/name` (mode 0644 whatever the umask: the loader refuses
+    group-writable files) and return its path."""
     path = os.path.join(str(directory), name)
     with open(path, "w") as f:
         f.write(textwrap.dedent(text))
+    os.chmod(path, 0o644)
     return path

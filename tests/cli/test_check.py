@@ -158,3 +158,16 @@ def test_repository_examples_pass_in_every_environment():
         assert proc.stdout == "".join(
             "ok: sentry.yaml (environment {})\n".format(n) for n in names)
         assert proc.stderr == ""
+
+
+def test_group_writable_file_is_refused_with_the_fix(tmp_path):
+    """check fails on a group-writable file and says the chmod that fixes it (0644 passes)."""
+    path = write_config(tmp_path, "version: 1\n")
+    os.chmod(path, 0o664)
+    proc = cli("check", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == ("sentry.yaml: refused: the file is writable by its group (mode 664); its "
+                           "module:function paths import code, so fix it with: chmod go-w "
+                           "sentry.yaml\n")
+    os.chmod(path, 0o644)
+    assert cli("check", cwd=tmp_path).returncode == 0

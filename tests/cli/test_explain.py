@@ -1,5 +1,6 @@
 """`sentry-bootstrap explain`: every effective value with its source, as text or one JSON object."""
 import json
+import os
 
 from tests.cli.helpers import cli, write_config
 from tests.support.child import make_git_repo
@@ -53,6 +54,7 @@ def test_json_maps_each_leaf_path_to_value_and_source(tmp_path):
 def test_release_source_is_the_resolvers_description(tmp_path):
     """With `release: auto` in a git checkout, the release's source says git and where HEAD is."""
     sha = make_git_repo(tmp_path / "repo", {"sentry.yaml": "version: 1\nrelease: auto\n"})
+    os.chmod(str(tmp_path / "repo" / "sentry.yaml"), 0o644)
     out = explain_json("release", cwd=tmp_path / "repo")
     assert out == {"release": {"value": sha,
                                "source": "git (HEAD at {})".format(tmp_path / "repo")}}
