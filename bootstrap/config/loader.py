@@ -214,7 +214,9 @@ def _active_environment(env_name, environ, base, display, document):
 # ---- origins -------------------------------------------------------------------------------------
 
 def _at(display, document, path, value=False):
-    marks = document.value_marks if value else document.key_marks
+    # A list item has no key: its own position is where its value starts.
+    item = bool(path) and isinstance(path[-1], int) and path in document.value_marks
+    marks = document.value_marks if value or item else document.key_marks
     while path and path not in marks:
         path = path[:-1]
     if not path:

@@ -40,12 +40,17 @@ class Merged:
         self.resets = set()  # paths set to None (back to the default) by a layer
 
     def sources(self):
-        """Dotted path -> source text for each value a layer set (maps by their keys, lists whole)."""
+        """Dotted path -> source text for each value a layer set (maps by their keys, lists whole,
+        and each mapping inside a list by its index, e.g. `instrument.2`, so a warning about one
+        entry can name its line)."""
         out = {}
         for path, layer in self.owners.items():
-            if any(isinstance(p, int) for p in path):
-                continue
             value = _lookup(self.data, path)
+            if any(isinstance(p, int) for p in path):
+                if isinstance(path[-1], int) and isinstance(value, dict) and \
+                        not any(isinstance(p, int) for p in path[:-1]):
+                    out[".".join(str(p) for p in path)] = layer.origin(path).source
+                continue
             if path in self.resets or not isinstance(value, dict) or not value:
                 out[".".join(path)] = layer.origin(path).source
         return out
