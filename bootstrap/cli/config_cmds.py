@@ -98,8 +98,9 @@ def _file_text(resolved):
 
 
 def _display(path):
-    relative = os.path.relpath(path)
-    return path if relative.startswith(os.pardir) else relative
+    from bootstrap.config.discovery import display
+
+    return display(path, os.getcwd())
 
 
 def _print_problems(problems):
