@@ -49,3 +49,14 @@ def test_init_is_reexported_from_init_implementation():
     original = getattr(impl.init, "__wrapped__", impl.init)
     for namespace in (sentry_sdk, api):
         assert getattr(namespace.init, "__wrapped__", namespace.init) is original
+
+
+def test_scope_context_variables_used_by_the_decorators_exist():
+    """The lazy isolation scope needs the SDK's scope context variables and Scope.__slots__."""
+    import contextvars
+
+    from sentry_sdk import scope
+
+    assert isinstance(scope._isolation_scope, contextvars.ContextVar)
+    assert isinstance(scope._current_scope, contextvars.ContextVar)
+    assert "_tags" in scope.Scope.__slots__
