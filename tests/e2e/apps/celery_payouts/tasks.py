@@ -11,7 +11,7 @@ app.conf.update(
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     beat_schedule={
-        "payout-heartbeat": {"task": "tasks.heartbeat", "schedule": 1.0},
+        "payout-heartbeat": {"task": "tasks.heartbeat", "schedule": 60.0},
     },
 )
 
