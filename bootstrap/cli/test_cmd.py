@@ -29,8 +29,13 @@ def run(args):
         for problem in error.problems:
             sys.stderr.write("sentry-bootstrap: {}\n".format(problem))
         return 2
-    delivery = send_test_events(resolved, message=args.message, exception=args.exception,
-                                timeout=args.timeout)
+    try:
+        delivery = send_test_events(resolved, message=args.message, exception=args.exception,
+                                    timeout=args.timeout)
+    except (ImportError, ValueError) as exc:  # a `module:function` option that can't be loaded
+        sys.stderr.write("sentry-bootstrap: cannot build the Sentry client: {}\n".format(
+            mask_text(exc, [resolved.get("diagnostics.endpoint.token")])))
+        return 2
     secrets = [resolved.get("diagnostics.endpoint.token")]
     print("environment {}, release {}, to {}".format(
         resolved.environment, resolved.release or "none", delivery.destination))

@@ -29,6 +29,8 @@ PTH_NAME = "sentry_bootstrap_hook.pth"
 CLIENT_KEYS_HINT = "Sentry: Project Settings > Client Keys (DSN)"
 
 OK, WARN, FAIL = "ok", "warn", "fail"
+_CONNECTION_OPTIONS = ("http_proxy", "https_proxy", "proxy_headers", "ca_certs", "cert_file",
+                       "key_file", "keep_alive", "socket_options")
 
 
 class Result(namedtuple("Result", "check status detail fix")):
@@ -168,12 +170,10 @@ def _make_transport(values, dsn, timeout):
     from sentry_sdk.consts import DEFAULT_OPTIONS
     from sentry_sdk.transport import HttpTransport
 
-    from bootstrap.activate import sdk_options
-
     options = dict(DEFAULT_OPTIONS)
-    options.update({k: v for k, v in sdk_options(values).items() if k in DEFAULT_OPTIONS
-                    and k in ("http_proxy", "https_proxy", "proxy_headers", "ca_certs", "cert_file",
-                              "key_file", "keep_alive", "socket_options")})
+    # Only what shapes the connection; callable options (before_send, ...) are not imported here.
+    options.update({key: values[key] for key in _CONNECTION_OPTIONS
+                    if values.get(key) is not None and key in DEFAULT_OPTIONS})
     options["dsn"] = dsn
     cls = type("DoctorTransport", (HttpTransport,), {"TIMEOUT": timeout})
     transport = cls(options)

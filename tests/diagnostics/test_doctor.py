@@ -57,6 +57,7 @@ def test_accepted_envelope_passes_every_check(server, run_doctor):
     assert "HTTP 200: accepted" in results["envelope"]["detail"]
     assert "http://***@127.0.0.1:{}/1".format(server.port) in results["dsn"]["detail"]
     assert "all checks passed" in output
+    assert all(set(r) == {"check", "status", "detail", "fix"} for r in results.values())
     _no_key(output)
 
 
