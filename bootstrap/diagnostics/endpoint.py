@@ -189,6 +189,8 @@ def insert_into_settings(settings):
 
 
 def _load_middleware(wrapped, instance, args, kwargs):
+    if "django" not in _config:  # switched off again (the patch itself stays)
+        return wrapped(*args, **kwargs)
     try:
         from django.conf import settings
 

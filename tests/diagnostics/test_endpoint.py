@@ -273,3 +273,24 @@ def test_django_other_routes_untouched(django_run):
     """The project's own routes still answer as before."""
     results, _ = django_run
     assert results["other_route"][0] == 200
+
+
+def test_register_mounts_what_the_configuration_asks(sentry_client):
+    """register(values) mounts nothing by default, and the endpoint when enabled (through the
+    post-import hook, at once for an already imported framework)."""
+    from bootstrap.diagnostics import register
+
+    assert register({"diagnostics": {"endpoint": {"enabled": False}, "celery_task": False}}) == []
+    # Imported first, so each hook runs at once and none is left waiting for a later test's import.
+    import django.core.handlers.base  # noqa: F401
+    import flask.app  # noqa: F401
+    import starlette.applications  # noqa: F401
+
+    try:
+        assert register({"diagnostics": {"endpoint": CFG}}) == ["endpoint"]
+        status, body, _ = _FlaskClient().get(DEFAULT_PATH, headers=RIGHT)
+    finally:
+        endpoint.install_endpoint_flask({"enabled": False})
+        endpoint.install_endpoint_starlette({"enabled": False})
+        endpoint.install_endpoint_django({"enabled": False})
+    assert status == 200 and body["event_id"] == sentry_client.events()[0]["event_id"]
