@@ -149,7 +149,9 @@ class DurableTransport(HttpTransport):
             self._spool_envelope(envelope)
             self._kick()
             return None
-        limited = [item for item in envelope.items if self._check_disabled(item.data_category)]
+        # Checked only while some limit is recorded: the healthy path stays as cheap as the SDK's.
+        limited = self._disabled_until and [
+            item for item in envelope.items if self._check_disabled(item.data_category)]
         if limited:
             # The SDK would drop these as ratelimit_backoff; they wait in the spool instead.
             self._spool_envelope(Envelope(headers=envelope.headers, items=limited))
