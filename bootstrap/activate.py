@@ -116,6 +116,10 @@ def activate(resolved, started=None):
         hooks.when_imported(trigger, hooks.setup_deferred_integration, name, opts, client)
     hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
     _register_middleware(values)
+    # After the middleware, so Django's context middleware stays in front of the test endpoint.
+    from bootstrap.diagnostics import register as register_diagnostics
+
+    register_diagnostics(values)
     _register_instrument(resolved)
     _guard_application_init(client, tags)
     hooks.warn_uwsgi()
@@ -124,6 +128,10 @@ def activate(resolved, started=None):
     report = ActivationReport(resolved, plan, client,
                               (time.perf_counter() - started) * 1000.0,
                               mask_dsn(dsn) if dsn else "outbox")
+    if ((values.get("diagnostics") or {}).get("endpoint") or {}).get("enabled"):
+        from bootstrap.diagnostics.endpoint import endpoint_status
+
+        report.notes.append(endpoint_status(values)[1])
     _log.report("info", report.line())
     if _log.enabled("debug"):
         for path in sorted(resolved.sources):

@@ -23,11 +23,6 @@ WORKER_MODULE = textwrap.dedent("""\
     from celery import Celery
 
     app = Celery("diag_worker", broker=os.environ["BROKER_URL"], backend=None)
-
-    # What activation does once it calls bootstrap.diagnostics.register(values) itself.
-    from bootstrap.config.loader import load_config
-    from bootstrap.diagnostics import register
-    register(load_config().values)
     """)
 
 
