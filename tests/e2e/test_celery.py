@@ -35,8 +35,7 @@ def enqueue(app, broker, code):
 
 
 def test_prefork_task_error_is_stored(bugsink, redis_server, tmp_path):
-    """A task error in a prefork worker child is stored with the overlay's environment, the git
-    release, the static and service tags, the task name as transaction and in-app frames."""
+    """A prefork worker task error is stored with overlay, release, static and service tags, task name, in-app."""
     project_id, dsn = bugsink.create_project("celery-payouts")
     app = deploy("celery_payouts", tmp_path / "payouts", dsn)
     account = "acct-" + uuid.uuid4().hex
@@ -56,8 +55,7 @@ def test_prefork_task_error_is_stored(bugsink, redis_server, tmp_path):
 
 
 def test_beat_with_monitor_beat_tasks_sends_check_ins(sentry_server, redis_server, tmp_path):
-    """celery beat and a worker, both under the hook with `monitor_beat_tasks: true`, report the
-    scheduled task's check-ins (in progress, then ok) under its schedule entry's slug."""
+    """celery beat and a worker with `monitor_beat_tasks: true` send the entry's in-progress and ok check-ins."""
     app = deploy("celery_payouts", tmp_path / "payouts", sentry_server.dsn)
     broker = {"BROKER_URL": redis_server.url}
     schedule = str(tmp_path / "beat-schedule")

@@ -87,9 +87,7 @@ def pay(base, cookies, request_id, order_id=17):
 
 @pytest.mark.parametrize("preload", [False, True], ids=["sync-workers", "preload"])
 def test_declined_payment_is_stored_with_context(bugsink, shop, preload):
-    """A view error under gunicorn is stored with the staging overlay, the git release, static and
-    service tags, the URL-pattern transaction, the staff user's id only (PII off), no secrets from
-    the request, and the shop's frames in-app."""
+    """Django under gunicorn: the stored error has overlay, release, tags, route, user id only, no secrets."""
     port = free_port()
     base = "http://127.0.0.1:%d" % port
     request_id = "shop-" + uuid.uuid4().hex
@@ -117,8 +115,7 @@ def test_declined_payment_is_stored_with_context(bugsink, shop, preload):
 
 
 def test_errors_while_bugsink_is_down_arrive_after_it_is_back(bugsink, shop):
-    """With bugsink stopped, five view errors are spooled by the gunicorn workers; once bugsink
-    is started again on the same port every one of them is stored, each once."""
+    """Five view errors raised while bugsink is stopped are all stored, each once, after it starts again."""
     port = free_port()
     base = "http://127.0.0.1:%d" % port
     batch = "outage-" + uuid.uuid4().hex[:8]

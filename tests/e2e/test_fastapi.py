@@ -14,9 +14,7 @@ COOKIE = "billing-session-e2e-secret"
 
 
 def test_render_error_is_stored_with_user_id_only(bugsink, tmp_path):
-    """An endpoint error in a uvicorn worker is stored with the overlay's environment, the git
-    release, the static and service tags, the route-template transaction, only the authenticated
-    user's id (send_default_pii: false), no password/cookie/Authorization value and in-app frames."""
+    """FastAPI under uvicorn workers: the stored error has overlay, release, tags, route, user id only, no secrets."""
     project_id, dsn = bugsink.create_project("fastapi-billing")
     app = deploy("fastapi_billing", tmp_path / "billing", dsn)
     port = free_port()

@@ -13,9 +13,7 @@ COOKIE = "cart-cookie-e2e-secret"
 
 
 def test_reservation_error_is_stored_with_pii_user(bugsink, tmp_path):
-    """A view error under gunicorn is stored with the overlay's environment, the git release, the
-    static and service tags, the URL-rule transaction, the flask-login user's id, username and
-    email (send_default_pii: true), no password/cookie/Authorization value and in-app frames."""
+    """Flask under gunicorn: the stored error has overlay, release, tags, URL rule, full user (PII on), no secrets."""
     project_id, dsn = bugsink.create_project("flask-inventory")
     app = deploy("flask_inventory", tmp_path / "inventory", dsn)
     port = free_port()
