@@ -312,11 +312,18 @@ class Spool(object):
         return Claim(self.directory, name, path)
 
     def release(self, claim):
-        """Give a claimed file back (to be sent later)."""
+        """Give a claimed file back (to be sent later), within the bounds: writes made while it was
+        claimed could not evict it."""
         try:
             os.rename(claim.path, os.path.join(self.directory, claim.name))
         except OSError:
-            pass
+            return
+        parsed = _parse_name(claim.name)
+        with self._lock:
+            if self._index is not None and parsed is not None:
+                self._index.appendleft((claim.name, parsed[1]))  # it is the oldest: it sorts first
+                self._index_bytes += parsed[1]
+                self._keep_bounds()
 
     def done(self, claim):
         """Remove a claimed file: the server answered 2xx."""
