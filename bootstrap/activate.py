@@ -113,7 +113,7 @@ def activate(resolved, started=None):
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
     for name, opts, trigger in plan.deferred:
-        hooks.when_imported(trigger, hooks.setup_deferred_integration, name, opts, client)
+        hooks.defer_integration(trigger, name, opts, client)
     hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
     _register_middleware(values)
     # After the middleware, so Django's context middleware stays in front of the test endpoint.
@@ -139,41 +139,20 @@ def activate(resolved, started=None):
     return report
 
 
-class _Unimportable:
-    """A meta-path finder that makes the named top-level packages look absent while installed."""
-
-    def __init__(self, names):
-        self.names = frozenset(names)
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in self.names:
-            raise ImportError("{} is not imported during sentry-bootstrap's start-up".format(name))
-        return None
-
-
 def _init_without_frameworks(init, options, deferred):
-    """Call `init` while the deferred frameworks look absent.
+    """Call `init` while the deferred frameworks look absent (see hooks.frameworks_hidden).
 
-    The SDK probes for frameworks during init even when their integrations are not enabled: the
-    threading integration imports Django to check its version (it matters only on Python < 3.9),
-    and `sentry_sdk.spotlight`, imported by every `Client`, imports Django for its middleware. With
-    Django installed that costs ~100 ms and a framework import in every plain script. Nothing is
-    lost: the answers matter only for Python < 3.9 and for Spotlight, which keeps Django when it is
-    switched on. A framework already imported is never hidden (it is not deferred).
+    During init the SDK probes for Django even when its integration is not enabled: the threading
+    integration reads Django's version (it matters only on Python < 3.9), and `sentry_sdk.spotlight`,
+    imported by every `Client`, imports Django for its middleware. Spotlight users keep Django.
     """
-    import sys
+    from bootstrap import hooks
 
     names = {trigger.partition(".")[0] for _name, _opts, trigger in deferred}
-    names.add("channels")
     if options.get("spotlight") or os.environ.get("SENTRY_SPOTLIGHT"):
         names.discard("django")
-    names = {name for name in names if name not in sys.modules}
-    blocker = _Unimportable(names)
-    sys.meta_path.insert(0, blocker)
-    try:
+    with hooks.frameworks_hidden(names):
         return init(**options)
-    finally:
-        sys.meta_path.remove(blocker)
 
 
 def _transport(values, dsn):

@@ -27,6 +27,48 @@ def when_imported(module_name, func, *args):
     wrapt.register_post_import_hook(hook, module_name)
 
 
+class _Unimportable:
+    """A meta-path finder that makes the named top-level packages look absent while installed."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.names:
+            raise ImportError("{} is not imported during sentry-bootstrap's set-up".format(name))
+        return None
+
+
+class frameworks_hidden:
+    """While active, the named frameworks (and `channels`) look uninstalled, unless already imported.
+
+    The SDK probes for frameworks it does not need: `sentry_sdk.integrations._wsgi_common`, which
+    the Flask and Starlette integrations import, imports Django's request module (163 modules, ~100
+    ms) to catch one exception type. The probes are all `try: import ... except ImportError`, so a
+    hidden framework costs them nothing; a framework the program imports later is set up then.
+    """
+
+    def __init__(self, names):
+        self.blocker = _Unimportable({n for n in set(names) | {"channels"} if n not in sys.modules})
+
+    def __enter__(self):
+        sys.meta_path.insert(0, self.blocker)
+        return self
+
+    def __exit__(self, *exc):
+        sys.meta_path.remove(self.blocker)
+
+
+# Trigger modules of deferred integrations not set up yet: hidden while another one is set up.
+_pending = set()
+
+
+def defer_integration(trigger, name, options, client):
+    """Set up integration `name` on `client` when `trigger` is imported."""
+    _pending.add(trigger)
+    when_imported(trigger, setup_deferred_integration, name, options, client)
+
+
 def setup_deferred_integration(module, name, options, client):
     """Set up one SDK integration on `client` now that its framework is imported.
 
@@ -35,14 +77,17 @@ def setup_deferred_integration(module, name, options, client):
     `get_integration()`.
     """
     import sentry_sdk
-    from sentry_sdk.integrations import setup_integrations
 
+    _pending.discard(module.__name__)
     if sentry_sdk.get_client() is not client or client.options.get("_bootstrap_replaced"):
         return  # the application's own sentry_sdk.init won; its integrations are its own
+    from sentry_sdk.integrations import setup_integrations
+
     from bootstrap.integrations import instantiate
 
-    integration = instantiate(name, options)
-    installed = setup_integrations([integration], with_defaults=False, options=client.options)
+    with frameworks_hidden(t.partition(".")[0] for t in _pending):
+        integration = instantiate(name, options)
+        installed = setup_integrations([integration], with_defaults=False, options=client.options)
     client.integrations.update(installed)
     _log.report("debug", "integration {} set up on import of {}".format(name, module.__name__))
 

@@ -130,6 +130,7 @@ class DurableTransport(HttpTransport):
         self._drainer_pid = None
         self._work_pending = False
         self._next_attempt = 0.0
+        self._held_for = None  # seconds until the earliest category limit holding a file ends
         self._spool_error_reported = False
         self.sent_count = 0  # spooled files delivered by this transport
         # Drain leftovers from earlier runs; a healthy start costs one stat.
@@ -291,9 +292,29 @@ class DurableTransport(HttpTransport):
             self._drainer, self._drainer_pid = thread, os.getpid()
 
     def _rate_limit_wait(self):
+        """Seconds until the server's global rate limit ends. A limit on some categories only
+        (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
+        entirely of those categories: see `_all_categories_limited`."""
+        until = self._disabled_until.get(None)
+        if until is None:
+            return 0.0
+        return max((until - datetime.now(timezone.utc)).total_seconds(), 0.0)
+
+    def _category_limit_wait(self, raw):
+        """Seconds until this envelope may be sent, when every item in it is in a rate-limited
+        category; 0 when any item may go now."""
+        try:
+            categories = {item.data_category for item in Envelope.deserialize(raw).items}
+        except Exception:
+            return 0.0
         now = datetime.now(timezone.utc)
-        waits = [(ts - now).total_seconds() for ts in list(self._disabled_until.values())]
-        return max(waits + [0.0])
+        waits = []
+        for category in categories:
+            until = self._disabled_until.get(category)
+            if until is None or until <= now:
+                return 0.0
+            waits.append((until - now).total_seconds())
+        return min(waits) if waits else 0.0
 
     def _drain_loop(self):
         backoff = self._backoff_initial
@@ -317,6 +338,9 @@ class DurableTransport(HttpTransport):
                 backoff = self._backoff_initial
                 self._online = True
                 self.report_drops()
+                if self._held_for is not None:  # come back when a category limit ends
+                    self._next_attempt = time.monotonic() + self._held_for
+                    continue
                 with self._drain_lock:
                     if not self._work_pending:
                         self._drainer = None
@@ -331,6 +355,7 @@ class DurableTransport(HttpTransport):
         Returns "empty" (nothing failed), "failed" or "stopped". `progress(done, total)` is called
         after each file."""
         names = self.spool.pending()
+        self._held_for = None
         oldest_ok = time.time_ns() - int(self.spool.max_age * 1e9)
         for done, name in enumerate(names, 1):
             if stoppable and self._stop.is_set():
@@ -350,6 +375,11 @@ class DurableTransport(HttpTransport):
                 continue
             if int(name.split("-", 1)[0]) < oldest_ok:
                 self.spool.discard(claim, _spool.REASON_AGE, raw)
+                continue
+            held = self._category_limit_wait(raw)
+            if held > 0:
+                self.spool.release(claim)  # kept for when its categories' limit ends
+                self._held_for = held if self._held_for is None else min(self._held_for, held)
                 continue
             status = self.post_raw(raw)
             if status is not None and 200 <= status < 300:

@@ -9,7 +9,7 @@ Endpoints: POST `/api/<project>/envelope/` and `/api/<project>/store/` (the body
 Bodies may be `Content-Encoding: gzip`, `deflate` or `br`, with a Content-Length or chunked.
 
 Modes (`set_mode(mode, ...)`, also `server.mode`):
-    "ok"          200 with {"id": <event id>}
+    "ok"          200 with {"id": <event id>}; with `rate_limits`, also `X-Sentry-Rate-Limits`
     "refuse"      the listening socket is closed and open connections are shut, so connects are
                   refused; switching to any other mode listens again on the SAME port
     "status_500"  500; also "status_<N>" or an int N for any status (401, 403, 413, ...)
@@ -424,7 +424,9 @@ class SentryServer(object):
             status, body, extra = 400, json.dumps({"detail": request.error}).encode(), ()
         elif mode == "ok":
             event_id = request.envelope.event_id or uuid.uuid4().hex
-            status, body, extra = 200, json.dumps({"id": event_id}).encode(), ()
+            # An accepting server may still limit some categories (bugsink limits transactions).
+            extra = [("X-Sentry-Rate-Limits", rate_limits)] if rate_limits else ()
+            status, body = 200, json.dumps({"id": event_id}).encode()
         else:
             status = int(mode[7:])
             body = json.dumps({"detail": "mode %s" % mode}).encode()

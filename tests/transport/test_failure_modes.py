@@ -179,3 +179,16 @@ def test_drops_reach_the_server_as_a_client_report(sentry_server, transport):
         {"reason": "cache_overflow", "category": "error", "quantity": dropped}]
     _wait(lambda: Spool(t.spool.directory).unreported() == {})
     assert len(sentry_server.accepted) == 10 - dropped
+
+
+def test_a_category_limit_on_2xx_does_not_hold_back_spooled_errors(sentry_server, transport):
+    """A 200 that limits only transactions (as bugsink sends for a day) lets every spooled error
+    drain; only files made of limited categories stay behind."""
+    sentry_server.set_mode("refuse")
+    t = transport(cfg={"backoff": 0.1})
+    ids = _capture(t, 5)
+    _wait(lambda: _files(t) == 5)
+    sentry_server.set_mode("ok", rate_limits="86400:transaction;span:organization")
+    sentry_server.wait_for(lambda: all(i in sentry_server.accepted for i in ids), timeout=10,
+                           what="all five spooled errors")
+    assert sentry_server.duplicates() == []
