@@ -243,6 +243,14 @@ def _filter_group(group, found):
     return replace
 
 
+def _take_dsc(event):
+    try:
+        trace = event["contexts"]["trace"]
+        return trace.pop("dynamic_sampling_context", None) if isinstance(trace, dict) else None
+    except Exception:
+        return None
+
+
 def _dsn_secrets(dsn):
     """The DSN itself and its keys, longest first, as they could appear in text."""
     if not dsn:
@@ -578,9 +586,22 @@ class BootstrapScrubber(EventScrubber):
                 params[i] = AnnotatedValue.substituted_because_contains_sensitive_data()
 
     def scrub_event(self, event):
-        """Scrub every part of `event` in place. Never raises; a part that can't be scrubbed is dropped."""
+        """Scrub every part of `event` in place. Never raises; a part that can't be scrubbed is dropped.
+
+        The dynamic sampling context (`contexts.trace.dynamic_sampling_context`) is left as it is: the
+        SDK moves it into the envelope header, where Sentry needs its `public_key` to apply the
+        project's sampling (the key also travels in every request's X-Sentry-Auth header).
+        """
         if not isinstance(event, dict):
             return
+        dsc = _take_dsc(event)
+        try:
+            self._scrub_event(event)
+        finally:
+            if dsc is not None:
+                event["contexts"]["trace"]["dynamic_sampling_context"] = dsc
+
+    def _scrub_event(self, event):
         try:
             keys = list(event)
         except Exception:

@@ -285,3 +285,15 @@ event_parts = st.sampled_from(
 def test_scrub_event_never_raises(event):
     """Any event shape, hostile objects included, is scrubbed without an exception."""
     BootstrapScrubber(dsn=sensitive.DSN, fields=["x"], patterns=["zz+"]).scrub_event(event)
+
+
+def test_dynamic_sampling_context_keeps_its_public_key():
+    """The trace's dynamic sampling context is protocol data: its public_key is not filtered."""
+    from bootstrap.scrub import make_scrubber
+
+    dsn = "http://abcdef0123456789@127.0.0.1:9/1"
+    event = {"contexts": {"trace": {"trace_id": "t", "dynamic_sampling_context": {
+        "public_key": "abcdef0123456789", "trace_id": "t"}}, "other": {"key": "abcdef0123456789"}}}
+    make_scrubber({}, dsn, False).scrub_event(event)
+    assert event["contexts"]["trace"]["dynamic_sampling_context"]["public_key"] == "abcdef0123456789"
+    assert "abcdef0123456789" not in str(event["contexts"]["other"])
