@@ -229,3 +229,25 @@ def test_no_dsn_writes_to_the_outbox_and_events_lists_it(app):
     assert events[0]["title"].startswith("ZeroDivisionError")
     assert events[0]["environment"] == "demo"
     assert events[0]["release"] == app.sha
+
+
+def test_warm_cache_start_imports_neither_pydantic_nor_yaml(app, sentry_server):
+    """The first start validates and caches; every later start imports neither pydantic nor yaml."""
+    app.config(base_config(sentry_server.dsn))
+    app.write("show.py", SHOW_MODULES)
+    cold = modules_of(run_python(["show.py"], cwd=str(app.path)))
+    warm = modules_of(run_python(["show.py"], cwd=str(app.path)))
+    assert {"pydantic", "yaml"} <= cold  # the first start did load and validate the file
+    assert "sentry_sdk" in warm
+    assert warm.isdisjoint({"pydantic", "yaml"})
+
+
+def test_edited_file_is_read_again(app, sentry_server):
+    """After an edit the cache is not used: the new value applies at the next start."""
+    app.config(base_config(sentry_server.dsn))
+    app.write("crash.py", CRASH)
+    run_python(["crash.py"], cwd=str(app.path))
+    app.config(base_config(sentry_server.dsn).replace("environment: staging", "environment: production"))
+    run_python(["crash.py"], cwd=str(app.path))
+    events = sentry_server.wait_for_events(2)
+    assert [e["environment"] for e in events] == ["staging", "production"]
