@@ -128,6 +128,7 @@ def activate(resolved, started=None):
     report = ActivationReport(resolved, plan, client,
                               (time.perf_counter() - started) * 1000.0,
                               mask_dsn(dsn) if dsn else "outbox")
+    report.notes.extend(_spool_notes(client))
     if ((values.get("diagnostics") or {}).get("endpoint") or {}).get("enabled"):
         from bootstrap.diagnostics.endpoint import endpoint_status
 
@@ -164,6 +165,21 @@ def _transport(values, dsn):
     from bootstrap.transport.outbox import make_outbox_transport
 
     return make_outbox_transport(values.get("outbox") or {})
+
+
+def _spool_notes(client):
+    """What the startup report says of the spool: drops so far, and envelopes waiting. Costs a stat
+    and one small read (the counter log), nothing on a healthy machine."""
+    spool = getattr(client.transport, "spool", None)
+    if spool is None:
+        return []
+    notes = []
+    dropped = sum(spool.drop_counts().values())
+    if dropped:
+        notes.append("spool: {} envelope(s) dropped so far, see `sentry-bootstrap spool status`".format(dropped))
+    if spool.has_work():
+        notes.append("spool: envelopes waiting to be sent")
+    return notes
 
 
 def _chain(first, second):

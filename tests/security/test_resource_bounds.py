@@ -71,7 +71,12 @@ def test_spool_burst_during_an_outage_stays_within_bound_and_memory(tmp_path):
         from bootstrap.transport.spool import Spool
 
         status = Spool(str(spool)).status()
+        # The next process's startup report tells about the drops and the waiting envelopes.
+        later = run_python(["-c", "pass"], cwd=str(tmp_path), env={"SENTRY_BOOTSTRAP_LOG": "info"})
     finally:
         server.stop()
     assert 0 < status["bytes"] <= LIMIT
-    assert sum(status["dropped"].values()) == 10000 - status["files"]
+    dropped = sum(status["dropped"].values())
+    assert dropped == 10000 - status["files"]
+    assert "spool: {} envelope(s) dropped so far".format(dropped) in later.stderr
+    assert "spool: envelopes waiting to be sent" in later.stderr
