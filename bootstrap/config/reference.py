@@ -217,19 +217,24 @@ DESCRIPTIONS = {
     "processes.children": "`inherit`: child processes run the hook too; `none`: they don't.",
     "outbox": "The local store of events used when no DSN is set.",
     "outbox.path": "Its directory (null: `outbox` in the per-user state directory, "
-                   "`$XDG_STATE_HOME/sentry-bootstrap`).",
+                   "`$XDG_STATE_HOME/sentry-bootstrap`). Relative paths start at the config "
+                   "file's directory.",
     "outbox.max_bytes": "Size bound; the oldest events are removed beyond it.",
     "spool": "Durable delivery with a DSN: envelopes that can't be sent wait here.",
-    "spool.path": "Its directory (null: `spool` in the per-user state directory).",
+    "spool.path": "Its exact directory (null: `spool/<hash of the DSN>` in the per-user state "
+                  "directory). Relative paths start at the config file's directory.",
     "spool.max_bytes": "Size bound; the oldest envelopes are dropped (and counted) beyond it.",
     "spool.max_age": "Seconds an envelope is kept before it is dropped.",
     "diagnostics": "Ways to check the set-up from a running application.",
-    "diagnostics.endpoint": "An HTTP endpoint in the web application that raises a test error.",
+    "diagnostics.endpoint": "An HTTP endpoint in the web application that sends a test event "
+                            "(`?debug=true` raises a test error, `?celery=true` enqueues the Celery test task).",
     "diagnostics.endpoint.enabled": "Add the endpoint.",
     "diagnostics.endpoint.path": "Its URL path.",
-    "diagnostics.endpoint.token": "Token a request must carry (null: no token). Secret: masked "
+    "diagnostics.endpoint.token": "Bearer token Flask and FastAPI requests must carry; with none, the "
+                                  "endpoint stays off there (Django asks for a staff user). Secret: masked "
                                   "in every output.",
-    "diagnostics.celery_task": "Register a Celery task that raises a test error.",
+    "diagnostics.celery_task": "Register `bootstrap.test_sentry_task` on every Celery app; it raises a "
+                               "test error in the worker.",
     "environments": "Overlays: environment name -> partial configuration merged over the base "
                     "keys when that environment is active (maps merge, lists replace, `null` "
                     "resets a key to its default). Any key but `version`, `environment` and "
