@@ -17,8 +17,8 @@ RELEASE = "SENTRY_RELEASE"
 ENVIRONMENT = "SENTRY_ENVIRONMENT"
 # Generic fallback for the active environment, used by many deploy tools.
 ENVIRONMENT_FALLBACK = "ENVIRONMENT"
-# Set by `sentry-bootstrap run` (and by the hook for children): the resolved config file path, or ""
-# when the parent found none, so that children skip discovery.
+# Set by `sentry-bootstrap run`: the config file it resolved, or "" when it found none, so that every
+# process below it uses the same file and skips discovery.
 RESOLVED_CONFIG = "SENTRY_BOOTSTRAP_CONFIG_RESOLVED"
 # Set by the hook for its children: where the release came from (for the startup report).
 RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"

@@ -40,8 +40,9 @@ def child_environment(environ, resolved=None):
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != hook]
     env["PYTHONPATH"] = os.pathsep.join([hook] + paths)
     if resolved is not None:
-        if resolved.config_file:
-            env[_env.CONFIG_FILE] = resolved.config_file
+        # The file found here (or "" for none) holds for the whole process tree, wherever a child
+        # starts, and children skip discovery.
+        env[_env.RESOLVED_CONFIG] = resolved.config_file or ""
         if resolved.release and not env.get(_env.RELEASE):
             env[_env.RELEASE] = resolved.release
             env[_env.RELEASE_SOURCE] = resolved.release_source

@@ -2,9 +2,9 @@
 asks this before it knows whether it needs yaml and pydantic at all.
 
 The hook reads a file from these places only, in this order: the `--config` argument of a command,
-`SENTRY_CONFIG_FILE`, the file a parent process resolved (`SENTRY_BOOTSTRAP_CONFIG_RESOLVED`, set by
-the hook and by `sentry-bootstrap run`; "" means the parent found none), `sentry.yaml` in the working
-directory. Nothing else on the machine is ever read as configuration.
+`SENTRY_CONFIG_FILE`, the file `sentry-bootstrap run` resolved for its process tree
+(`SENTRY_BOOTSTRAP_CONFIG_RESOLVED`; "" means it found none), `sentry.yaml` in the working directory.
+Nothing else on the machine is ever read as configuration.
 """
 import os
 import stat

@@ -418,7 +418,7 @@ _SWITCH_TEXT = {
     _env.STRICT: "`1` turns configuration errors into a refusal to start (exit code 78).",
     _env.LOG: "The hook's stderr lines: `off`, `error` (default), `info` (one start-up line) or "
               "`debug`.",
-    _env.RESOLVED_CONFIG: "Set by the hook and `sentry-bootstrap run` for child processes: the "
+    _env.RESOLVED_CONFIG: "Set by `sentry-bootstrap run` for the processes below it: the "
                           "config file already found (empty: none). Not for hand use.",
     _env.RELEASE_SOURCE: "Set by the hook for child processes: where the release came from. "
                          "Not for hand use.",

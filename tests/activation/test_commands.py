@@ -76,10 +76,24 @@ def test_run_exports_config_and_release(app, sentry_server, tmp_path):
     app.config(base_config(sentry_server.dsn))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code = "import os; print(os.environ['SENTRY_CONFIG_FILE']); print(os.environ['SENTRY_RELEASE'])"
+    code = ("import os; print(os.environ['SENTRY_BOOTSTRAP_CONFIG_RESOLVED']); "
+            "print(os.environ['SENTRY_RELEASE'])")
     result = sentry_bootstrap(["run", "--", sys.executable, "-c", code],
                               app.path, env={"SENTRY_BOOTSTRAP_DISABLED": None})
     assert result.stdout.splitlines() == [str(app.path / "sentry.yaml"), app.sha], result.stderr
+
+
+def test_run_config_holds_for_a_child_started_elsewhere(app, sentry_server, tmp_path):
+    """A child that starts in another directory still uses the file `run` resolved."""
+    app.config(base_config(sentry_server.dsn))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "crash.py").write_text("raise KeyError('elsewhere')\n")
+    code = "import subprocess, sys; subprocess.run([sys.executable, 'crash.py'], cwd={!r})".format(
+        str(elsewhere))
+    sentry_bootstrap(["run", "--", sys.executable, "-c", code], app.path)
+    event = sentry_server.wait_for_events(1)[0]
+    assert event["environment"] == "staging" and event["release"] == app.sha
 
 
 def test_install_pth_covers_python_dash_I(app, sentry_server, tmp_path):
