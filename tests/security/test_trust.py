@@ -63,7 +63,7 @@ def test_hook_with_a_writable_file_stays_off_and_says_why(tmp_path):
 
 def test_hook_reads_no_config_from_elsewhere(tmp_path):
     """A sentry.yaml in a parent directory or next to the script is not read: only the documented
-    places (SENTRY_CONFIG_FILE, the parent's resolved file, ./sentry.yaml)."""
+    places (SENTRY_CONFIG_FILE, the file `run` resolved, ./sentry.yaml)."""
     write(tmp_path / "sentry.yaml", "version: 1\nenvironment: from-parent-dir\n")
     sub = tmp_path / "sub"
     sub.mkdir()
