@@ -73,8 +73,13 @@ def _start(environ):
         return None
 
     from bootstrap.activate import activate
+    from bootstrap.config.errors import ConfigError
 
-    report = activate(resolved, started=started)
+    try:
+        report = activate(resolved, started=started)
+    except ConfigError as error:  # e.g. a `module:function` that can't be imported
+        _config_error(error, environ, resolved.values)
+        return None
     from bootstrap._paths import hook_dir
 
     for directory in _hook_dirs(hook_dir()):
@@ -117,20 +122,30 @@ def _switched_off_in_file(path, environ):
     return re.search(r"(?m)^enabled:\s*(false|False|FALSE)\s*(#.*)?$", text) is not None
 
 
-def _entry_dir():
-    script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c", "-m") else ""
-    return os.path.dirname(os.path.abspath(script)) if script and os.path.exists(script) else os.getcwd()
+def _entry_script():
+    """The program's script as an absolute path, or None for `-c`, `-m`, stdin and the REPL."""
+    script = sys.argv[0] if sys.argv else ""
+    if not script or script in ("-c", "-m") or not os.path.exists(script):
+        return None
+    return os.path.abspath(script)
 
 
-def _strict(environ, values):
-    return _env.flag(environ, _env.STRICT) or bool(values and values.get("strict"))
+def _config_error(error, environ, values=None, config_file=None):
+    """One stderr line for a configuration error, or in strict mode the refusal to start."""
+    message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
+    if _env.flag(environ, _env.STRICT) or bool(values and values.get("strict")) or \
+            _strict_in_file(config_file):
+        raise _StrictExit(message.replace("not active", "refusing to start (strict mode)", 1))
+    _log.report("error", message)
 
 
 def _resolve(environ, config_file):
     """The validated configuration, from the cache when it is warm."""
     from bootstrap.config import cache
 
-    start_dir = os.path.dirname(config_file) if config_file else _entry_dir()
+    script = _entry_script()
+    start_dir = os.path.dirname(config_file) if config_file else (
+        os.path.dirname(script) if script else os.getcwd())
     try:
         resolved = cache.lookup(config_file, environ, start_dir)
     except Exception:
@@ -141,23 +156,15 @@ def _resolve(environ, config_file):
     from bootstrap.config.loader import load_config
 
     try:
-        resolved = load_config(environ=environ, entry_script=_entry_script())
+        resolved = load_config(environ=environ, entry_script=script)
     except ConfigError as error:
-        message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
-        if _strict(environ, None) or _strict_in_file(config_file):
-            raise _StrictExit(message.replace("not active", "refusing to start (strict mode)", 1))
-        _log.report("error", message)
+        _config_error(error, environ, config_file=config_file)
         return None
     try:
         cache.store(config_file, environ, start_dir, resolved)
     except Exception as exc:
         _log.report("debug", "config cache not written: {}".format(exc))
     return resolved
-
-
-def _entry_script():
-    script = sys.argv[0] if sys.argv else ""
-    return os.path.abspath(script) if script and script not in ("-c", "-m") and os.path.exists(script) else None
 
 
 def _strict_in_file(path):

@@ -23,6 +23,18 @@ _MANAGED = frozenset({
 })
 
 
+def _program_path_entry():
+    """What Python will insert as sys.path[0] for this program, or None (`-I`, `-P`)."""
+    import sys
+
+    if sys.flags.isolated or getattr(sys.flags, "safe_path", False):
+        return None
+    script = sys.argv[0] if sys.argv else ""
+    if script and script not in ("-c", "-m") and os.path.exists(script):
+        return os.path.dirname(os.path.realpath(script))
+    return os.getcwd()
+
+
 class ActivationReport:
     """What activation did, for the startup report and for `sentry-bootstrap` commands."""
 
@@ -49,36 +61,63 @@ class ActivationReport:
         return " ".join(parts)
 
 
-def sdk_options(values):
+def sdk_options(values, source_of=None):
     """`sentry_sdk.init` keyword arguments for the data options in `values`.
 
     Unset (None) values are left out so the SDK's own default applies. Callable options are
-    imported from their `module:function` path; a path that can't be imported is an error.
+    imported from their `module:function` path; one that can't be imported is a ConfigError that
+    names where the path was set (`source_of(option)`).
     """
     from sentry_sdk.consts import DEFAULT_OPTIONS
 
-    options = {}
+    options, problems = {}, []
     for name, value in values.items():
         if name not in DEFAULT_OPTIONS or name in _MANAGED or value is None:
             continue
         if name in CALLABLE_OPTIONS:
-            value = import_callable(value, name)
+            try:
+                value = import_callable(value)
+            except Exception as exc:
+                from bootstrap.config.errors import Problem
+
+                where = source_of(name) if source_of else "config"
+                problems.append(Problem(where, name, "can't import {!r}: {}: {}".format(
+                    value, type(exc).__name__, exc)))
+                continue
         options[name] = value
+    if problems:
+        from bootstrap.config.errors import ConfigError
+
+        raise ConfigError(problems)
     return options
 
 
-def import_callable(path, option):
-    """`pkg.mod:func` (or `pkg.mod:Class.method`) -> the object."""
+def import_callable(path):
+    """`pkg.mod:func` (or `pkg.mod:Class.method`) -> the object.
+
+    The hook runs before Python puts the program's own directory first on sys.path (the script's
+    directory, or the working directory for `-m` and `-c`), so that directory is searched too, as
+    it will be for the program itself.
+    """
     import importlib
+    import sys
 
     module_name, sep, qualname = str(path).partition(":")
     if not sep or not module_name or not qualname:
-        raise ValueError("{}: {!r} is not a 'module:function' path".format(option, path))
-    target = importlib.import_module(module_name)
+        raise ValueError("not a 'module:function' path")
+    home = _program_path_entry()
+    added = home is not None and home not in sys.path
+    if added:
+        sys.path.insert(0, home)
+    try:
+        target = importlib.import_module(module_name)
+    finally:
+        if added:
+            sys.path.remove(home)
     for part in qualname.split("."):
         target = getattr(target, part)
     if not callable(target):
-        raise ValueError("{}: {!r} is not callable".format(option, path))
+        raise ValueError("not callable")
     return target
 
 
@@ -92,7 +131,7 @@ def activate(resolved, started=None):
 
     values = resolved.values
     plan = plan_integrations(values.get("integrations") or {})
-    options = sdk_options(values)
+    options = sdk_options(values, resolved.source)
     dsn = values.get("dsn")
     options.update(
         environment=resolved.environment,

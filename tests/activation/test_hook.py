@@ -251,3 +251,26 @@ def test_edited_file_is_read_again(app, sentry_server):
     run_python(["crash.py"], cwd=str(app.path))
     events = sentry_server.wait_for_events(2)
     assert [e["environment"] for e in events] == ["staging", "production"]
+
+
+def test_before_send_from_a_module_path_is_applied(app, sentry_server):
+    """`before_send: hooks_mod:mark` imports the function and the SDK runs it on every event."""
+    app.config(base_config(sentry_server.dsn, "before_send: hooks_mod:mark\n"))
+    app.write("hooks_mod.py", "def mark(event, hint):\n    event.setdefault('tags', {})['marked'] = 'yes'\n"
+                              "    return event\n")
+    app.write("crash.py", CRASH)
+    run_python(["crash.py"], cwd=str(app.path))
+    assert sentry_server.wait_for_events(1)[0]["tags"]["marked"] == "yes"
+
+
+def test_unimportable_callable_is_a_located_config_error(app):
+    """A `module:function` that can't be imported: one line naming where it was set; strict exits 78."""
+    app.config("version: 1\ndsn: http://k@127.0.0.1:9/1\nbefore_send: no_such_module:scrub\n")
+    app.write("ok.py", "print('ran')\n")
+    result = run_python(["ok.py"], cwd=str(app.path))
+    assert result.stdout == "ran\n" and result.returncode == 0
+    lines = hook_lines(result)
+    assert len(lines) == 1, result.stderr
+    assert "sentry.yaml:3:1: before_send: can't import 'no_such_module:scrub'" in lines[0]
+    strict = run_python(["ok.py"], cwd=str(app.path), env={"SENTRY_BOOTSTRAP_STRICT": "1"})
+    assert strict.returncode == 78 and strict.stdout == ""
