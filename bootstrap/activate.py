@@ -142,7 +142,8 @@ def activate(resolved, started=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    options["event_scrubber"] = scrubber
+    if not options.get("data_collection"):
+        options["event_scrubber"] = scrubber
     # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
     options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
     _init_without_frameworks(_original_init(), options, plan.deferred)
@@ -151,6 +152,10 @@ def activate(resolved, started=None):
     tags = values.get("tags") or {}
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
+    if options.get("data_collection"):
+        # With `data_collection` the SDK ignores `event_scrubber` (and warns on stderr), so scrub in
+        # a global event processor instead: it runs where the scrubber would, before serialisation.
+        sentry_sdk.get_global_scope().add_event_processor(_scrubbing_processor(scrubber))
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
     hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
@@ -219,6 +224,14 @@ def _spool_notes(client):
     if spool.has_work():
         notes.append("spool: envelopes waiting to be sent")
     return notes
+
+
+def _scrubbing_processor(scrubber):
+    def scrub(event, hint):
+        scrubber.scrub_event(event)
+        return event
+
+    return scrub
 
 
 def _chain(first, second):

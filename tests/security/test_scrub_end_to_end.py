@@ -46,3 +46,19 @@ def _run_corpus(tmp_path, sentry_server):
     assert leaked == []
     kept = [h for h in sensitive.HARMLESS if h in bodies]
     assert kept == sensitive.HARMLESS
+
+
+def test_scrubbing_stays_on_with_data_collection(tmp_path, sentry_server):
+    """`data_collection` makes the SDK drop `event_scrubber`: events are still scrubbed, silently."""
+    (tmp_path / "sentry.yaml").write_text(
+        "version: 1\ndsn: {}\ndata_collection:\n  user_info: true\n".format(sentry_server.dsn))
+    os.chmod(str(tmp_path / "sentry.yaml"), 0o600)
+    (tmp_path / "prog.py").write_text(
+        "import sentry_sdk\nsentry_sdk.set_extra('password', 'hunter2secret')\n"
+        "sentry_sdk.capture_message('upstream said Bearer abcdefghijklmnop')\n")
+    result = run_python(["-W", "default", "prog.py"], cwd=str(tmp_path))
+    assert result.returncode == 0 and result.stderr == ""
+    sentry_server.wait_for_events(1)
+    body = sentry_server.requests[0].body.decode("utf-8", "replace")
+    assert "hunter2secret" not in body and "abcdefghijklmnop" not in body
+    assert "[Filtered]" in body
