@@ -256,7 +256,9 @@ def _register_middleware(values):
     from bootstrap import hooks
 
     context = values.get("context") or {}
-    pii = bool(values.get("send_default_pii"))
+    collection = values.get("data_collection") or {}
+    # As in the SDK: data_collection.user_info, when the user set it, wins over send_default_pii.
+    pii = bool(collection.get("user_info")) if collection else bool(values.get("send_default_pii"))
 
     def install(module, installer_path):
         import importlib
