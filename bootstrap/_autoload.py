@@ -29,6 +29,10 @@ def autoload():
     except _StrictExit as stop:
         _log.report("error", stop.message)
         _exit_now(EXIT_CONFIG)
+    except ImportError as exc:
+        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
+        _log.report("error", "not active: {} in this interpreter ({}); install sentry-bootstrap into "
+                    "its environment".format(exc, sys.executable))
     except Exception as exc:
         _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
 

@@ -274,3 +274,20 @@ def test_unimportable_callable_is_a_located_config_error(app):
     assert "sentry.yaml:3:1: before_send: can't import 'no_such_module:scrub'" in lines[0]
     strict = run_python(["ok.py"], cwd=str(app.path), env={"SENTRY_BOOTSTRAP_STRICT": "1"})
     assert strict.returncode == 78 and strict.stdout == ""
+
+
+def test_interpreter_without_the_dependencies_runs_on_with_one_line(app, tmp_path):
+    """The hook on PYTHONPATH of a bare venv (no sentry_sdk, pydantic, yaml): one clear line."""
+    import subprocess
+
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    app.config("version: 1\n")
+    app.write("ok.py", "print('still runs')\nraise SystemExit(4)\n")
+    result = subprocess.run([str(venv / "bin" / "python"), "ok.py"], cwd=str(app.path),
+                            env={"PATH": os.environ["PATH"], "PYTHONPATH": ROOT,
+                                 "XDG_STATE_HOME": str(tmp_path / "state")},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert result.stdout == "still runs\n" and result.returncode == 4
+    lines = hook_lines(result)
+    assert len(lines) == 1 and "install sentry-bootstrap into its environment" in lines[0]
