@@ -166,13 +166,17 @@ class IntegrationPlan:
         self.now = []
         self.deferred = []
         self.skipped = []
+        self.why_now = {}  # name -> why it is set up at init: default, imported, opted in
 
     def summary(self):
-        """The startup report's integrations part."""
-        parts = ["enabled=[{}]".format(",".join(n for n, _ in self.now))]
-        parts.append("deferred=[{}]".format(",".join(
-            "{} (on import of {})".format(n, t) if n != t else n for n, _, t in self.deferred)))
-        parts.append("skipped=[{}]".format(",".join("{} ({})".format(n, r) for n, r in self.skipped)))
+        """The startup report's integrations part: every integration with its reason."""
+        defaults = [n for n, _ in self.now if self.why_now.get(n) == "default"]
+        others = ["{} ({})".format(n, self.why_now.get(n, "")) for n, _ in self.now if n not in defaults]
+        enabled = ([",".join(defaults) + " (default)"] if defaults else []) + others
+        parts = ["enabled=[{}]".format(", ".join(enabled))]
+        parts.append("deferred=[{}]".format(", ".join(
+            "{} (on import of {})".format(n, t) for n, _, t in self.deferred)))
+        parts.append("skipped=[{}]".format(", ".join("{} ({})".format(n, r) for n, r in self.skipped)))
         return " ".join(parts)
 
 
@@ -199,6 +203,7 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
             plan.skipped.append((name, "disabled in config"))
         else:
             plan.now.append((name, options(name)))
+            plan.why_now[name] = "default"
 
     for name, (dists, trigger) in sorted(AUTO.items()):
         if name in disabled:
@@ -220,6 +225,7 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
             continue
         if trigger in modules:
             plan.now.append((name, options(name)))
+            plan.why_now[name] = "{} already imported".format(trigger)
         else:
             plan.deferred.append((name, options(name), trigger))
 
@@ -231,6 +237,7 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
             plan.deferred.append((name, options(name), trigger))
         else:
             plan.now.append((name, options(name)))
+            plan.why_now[name] = "enabled in config"
     return plan
 
 

@@ -168,7 +168,8 @@ def test_startup_report_at_info(app, sentry_server):
     assert "release={} (git (HEAD at".format(app.sha) in line
     assert "dsn=http://***@127.0.0.1:{}/1".format(sentry_server.port) in line
     assert "public@" not in line
-    assert "deferred=[" in line and "flask" in line and "django" in line
+    assert "enabled=[argv,atexit,dedupe,excepthook,logging,modules,stdlib,threading (default)]" in line
+    assert "flask (on import of flask)" in line and "django (on import of django)" in line
     assert "sqlalchemy (disabled in config)" in line
     assert "config={}".format(app.path / "sentry.yaml") in line
     assert "took=" in line and line.rstrip().endswith("ms")
