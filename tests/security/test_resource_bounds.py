@@ -2,6 +2,7 @@
 within their limits."""
 import json
 import os
+import re
 
 import pytest
 
@@ -73,10 +74,13 @@ def test_spool_burst_during_an_outage_stays_within_bound_and_memory(tmp_path):
         status = Spool(str(spool)).status()
         # The next process's startup report tells about the drops and the waiting envelopes.
         later = run_python(["-c", "pass"], cwd=str(tmp_path), env={"SENTRY_BOOTSTRAP_LOG": "info"})
+        after = sum(Spool(str(spool)).status()["dropped"].values())
     finally:
         server.stop()
     assert 0 < status["bytes"] <= LIMIT
     dropped = sum(status["dropped"].values())
     assert dropped == 10000 - status["files"]
-    assert "spool: {} envelope(s) dropped so far".format(dropped) in later.stderr
+    # That process's drainer may set aside a leftover while the report is written: between the two.
+    reported = re.search(r"spool: (\d+) envelope\(s\) dropped so far", later.stderr)
+    assert reported and dropped <= int(reported.group(1)) <= after, later.stderr
     assert "spool: envelopes waiting to be sent" in later.stderr
