@@ -16,7 +16,7 @@ version: 1
 
 # Where events go. With no DSN they stay in a local outbox: `sentry-bootstrap events` shows them.
 # Keep the key out of the file: SENTRY_DSN or SENTRY_DSN_FILE=/run/secrets/sentry_dsn.
-# dsn: https://<public key>@o0.ingest.example.invalid/<project id>
+# dsn: https://<public key>@sentry.example.invalid/<project id>
 
 # release: auto            # git, then CI variables, then the package version; or "app@{short_sha}"
 # sample_rate: 1.0         # fraction of errors sent
