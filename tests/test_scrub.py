@@ -9,23 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.scrubber import EventScrubber
-from sentry_sdk.transport import Transport
+from tests.support.collecting import CollectingTransport
 
 from bootstrap.scrub import MAX_TEXT, BootstrapScrubber, luhn_valid, make_scrubber, normalise_key
 from tests.support import sensitive
 
 FILTERED = "[Filtered]"
-
-
-class CollectingTransport(Transport):
-    """Keeps every envelope the client would send."""
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self.envelopes = []
-
-    def capture_envelope(self, envelope):
-        self.envelopes.append(envelope)
 
 
 def sent_bytes(scrubber, send_default_pii=False, emit=None):

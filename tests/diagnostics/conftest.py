@@ -2,7 +2,7 @@
 into any output is easy to find), and an in-process SDK client that keeps its envelopes."""
 import pytest
 import sentry_sdk
-from sentry_sdk.transport import Transport
+from tests.support.collecting import CollectingTransport
 
 from tests.support.sentry_server import SentryServer
 
@@ -19,34 +19,14 @@ def server():
         srv.stop()
 
 
-class CollectingTransport(Transport):
-    """Keeps every envelope instead of sending it."""
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self.envelopes = []
-
-    def capture_envelope(self, envelope):
-        self.envelopes.append(envelope)
-
-    def flush(self, timeout, callback=None):
-        pass
-
-    def kill(self):
-        pass
-
-    def events(self):
-        return [item.payload.json for env in self.envelopes for item in env.items
-                if item.type == "event"]
-
-
 @pytest.fixture
 def sentry_client():
     """A real SDK client (no integrations) whose transport collects envelopes in this process."""
     transport = CollectingTransport()
     sentry_sdk.init(dsn="http://public@127.0.0.1:9/1", transport=transport,
                     default_integrations=False, auto_enabling_integrations=False)
-    yield transport
+    with sentry_sdk.isolation_scope(), sentry_sdk.new_scope():  # nothing leaks between tests
+        yield transport
     sentry_sdk.get_client().close()
     sentry_sdk.get_global_scope().set_client(None)
     sentry_sdk.get_isolation_scope().clear()

@@ -2,36 +2,10 @@
 this process (the SDK's own test pattern), reset after each test."""
 import pytest
 import sentry_sdk
-from sentry_sdk.transport import Transport
+from tests.support.collecting import CollectingTransport
 
 # Never contacted: the collecting transport replaces the HTTP one.
 DSN = "http://public@127.0.0.1:9/1"
-
-
-class CollectingTransport(Transport):
-    """Keeps every envelope instead of sending it."""
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self.envelopes = []
-
-    def capture_envelope(self, envelope):
-        self.envelopes.append(envelope)
-
-    def flush(self, timeout, callback=None):
-        pass
-
-    def kill(self):
-        pass
-
-    def events(self):
-        """The error and message events captured so far (transactions left out)."""
-        return [item.payload.json for env in self.envelopes for item in env.items
-                if item.type == "event"]
-
-    def transactions(self):
-        return [item.payload.json for env in self.envelopes for item in env.items
-                if item.type == "transaction"]
 
 
 @pytest.fixture
@@ -45,7 +19,10 @@ def sentry_init():
         sentry_sdk.init(dsn=DSN, transport=transport, integrations=integrations, **options)
         return transport
 
-    yield init
+    # The SDK's Django integration adds its request processor to the *current* scope when the test
+    # client bypasses the WSGI middleware that would fork one: give every test its own scopes.
+    with sentry_sdk.isolation_scope(), sentry_sdk.new_scope():
+        yield init
     sentry_sdk.get_client().close()
     sentry_sdk.get_global_scope().set_client(None)
     sentry_sdk.get_isolation_scope().clear()
