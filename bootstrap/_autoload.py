@@ -67,6 +67,8 @@ def _start(environ):
     resolved = _resolve(environ, config_file)
     if resolved is None:
         return None
+    for warning in resolved.warnings:  # e.g. did-you-mean for a misspelt SENTRY_* variable
+        _log.report("error", "warning: " + warning)
     values = resolved.values
     if not values.get("enabled", True):
         return None

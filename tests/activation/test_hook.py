@@ -292,3 +292,14 @@ def test_interpreter_without_the_dependencies_runs_on_with_one_line(app, tmp_pat
     assert result.stdout == "still runs\n" and result.returncode == 4
     lines = hook_lines(result)
     assert len(lines) == 1 and "install sentry-bootstrap into its environment" in lines[0]
+
+
+def test_misspelt_variable_gets_a_did_you_mean_warning(app, sentry_server):
+    """An unknown SENTRY_* name close to a real one: one warning line naming the right one."""
+    app.config(base_config(sentry_server.dsn))
+    app.write("ok.py", "print('ok')\n")
+    result = run_python(["ok.py"], cwd=str(app.path), env={"SENTRY_TRACES_SAMPEL_RATE": "0.5"})
+    assert result.stdout == "ok\n"
+    assert hook_lines(result) == [
+        "sentry-bootstrap: warning: env SENTRY_TRACES_SAMPEL_RATE: unknown variable, ignored "
+        "(did you mean 'SENTRY_TRACES_SAMPLE_RATE'?)"]
