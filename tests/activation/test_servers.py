@@ -156,3 +156,23 @@ def test_uwsgi_without_threads_and_fork_hooks_gets_one_warning(app, sentry_serve
         assert "--enable-threads" in lines[0] and "--py-call-uwsgi-fork-hooks" in lines[0]
     else:
         assert lines == []
+
+
+def test_run_starts_gunicorn_with_the_hook(app, sentry_server):
+    """`sentry-bootstrap run -- gunicorn ...` (no PYTHONPATH set by the user) delivers a request's error."""
+    app.config(base_config(sentry_server.dsn))
+    app.write("wsgi.py", WSGI_APP)
+    port = free_port()
+    server = subprocess.Popen(
+        [os.path.join(BIN, "sentry-bootstrap"), "run", "--", os.path.join(BIN, "gunicorn"),
+         "--no-control-socket", "--workers", "1", "--bind", "127.0.0.1:{}".format(port), "wsgi:application"],
+        cwd=str(app.path), env=child_env(hook=False), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True)
+    try:
+        wait_http("http://127.0.0.1:{}/".format(port))
+        assert get_status("http://127.0.0.1:{}/boom".format(port)) == 500
+        event = sentry_server.wait_for_events(1, timeout=20)[0]
+    finally:
+        stop(server)
+    assert event["exception"]["values"][-1]["value"] == "boom from /boom"
+    assert event["release"] == app.sha
