@@ -12,3 +12,20 @@ def state_dir(environ=None):
 def hook_dir():
     """The directory holding the `sitecustomize.py` to put first on PYTHONPATH."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_hook")
+
+
+def make_private_dirs(path):
+    """Create `path` and every missing directory above it with mode 0700: the state directory holds
+    events (personal data) and cached configuration (which names code to import)."""
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass

@@ -216,7 +216,7 @@ def _trusted(st):
 
 
 def _make_private_dir(directory):
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    _paths.make_private_dirs(directory)
     st = os.stat(directory)
     if st.st_mode & 0o077 and (not hasattr(os, "geteuid") or st.st_uid == os.geteuid()):
         os.chmod(directory, 0o700)

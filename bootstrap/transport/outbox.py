@@ -33,7 +33,7 @@ import os
 import time
 
 from bootstrap import _log
-from bootstrap._paths import state_dir
+from bootstrap._paths import make_private_dirs, state_dir
 
 try:
     import fcntl
@@ -87,10 +87,7 @@ def _envelope_names(path):
 
 def _ensure_dir(path):
     # Events can hold personal data: the outbox and the state directory above it are private.
-    parent = os.path.dirname(path)
-    if parent and not os.path.isdir(parent):
-        os.makedirs(parent, mode=0o700, exist_ok=True)
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    make_private_dirs(path)
 
 
 def write_envelope(path, data):

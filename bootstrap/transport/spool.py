@@ -31,7 +31,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from bootstrap._paths import state_dir
+from bootstrap._paths import make_private_dirs, state_dir
 
 try:
     import fcntl
@@ -229,7 +229,7 @@ class Spool(object):
 
     def _ensure_dir(self):
         if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            make_private_dirs(self.directory)
 
     def _rescan(self):
         entries = []

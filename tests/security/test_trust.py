@@ -71,3 +71,18 @@ def test_hook_reads_no_config_from_elsewhere(tmp_path):
                                  "print(r.resolved.config_file, r.resolved.environment)\n")
     result = run_python(["show.py"], cwd=str(sub))
     assert result.stdout == "None development\n", result.stderr
+
+
+def test_state_directory_is_private(tmp_path):
+    """The per-user state directory and everything the hook creates in it are 0700."""
+    import stat
+
+    state = tmp_path / "state"
+    (tmp_path / "sentry.yaml").write_text("version: 1\n")
+    os.chmod(str(tmp_path / "sentry.yaml"), 0o600)
+    (tmp_path / "crash.py").write_text("raise KeyError('x')\n")
+    run_python(["crash.py"], cwd=str(tmp_path), env={"XDG_STATE_HOME": str(state)})
+    created = [state] + [p for p in state.rglob("*") if p.is_dir()]
+    assert len(created) >= 3  # state, sentry-bootstrap, outbox and cache below it
+    for directory in created:
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
