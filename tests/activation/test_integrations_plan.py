@@ -81,3 +81,15 @@ def test_opt_in_sys_exit_captures_a_failing_exit(app, sentry_server):
     assert result.returncode == 2
     event = sentry_server.wait_for_events(1)[0]
     assert event["exception"]["values"][-1]["type"] == "SystemExit"
+
+
+def test_activation_imports_exactly_the_models_callable_options():
+    """The options the model validates as `module:function` are the ones activation imports."""
+    import typing
+
+    from bootstrap import activate
+    from bootstrap.config import model
+
+    callables = {name for name, field in model.Settings.model_fields.items()
+                 if model.CallablePath in typing.get_args(field.annotation)}
+    assert callables == set(activate.CALLABLE_OPTIONS)
