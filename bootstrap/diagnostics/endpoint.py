@@ -25,9 +25,11 @@ Answers (JSON, `Cache-Control: no-store`):
 import hmac
 import json
 
+from bootstrap._env import TRUE_WORDS
+from bootstrap.middleware.django import HybridMiddleware, insert_middleware
+
 DEFAULT_PATH = "/api/v1/common/test-sentry/"
 TEST_MESSAGE = "sentry-bootstrap test endpoint"
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 # framework -> the endpoint section it was installed with (the latest install wins).
 _config = {}
@@ -119,20 +121,10 @@ _AFTER = ("bootstrap.middleware.django.SentryContextMiddleware",
           "django.contrib.auth.middleware.AuthenticationMiddleware")
 
 
-class TestEndpointMiddleware(object):
+class TestEndpointMiddleware(HybridMiddleware):
     """Answers the test endpoint's path for staff users; passes every other request through."""
 
     __test__ = False  # not a pytest test class
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        from bootstrap.middleware.django import iscoroutinefunction, markcoroutinefunction
-
-        self.get_response = get_response
-        self._is_async = iscoroutinefunction(get_response)
-        if self._is_async:
-            markcoroutinefunction(self)
 
     def _wanted(self, request):
         cfg = _config.get("django")
@@ -172,20 +164,7 @@ class TestEndpointMiddleware(object):
 def insert_into_settings(settings):
     """Add the endpoint middleware after the context or authentication middleware (else last).
     Idempotent; keeps a tuple a tuple; True when the list changed."""
-    current = getattr(settings, "MIDDLEWARE", None)
-    if current is None:
-        return False
-    entries = list(current)
-    if DJANGO_MIDDLEWARE in entries:
-        return False
-    position = len(entries)
-    for name in _AFTER:
-        if name in entries:
-            position = entries.index(name) + 1
-            break
-    entries.insert(position, DJANGO_MIDDLEWARE)
-    settings.MIDDLEWARE = tuple(entries) if isinstance(current, tuple) else entries
-    return True
+    return insert_middleware(settings, DJANGO_MIDDLEWARE, _AFTER, at_end=True)
 
 
 def _load_middleware(wrapped, instance, args, kwargs):

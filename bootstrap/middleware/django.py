@@ -60,10 +60,9 @@ def _facts(request):
         header=header, route=route, user=user)
 
 
-class SentryContextMiddleware(object):
-    """Adds user and request context (see `bootstrap.middleware.common`) to every Sentry event
-    captured while the rest of the middleware chain and the view run. Sync and async capable;
-    passes straight through when Sentry is not initialised."""
+class HybridMiddleware(object):
+    """A new-style Django middleware that runs sync or async, whichever the chain around it is.
+    Subclasses define `__call__`, which returns `self.__acall__(request)` when `self._is_async`."""
 
     sync_capable = True
     async_capable = True
@@ -73,6 +72,12 @@ class SentryContextMiddleware(object):
         self._is_async = iscoroutinefunction(get_response)
         if self._is_async:
             markcoroutinefunction(self)
+
+
+class SentryContextMiddleware(HybridMiddleware):
+    """Adds user and request context (see `bootstrap.middleware.common`) to every Sentry event
+    captured while the rest of the middleware chain and the view run. Sync and async capable;
+    passes straight through when Sentry is not initialised."""
 
     def __call__(self, request):
         if self._is_async:
@@ -93,6 +98,13 @@ class SentryContextMiddleware(object):
 
 def insert_into_settings(settings):
     """Add DOTTED_PATH to `settings.MIDDLEWARE` right after AuthenticationMiddleware (else first).
+    See `insert_middleware`."""
+    return insert_middleware(settings, DOTTED_PATH, (AUTH_MIDDLEWARE,), at_end=False)
+
+
+def insert_middleware(settings, dotted, after, at_end):
+    """Add `dotted` to `settings.MIDDLEWARE` right after the first entry of `after` it holds, else at
+    the end (`at_end`) or the start.
 
     Idempotent; keeps a tuple a tuple; leaves settings without MIDDLEWARE alone. Returns True when
     the list was changed.
@@ -101,10 +113,14 @@ def insert_into_settings(settings):
     if current is None:
         return False
     entries = list(current)
-    if DOTTED_PATH in entries:
+    if dotted in entries:
         return False
-    position = entries.index(AUTH_MIDDLEWARE) + 1 if AUTH_MIDDLEWARE in entries else 0
-    entries.insert(position, DOTTED_PATH)
+    position = len(entries) if at_end else 0
+    for name in after:
+        if name in entries:
+            position = entries.index(name) + 1
+            break
+    entries.insert(position, dotted)
     settings.MIDDLEWARE = tuple(entries) if isinstance(current, tuple) else entries
     return True
 
