@@ -10,7 +10,7 @@ A hook never raises into the import that triggered it: a failure becomes one std
 import os
 import sys
 
-from bootstrap import _log
+from bootstrap import _env, _log
 
 
 def when_imported(module_name, func, *args):
@@ -168,6 +168,9 @@ def warn_uwsgi(argv=None, environ=None):
 
 
 def _truthy(value):
+    # uwsgi.opt holds bytes, or True for a bare flag.
+    if value is True:
+        return True
     if isinstance(value, bytes):
         value = value.decode("latin-1")
-    return str(value).lower() in ("1", "true", "yes", "on") if value not in (None, False) else False
+    return isinstance(value, str) and value.strip().lower() in _env.TRUE_WORDS

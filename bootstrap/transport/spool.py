@@ -137,6 +137,18 @@ def _categories(raw):
         return ["error"]
 
 
+def _abandoned(path, owner_pid, ttl, now):
+    """True when the process that owns `path` is gone (or is this one, after a fork or a pid reuse
+    the token check did not match), or the file is older than `ttl` seconds."""
+    try:
+        age = now - os.stat(path).st_mtime
+    except OSError:
+        return False
+    dead = (not owner_pid.isdigit() or int(owner_pid) == os.getpid()
+            or not _pid_alive(int(owner_pid)))
+    return dead or age > ttl
+
+
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -371,13 +383,7 @@ class Spool(object):
                 owner_pid, _, owner_token = owner.partition("-")
                 if owner_token == token and owner_pid == str(pid):
                     continue
-                try:
-                    age = now - os.stat(path).st_mtime
-                except OSError:
-                    continue
-                dead = (not owner_pid.isdigit() or int(owner_pid) == pid
-                        or not _pid_alive(int(owner_pid)))
-                if dead or age > CLAIM_TTL:
+                if _abandoned(path, owner_pid, CLAIM_TTL, now):
                     try:
                         os.rename(path, os.path.join(self.directory, base))
                     except OSError:
@@ -386,13 +392,7 @@ class Spool(object):
                 owner_pid, _, rest = name[len(TMP_PREFIX):].partition("-")
                 if owner_pid == str(pid) and rest.startswith(token + "-"):
                     continue
-                try:
-                    age = now - os.stat(path).st_mtime
-                except OSError:
-                    continue
-                dead = (not owner_pid.isdigit() or int(owner_pid) == pid
-                        or not _pid_alive(int(owner_pid)))
-                if dead or age > TMP_TTL:
+                if _abandoned(path, owner_pid, TMP_TTL, now):
                     self.set_aside(path)
 
     # -- drop counters --------------------------------------------------------------------------
