@@ -128,14 +128,6 @@ def _switched_off_in_file(path, environ):
     return re.search(r"(?m)^enabled:\s*(false|False|FALSE)\s*(#.*)?$", text) is not None
 
 
-def _entry_script():
-    """The program's script as an absolute path, or None for `-c`, `-m`, stdin and the REPL."""
-    script = sys.argv[0] if sys.argv else ""
-    if not script or script in ("-c", "-m") or not os.path.exists(script):
-        return None
-    return os.path.abspath(script)
-
-
 def _config_error(error, environ, values=None, config_file=None):
     """One stderr line for a configuration error, or in strict mode the refusal to start."""
     message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
@@ -149,7 +141,9 @@ def _resolve(environ, config_file):
     """The validated configuration, from the cache when it is warm."""
     from bootstrap.config import cache
 
-    script = _entry_script()
+    from bootstrap.processes import entry_script
+
+    script = entry_script()
     start_dir = os.path.dirname(config_file) if config_file else (
         os.path.dirname(script) if script else os.getcwd())
     try:

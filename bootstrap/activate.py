@@ -7,7 +7,7 @@ leaves everything that needs a framework to post-import hooks, so a plain script
 import os
 import time
 
-from bootstrap import _env, _log
+from bootstrap import _log
 from bootstrap._mask import mask_dsn
 
 # SDK options that take a callable; the file gives them as "module:function".
@@ -27,12 +27,12 @@ def _program_path_entry():
     """What Python will insert as sys.path[0] for this program, or None (`-I`, `-P`)."""
     import sys
 
+    from bootstrap.processes import entry_script
+
     if sys.flags.isolated or getattr(sys.flags, "safe_path", False):
         return None
-    script = sys.argv[0] if sys.argv else ""
-    if script and script not in ("-c", "-m") and os.path.exists(script):
-        return os.path.dirname(os.path.realpath(script))
-    return os.getcwd()
+    script = entry_script()
+    return os.path.dirname(os.path.realpath(script)) if script else os.getcwd()
 
 
 class ActivationReport:
@@ -167,7 +167,7 @@ def activate(resolved, started=None):
     _register_instrument(resolved)
     _guard_application_init(client, tags)
     hooks.warn_uwsgi()
-    _export_for_children(resolved)
+    resolved.export_release(os.environ)
 
     report = ActivationReport(resolved, plan, client,
                               (time.perf_counter() - started) * 1000.0,
@@ -330,8 +330,3 @@ def _guard_application_init(client, tags):
         namespace.init = init
 
 
-def _export_for_children(resolved):
-    """Children resolve nothing again: they inherit the release and where it came from."""
-    if resolved.release and not os.environ.get(_env.RELEASE):
-        os.environ[_env.RELEASE] = resolved.release
-        os.environ[_env.RELEASE_SOURCE] = resolved.release_source

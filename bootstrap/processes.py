@@ -117,6 +117,14 @@ DEFAULT_EXCLUDES = (
 _FIELDS = ("program", "module", "script", "argv")
 
 
+def entry_script():
+    """The program's script as an absolute path, or None for `-c`, `-m`, stdin and the REPL."""
+    script = sys.argv[0] if getattr(sys, "argv", None) else ""
+    if not script or script in ("-c", "-m") or not os.path.exists(script):
+        return None
+    return os.path.abspath(script)
+
+
 def matches(info, pattern):
     """Whether one pattern matches the process.
 

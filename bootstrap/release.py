@@ -6,7 +6,6 @@ can't be filled.
 """
 import os
 import re
-from typing import Dict, List, Optional, Tuple
 
 # A short sha is 7 hex digits: git's own default abbreviation and what `git log --oneline` shows on
 # a small repository. Unlike git, it is never lengthened to stay unique, so it is stable.
@@ -212,8 +211,8 @@ def _format_fields(text):
 
 
 def _format_release(text, fields, start_dir):
-    values = {}  # type: Dict[str, str]
-    sources = []  # type: List[str]
+    values = {}  # placeholder name -> text
+    sources = []  # descriptions of where the values came from
     git = None
     if {"sha", "short_sha", "branch", "tag"} & set(fields):
         git = read_git(start_dir)
@@ -299,7 +298,7 @@ def _resolve_ref(git_dir, common_dir, ref):
 
 def _packed_refs(common_dir):
     """ref name -> (sha, peeled sha or None) from packed-refs; {} when there is none."""
-    refs = {}  # type: Dict[str, Tuple[str, Optional[str]]]
+    refs = {}  # ref name -> (sha, peeled sha or None)
     try:
         text = _read_text(os.path.join(common_dir, "packed-refs"))
     except OSError:

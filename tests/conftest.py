@@ -10,7 +10,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 # Fixtures that live with their support code.
-pytest_plugins = ["tests.support.sentry_server", "tests.support.redis_server"]
+pytest_plugins = ["tests.support.sentry_server", "tests.support.redis_server",
+                  "tests.support.collecting"]
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import sentry_sdk
 
 import bootstrap
 from tests.support.child import ROOT, run_python
-from tests.test_decorators import sentry  # noqa: F401 (the fixture)
 
 EXPORTED = ["add_breadcrumb", "capture_errors", "capture_exception", "capture_message", "set_context",
             "set_tag", "set_tags", "set_transaction", "set_user", "with_sentry_context"]

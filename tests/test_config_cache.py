@@ -10,7 +10,6 @@ import pytest
 
 from bootstrap.config import cache
 from bootstrap.config.loader import load_config
-from bootstrap.config.resolved import ResolvedConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DSN = "http://publickey123@127.0.0.1:9/1"

@@ -7,47 +7,12 @@ import threading
 
 import pytest
 import sentry_sdk
-from sentry_sdk.transport import Transport
 
 import bootstrap
 from bootstrap.decorators import capture_errors, monitor, trace, with_sentry_context
 
 KINDS = ["function", "coroutine", "generator", "async_generator", "method", "classmethod",
          "classmethod_outer", "staticmethod", "staticmethod_outer"]
-
-
-class Recorder:
-    """Envelope items of every type, as decoded JSON, in the order the client sent them."""
-
-    def __init__(self):
-        self.items = []
-
-    def of(self, kind):
-        return [payload for type_, payload in self.items if type_ == kind]
-
-    @property
-    def events(self):
-        return self.of("event")
-
-
-@pytest.fixture
-def sentry():
-    """A live client with an in-memory transport, run in a fresh isolation scope."""
-    recorder = Recorder()
-
-    class MemoryTransport(Transport):
-        def capture_envelope(self, envelope):
-            for item in envelope.items:
-                recorder.items.append((item.type, item.payload.json))
-
-    with sentry_sdk.isolation_scope():
-        sentry_sdk.init(dsn="http://public@127.0.0.1:9/1", transport=MemoryTransport,
-                        default_integrations=False, traces_sample_rate=1.0)
-        try:
-            yield recorder
-        finally:
-            sentry_sdk.get_client().close()
-            sentry_sdk.get_global_scope().set_client(None)
 
 
 def build(kind, decorator, body):

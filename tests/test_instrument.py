@@ -3,14 +3,12 @@ the hook in a real child interpreter reading sentry.yaml and sending to a real H
 import importlib
 import inspect
 import sys
-import textwrap
 import uuid
 
 import pytest
 
 from bootstrap.instrument import apply_instrument
 from tests.support.child import run_python
-from tests.test_decorators import sentry  # noqa: F401 (the fixture)
 
 MODULE = '''
 import asyncio

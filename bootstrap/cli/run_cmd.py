@@ -43,9 +43,7 @@ def child_environment(environ, resolved=None):
         # The file found here (or "" for none) holds for the whole process tree, wherever a child
         # starts, and children skip discovery.
         env[_env.RESOLVED_CONFIG] = resolved.config_file or ""
-        if resolved.release and not env.get(_env.RELEASE):
-            env[_env.RELEASE] = resolved.release
-            env[_env.RELEASE_SOURCE] = resolved.release_source
+        resolved.export_release(env)
     return env
 
 

@@ -59,6 +59,11 @@ def _size(n):
     return "%.1f MiB" % (n / 1048576.0)
 
 
+def _show_progress(done, count):
+    sys.stderr.write("\rsending %d/%d" % (done, count))
+    sys.stderr.flush()
+
+
 def run(args):
     from bootstrap.config.errors import ConfigError
 
@@ -101,11 +106,7 @@ def run(args):
         return 0
 
     total = durable.spool_status(dsn, section)["files"]
-    progress = None
-    if total >= PROGRESS_FROM:
-        def progress(done, count):
-            sys.stderr.write("\rsending %d/%d" % (done, count))
-            sys.stderr.flush()
+    progress = _show_progress if total >= PROGRESS_FROM else None
     result = durable.flush(dsn, section, options=options, progress=progress)
     if progress is not None:
         sys.stderr.write("\n")

@@ -4,6 +4,8 @@ It holds no pydantic object, so it can be cached as JSON and read back without i
 """
 import json
 
+from bootstrap import _env
+
 _MISSING = object()
 
 
@@ -48,6 +50,13 @@ class ResolvedConfig:
                 return self.sources[path]
             path = path.rpartition(".")[0]
         return "default"
+
+    def export_release(self, environ):
+        """Hand the release to child processes through `environ`, so they don't resolve it again:
+        `SENTRY_RELEASE` and where it came from. A release already set there is left alone."""
+        if self.release and not environ.get(_env.RELEASE):
+            environ[_env.RELEASE] = self.release
+            environ[_env.RELEASE_SOURCE] = self.release_source
 
     def to_json(self):
         return json.dumps({slot: getattr(self, slot) for slot in self.__slots__}, sort_keys=True)

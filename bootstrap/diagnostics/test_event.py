@@ -7,7 +7,6 @@ an envelope the server does not accept stays in the spool, as it would under the
 the events go to the local outbox and the files written are reported.
 """
 import os
-import time
 
 TEST_MESSAGE = "sentry-bootstrap test message"
 

@@ -279,8 +279,6 @@ def test_unimportable_callable_is_a_located_config_error(app):
 
 def test_interpreter_without_the_dependencies_runs_on_with_one_line(app, tmp_path):
     """The hook on PYTHONPATH of a bare venv (no sentry_sdk, pydantic, yaml): one clear line."""
-    import subprocess
-
     venv = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     app.config("version: 1\n")

@@ -1,7 +1,6 @@
 """Pre-fork servers and worker pools, started as users start them, with the hook on PYTHONPATH."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ import urllib.request
 import pytest
 
 from tests.activation.conftest import base_config
-from tests.support.child import child_env, run_python, spawn_python
+from tests.support.child import child_env, run_python
 from tests.support.redis_server import free_port
 
 BIN = os.path.dirname(sys.executable)

@@ -4,7 +4,6 @@ import json
 import os
 import re
 
-import pytest
 
 from tests.support.child import run_python
 from tests.support.sentry_server import SentryServer

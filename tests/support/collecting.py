@@ -1,6 +1,8 @@
 """An SDK transport that keeps envelopes in this process instead of sending them: the SDK's own test
 pattern, for unit tests that assert on events without a server (the child-process tests use the real
 HTTP transport and tests/support/sentry_server.py)."""
+import pytest
+import sentry_sdk
 from sentry_sdk.transport import Transport
 
 
@@ -30,3 +32,32 @@ class CollectingTransport(Transport):
 
     def transactions(self):
         return self.payloads("transaction")
+
+
+class Recorder:
+    """What the `sentry` fixture's client sent, as decoded JSON payloads."""
+
+    def __init__(self, transport):
+        self.transport = transport
+
+    def of(self, kind):
+        return self.transport.payloads(kind)
+
+    @property
+    def events(self):
+        return self.of("event")
+
+
+@pytest.fixture
+def sentry():
+    """A live client (tracing on, no integrations) whose transport keeps envelopes in memory, run
+    in a fresh isolation scope. Yields a Recorder."""
+    transport = CollectingTransport()
+    with sentry_sdk.isolation_scope():
+        sentry_sdk.init(dsn="http://public@127.0.0.1:9/1", transport=transport,
+                        default_integrations=False, traces_sample_rate=1.0)
+        try:
+            yield Recorder(transport)
+        finally:
+            sentry_sdk.get_client().close()
+            sentry_sdk.get_global_scope().set_client(None)

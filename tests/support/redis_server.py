@@ -1,5 +1,4 @@
 """A real redis-server (Debian's package) on 127.0.0.1, started for the tests that need a broker."""
-import os
 import shutil
 import socket
 import subprocess
