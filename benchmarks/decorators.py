@@ -23,7 +23,7 @@ def build(with_sentry):
     import sentry_sdk
     from sentry_sdk.transport import Transport
 
-    from bootstrap.decorators import capture_errors, monitor, trace, with_sentry_context
+    from sentry_bootstrap.decorators import capture_errors, monitor, trace, with_sentry_context
 
     class DropTransport(Transport):
         def capture_envelope(self, envelope):

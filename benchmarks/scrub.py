@@ -23,7 +23,7 @@ import sentry_sdk  # noqa: E402
 from sentry_sdk.scrubber import EventScrubber  # noqa: E402
 from sentry_sdk.transport import Transport  # noqa: E402
 
-from bootstrap.scrub import BootstrapScrubber, MAX_TEXT  # noqa: E402
+from sentry_bootstrap.scrub import BootstrapScrubber, MAX_TEXT  # noqa: E402
 
 DSN = "http://0123456789abcdef0123456789abcdef@127.0.0.1:9/1"
 

@@ -69,7 +69,7 @@ def main(argv=None):
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="sb-bench-")
     from sentry_sdk.transport import HttpTransport
 
-    from bootstrap.transport.durable import make_transport
+    from sentry_bootstrap.transport.durable import make_transport
 
     transports = {"plain HttpTransport": HttpTransport, "DurableTransport": make_transport(None, {})}
     server, dsn = start_server()

@@ -5,34 +5,34 @@ import textwrap
 import pytest
 import sentry_sdk
 
-import bootstrap
-from tests.support.child import ROOT, run_python
+import sentry_bootstrap
+from tests.support.child import HOOK_DIR, run_python
 
 EXPORTED = ["add_breadcrumb", "capture_errors", "capture_exception", "capture_message", "set_context",
             "set_tag", "set_tags", "set_transaction", "set_user", "with_sentry_context"]
 
 
 def test_all_lists_exactly_the_public_names_and_each_resolves():
-    """`bootstrap.__all__` is the agreed list, each name resolves to a callable, and dir() shows them."""
-    assert sorted(bootstrap.__all__) == EXPORTED
-    for name in bootstrap.__all__:
-        assert callable(getattr(bootstrap, name)), name
-    assert set(EXPORTED) <= set(dir(bootstrap))
+    """`sentry_bootstrap.__all__` is the agreed list, each name resolves to a callable, and dir() shows them."""
+    assert sorted(sentry_bootstrap.__all__) == EXPORTED
+    for name in sentry_bootstrap.__all__:
+        assert callable(getattr(sentry_bootstrap, name)), name
+    assert set(EXPORTED) <= set(dir(sentry_bootstrap))
     with pytest.raises(AttributeError):
-        bootstrap.not_a_helper
+        sentry_bootstrap.not_a_helper
 
 
-def test_import_bootstrap_imports_no_sentry_sdk():
-    """A bare `import bootstrap` (what the hook does) loads neither sentry_sdk, wrapt, pydantic nor yaml."""
+def test_import_sentry_bootstrap_imports_no_sentry_sdk():
+    """A bare `import sentry_bootstrap` (what the hook does) loads neither sentry_sdk, wrapt, pydantic nor yaml."""
     code = textwrap.dedent("""
         import sys
         sys.path.insert(0, {root!r})
-        import bootstrap
+        import sentry_bootstrap
         heavy = [m for m in ("sentry_sdk", "wrapt", "pydantic", "yaml") if m in sys.modules]
         print(heavy)
-        bootstrap.capture_message
+        sentry_bootstrap.capture_message
         print("sentry_sdk" in sys.modules)
-    """).format(root=ROOT)
+    """).format(root=HOOK_DIR)
     result = run_python(["-c", code], hook=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[]", "True"]
@@ -42,25 +42,25 @@ def test_helpers_are_silent_no_ops_when_sentry_is_off():
     """With no client every helper returns without effect or error, and captures return None."""
     assert not sentry_sdk.get_client().is_active()
     with sentry_sdk.isolation_scope() as scope:
-        assert bootstrap.capture_message("hello") is None
-        assert bootstrap.capture_exception(ValueError("x")) is None
-        bootstrap.set_user({"id": 1})
-        bootstrap.set_context("c", {"a": 1})
-        bootstrap.set_transaction("t")
-        bootstrap.set_tag("k", "v")
-        bootstrap.set_tags({"a": "b"})
-        bootstrap.add_breadcrumb(message="m")
+        assert sentry_bootstrap.capture_message("hello") is None
+        assert sentry_bootstrap.capture_exception(ValueError("x")) is None
+        sentry_bootstrap.set_user({"id": 1})
+        sentry_bootstrap.set_context("c", {"a": 1})
+        sentry_bootstrap.set_transaction("t")
+        sentry_bootstrap.set_tag("k", "v")
+        sentry_bootstrap.set_tags({"a": "b"})
+        sentry_bootstrap.add_breadcrumb(message="m")
         assert scope._tags == {} and scope._user is None and not scope._breadcrumbs
         assert sentry_sdk.get_current_scope()._transaction is None
 
 
 def test_helpers_never_raise_into_the_caller(sentry):
     """Bad arguments are swallowed: a non-mapping user, context or tag set doesn't raise."""
-    bootstrap.set_user(42)
-    bootstrap.set_context("c", 5)
-    bootstrap.set_tags(["not", "a", "mapping"])
-    bootstrap.add_breadcrumb(message="ok", data={"n": 1}, kind="extra")
-    assert bootstrap.capture_message("still fine", level="warning")
+    sentry_bootstrap.set_user(42)
+    sentry_bootstrap.set_context("c", 5)
+    sentry_bootstrap.set_tags(["not", "a", "mapping"])
+    sentry_bootstrap.add_breadcrumb(message="ok", data={"n": 1}, kind="extra")
+    assert sentry_bootstrap.capture_message("still fine", level="warning")
     (event,) = sentry.events
     assert event["level"] == "warning"
     assert event["breadcrumbs"]["values"][0]["kind"] == "extra"
@@ -68,19 +68,19 @@ def test_helpers_never_raise_into_the_caller(sentry):
 
 def test_helpers_shape_the_events(sentry):
     """Each helper lands where Sentry shows it: level, user, context, transaction, tags, breadcrumbs."""
-    bootstrap.set_user({"id": 3, "email": "a@example.invalid", "username": "ann"})
-    bootstrap.set_context("operation_details", {"account_id": 1, "amount": 10})
-    bootstrap.set_transaction("process_payment")
-    bootstrap.set_tag("team", "payments")
-    bootstrap.set_tags({"region": "eu", "tier": 2})
-    bootstrap.add_breadcrumb(message="charged", category="payment", data={"amount": 10})
-    bootstrap.add_breadcrumb({"message": "as a dict", "level": "debug"})
-    message_id = bootstrap.capture_message("Operation completed successfully", level="info")
+    sentry_bootstrap.set_user({"id": 3, "email": "a@example.invalid", "username": "ann"})
+    sentry_bootstrap.set_context("operation_details", {"account_id": 1, "amount": 10})
+    sentry_bootstrap.set_transaction("process_payment")
+    sentry_bootstrap.set_tag("team", "payments")
+    sentry_bootstrap.set_tags({"region": "eu", "tier": 2})
+    sentry_bootstrap.add_breadcrumb(message="charged", category="payment", data={"amount": 10})
+    sentry_bootstrap.add_breadcrumb({"message": "as a dict", "level": "debug"})
+    message_id = sentry_bootstrap.capture_message("Operation completed successfully", level="info")
     try:
         raise ValueError("bad amount")
     except ValueError:
-        exception_id = bootstrap.capture_exception()
-    other_id = bootstrap.capture_exception(KeyError("k"))
+        exception_id = sentry_bootstrap.capture_exception()
+    other_id = sentry_bootstrap.capture_exception(KeyError("k"))
 
     message, error, other = sentry.events
     assert [message_id, exception_id, other_id] == [e["event_id"] for e in sentry.events]
@@ -95,8 +95,8 @@ def test_helpers_shape_the_events(sentry):
         ("charged", "payment", "info"), ("as a dict", None, "debug")]
     assert error["exception"]["values"][0]["value"] == "bad amount"
     assert other["exception"]["values"][0]["type"] == "KeyError"
-    bootstrap.set_user(None)
-    bootstrap.capture_message("anonymous")
+    sentry_bootstrap.set_user(None)
+    sentry_bootstrap.capture_message("anonymous")
     assert "user" not in sentry.events[-1]
 
 
@@ -106,7 +106,7 @@ sys.path.insert(0, {root!r})
 import sentry_sdk
 sentry_sdk.init(dsn={dsn!r}, default_integrations=False)
 
-from bootstrap import (capture_errors, capture_message, set_context, set_transaction, set_user,
+from sentry_bootstrap import (capture_errors, capture_message, set_context, set_transaction, set_user,
                        with_sentry_context)
 
 
@@ -142,7 +142,7 @@ sentry_sdk.flush(5)
 
 def test_issue_examples_run_as_written_in_a_child_against_a_real_server(sentry_server):
     """The issue's lines, run in a real interpreter, deliver the described events to an HTTP server."""
-    code = ISSUE_EXAMPLE.format(root=ROOT, dsn=sentry_server.dsn)
+    code = ISSUE_EXAMPLE.format(root=HOOK_DIR, dsn=sentry_server.dsn)
     result = run_python(["-c", code], hook=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["re-raised"]

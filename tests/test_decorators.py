@@ -8,8 +8,8 @@ import threading
 import pytest
 import sentry_sdk
 
-import bootstrap
-from bootstrap.decorators import capture_errors, monitor, trace, with_sentry_context
+import sentry_bootstrap
+from sentry_bootstrap.decorators import capture_errors, monitor, trace, with_sentry_context
 
 KINDS = ["function", "coroutine", "generator", "async_generator", "method", "classmethod",
          "classmethod_outer", "staticmethod", "staticmethod_outer"]
@@ -94,13 +94,13 @@ def result_of(kind, value):
 @pytest.mark.parametrize("kind", KINDS)
 def test_with_sentry_context_tags_and_names_events_inside(sentry, kind):
     """An event captured in the call carries the service tag and `service.qualname`; one after it doesn't."""
-    func, run = build(kind, with_sentry_context("user_service"), lambda x: bootstrap.capture_message(x))
+    func, run = build(kind, with_sentry_context("user_service"), lambda x: sentry_bootstrap.capture_message(x))
     assert str(inspect.signature(func)) == "(x, *, y=1)"
     assert is_kind(kind, func)
     assert func.__name__ == "f" and func.__doc__ is None
 
     result = run("inside")
-    bootstrap.capture_message("outside")
+    sentry_bootstrap.capture_message("outside")
 
     inside, outside = sentry.events
     assert result == result_of(kind, inside["event_id"])
@@ -116,18 +116,18 @@ def test_with_sentry_context_keeps_scope_changes_inside(sentry, kind):
     """Tags, user, context, breadcrumbs and the transaction name set inside the call don't leak out."""
 
     def body(x):
-        bootstrap.set_tag("inner", x)
+        sentry_bootstrap.set_tag("inner", x)
         sentry_sdk.set_tag("via_sdk", x)
-        bootstrap.set_user({"id": 7})
-        bootstrap.set_context("op", {"n": 1})
-        bootstrap.add_breadcrumb(message="step", category="test")
-        bootstrap.set_transaction("renamed")
-        return bootstrap.capture_message("inside")
+        sentry_bootstrap.set_user({"id": 7})
+        sentry_bootstrap.set_context("op", {"n": 1})
+        sentry_bootstrap.add_breadcrumb(message="step", category="test")
+        sentry_bootstrap.set_transaction("renamed")
+        return sentry_bootstrap.capture_message("inside")
 
-    bootstrap.set_tag("outer", "yes")
+    sentry_bootstrap.set_tag("outer", "yes")
     func, run = build(kind, with_sentry_context("svc"), body)
     run("v")
-    bootstrap.capture_message("after")
+    sentry_bootstrap.capture_message("after")
 
     inside, after = sentry.events
     assert inside["tags"] == {"outer": "yes", "service": "svc", "inner": "v", "via_sdk": "v"}
@@ -143,10 +143,10 @@ def test_with_sentry_context_keeps_scope_changes_inside(sentry, kind):
 
 def test_with_sentry_context_name_wins_inside_a_running_transaction(sentry):
     """Inside a request's transaction, events in the call carry the call's name; the request keeps its own."""
-    work, _ = build("function", with_sentry_context("user_service"), bootstrap.capture_message)
+    work, _ = build("function", with_sentry_context("user_service"), sentry_bootstrap.capture_message)
     with sentry_sdk.start_transaction(name="GET /users", op="http.server"):
         work("inside")
-        bootstrap.capture_message("request")
+        sentry_bootstrap.capture_message("request")
 
     inside, request = sentry.events
     assert inside["transaction"] == "user_service.build.<locals>.f"
@@ -159,13 +159,13 @@ def test_nested_contexts_stack_and_unwind(sentry):
 
     @with_sentry_context("inner")
     def inner():
-        bootstrap.capture_message("in inner")
+        sentry_bootstrap.capture_message("in inner")
 
     @with_sentry_context("outer")
     def outer():
-        bootstrap.set_tag("level", "outer")
+        sentry_bootstrap.set_tag("level", "outer")
         inner()
-        bootstrap.capture_message("in outer")
+        sentry_bootstrap.capture_message("in outer")
 
     outer()
     in_inner, in_outer = sentry.events
@@ -180,9 +180,9 @@ def test_concurrent_tasks_keep_their_own_scopes(sentry):
 
     @with_sentry_context("svc")
     async def handle(name):
-        bootstrap.set_tag("who", name)
+        sentry_bootstrap.set_tag("who", name)
         await asyncio.sleep(0.01)
-        bootstrap.capture_message(name)
+        sentry_bootstrap.capture_message(name)
 
     async def main():
         await asyncio.gather(handle("a"), handle("b"))
@@ -198,12 +198,12 @@ def test_threads_started_inside_a_call_see_its_scope(sentry):
     @with_sentry_context("worker")
     def spawn():
         context = contextvars.copy_context()
-        thread = threading.Thread(target=context.run, args=(bootstrap.capture_message, "from thread"))
+        thread = threading.Thread(target=context.run, args=(sentry_bootstrap.capture_message, "from thread"))
         thread.start()
         thread.join()
 
     spawn()
-    bootstrap.capture_message("after")
+    sentry_bootstrap.capture_message("after")
     from_thread, after = sentry.events
     assert from_thread["tags"] == {"service": "worker"}
     assert "service" not in after.get("tags", {})
@@ -214,14 +214,14 @@ def test_generator_steps_run_in_the_scope_and_the_caller_does_not(sentry):
 
     @with_sentry_context("gen")
     def numbers():
-        bootstrap.set_tag("in", "gen")
+        sentry_bootstrap.set_tag("in", "gen")
         yield 1
-        bootstrap.capture_message("second step")
+        sentry_bootstrap.capture_message("second step")
         yield 2
 
     iterator = numbers()
     assert next(iterator) == 1
-    bootstrap.capture_message("between")
+    sentry_bootstrap.capture_message("between")
     assert next(iterator) == 2
     iterator.close()
 
@@ -346,7 +346,7 @@ def test_decorators_are_transparent_when_sentry_is_off():
 
     @with_sentry_context("svc")
     def ok(a, b=1):
-        bootstrap.set_tag("x", "y")
+        sentry_bootstrap.set_tag("x", "y")
         return a + b
 
     assert fails() is None
@@ -380,7 +380,7 @@ def test_trace_marks_failed_spans_and_does_not_rename_the_caller(sentry):
 
     with pytest.raises(ValueError):
         doomed()
-    bootstrap.capture_message("after")
+    sentry_bootstrap.capture_message("after")
     (transaction,) = sentry.of("transaction")
     assert transaction["contexts"]["trace"]["status"] == "internal_error"
     assert sentry.events[-1].get("transaction") is None

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bootstrap.processes import DEFAULT_EXCLUDES, ProcessInfo, apply_child_policy, decide, matches
+from sentry_bootstrap.processes import DEFAULT_EXCLUDES, ProcessInfo, apply_child_policy, decide, matches
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -18,7 +18,7 @@ MARK = "PROCESS-INFO "
 
 SITECUSTOMIZE = """
 import json, sys
-from bootstrap.processes import ProcessInfo, decide
+from sentry_bootstrap.processes import ProcessInfo, decide
 info = ProcessInfo.current()
 included, reason = decide(info, include=(), exclude=())
 sys.stderr.write({mark!r} + json.dumps(dict(program=info.program, module=info.module,
@@ -67,8 +67,8 @@ def test_child_venv_is_excluded(hook):
 
 
 def test_child_sentry_bootstrap_is_excluded(hook):
-    """`python -m bootstrap` (the command itself) is excluded."""
-    seen = hook(sys.executable, "-m", "bootstrap", "--help")
+    """`python -m sentry_bootstrap` (the command itself) is excluded."""
+    seen = hook(sys.executable, "-m", "sentry_bootstrap", "--help")
     assert seen["reason"] == "excluded by default rule 'sentry-bootstrap'"
 
 
@@ -104,7 +104,7 @@ def test_child_module_after_options(hook):
 
 def test_child_without_orig_argv_reads_proc(tmp_path):
     """Without sys.orig_argv (Python 3.9) the real command line comes from /proc/self/cmdline."""
-    code = ("import sys; del sys.orig_argv; from bootstrap.processes import ProcessInfo; "
+    code = ("import sys; del sys.orig_argv; from sentry_bootstrap.processes import ProcessInfo; "
             "i = ProcessInfo.current(); print(i.kind, i.module)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout
@@ -152,7 +152,7 @@ def info_for(*argv):
     (["-m", "venv", "/tmp/v"], "venv"),
     (["/v/bin/virtualenv", "/tmp/v"], "venv"),
     (["/v/bin/sentry-bootstrap", "check"], "sentry-bootstrap"),
-    (["-m", "bootstrap.cli", "check"], "sentry-bootstrap"),
+    (["-m", "sentry_bootstrap.cli", "check"], "sentry-bootstrap"),
 ])
 def test_default_excludes(argv, rule):
     """Each installer, build backend and the command itself is excluded by its named default rule."""

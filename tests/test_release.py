@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from bootstrap.release import (
+from sentry_bootstrap.release import (
     CI_RELEASE_VARIABLES,
     ReleaseFormatError,
     package_version,

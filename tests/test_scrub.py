@@ -11,7 +11,7 @@ from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.scrubber import EventScrubber
 from tests.support.collecting import CollectingTransport
 
-from bootstrap.scrub import MAX_TEXT, BootstrapScrubber, luhn_valid, make_scrubber, normalise_key
+from sentry_bootstrap.scrub import MAX_TEXT, BootstrapScrubber, luhn_valid, make_scrubber, normalise_key
 from tests.support import sensitive
 
 FILTERED = "[Filtered]"
@@ -278,7 +278,7 @@ def test_scrub_event_never_raises(event):
 
 def test_dynamic_sampling_context_keeps_its_public_key():
     """The trace's dynamic sampling context is protocol data: its public_key is not filtered."""
-    from bootstrap.scrub import make_scrubber
+    from sentry_bootstrap.scrub import make_scrubber
 
     dsn = "http://abcdef0123456789@127.0.0.1:9/1"
     event = {"contexts": {"trace": {"trace_id": "t", "dynamic_sampling_context": {

@@ -17,5 +17,5 @@ def test_parses_as_python_39(path):
 
 def test_model_uses_no_pep604_unions():
     """pydantic evaluates the model's annotations at runtime, where `X | Y` fails before 3.10."""
-    text = ROOT.joinpath("bootstrap", "config", "model.py").read_text()
+    text = ROOT.joinpath("bootstrap", "sentry_bootstrap", "config", "model.py").read_text()
     assert not re.search(r":\s*[\w\[\], ]+\s\|\s[\w\[]", text)

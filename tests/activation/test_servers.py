@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.activation.conftest import base_config
+from tests.support.app import base_config
 from tests.support.child import child_env, run_python
 from tests.support.redis_server import free_port
 

@@ -1,4 +1,4 @@
-"""Run `python -m bootstrap ...` in a real child interpreter, without the hook."""
+"""Run `python -m sentry_bootstrap ...` in a real child interpreter, without the hook."""
 import os
 import textwrap
 
@@ -6,8 +6,8 @@ from tests.support.child import ROOT, run_python
 
 
 def cli(*args, cwd, env=None):
-    """The finished `python -m bootstrap ARGS` run in `cwd` (stdout and stderr as text)."""
-    return run_python(["-m", "bootstrap"] + list(args), hook=False, cwd=str(cwd),
+    """The finished `python -m sentry_bootstrap ARGS` run in `cwd` (stdout and stderr as text)."""
+    return run_python(["-m", "sentry_bootstrap"] + list(args), hook=False, cwd=str(cwd),
                       env=dict(env or {}, PYTHONPATH=ROOT), timeout=60)
 
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from bootstrap.config.loader import load_config
+from sentry_bootstrap.config.loader import load_config
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """SENTRY_* variables: legacy names, the general `__` rule, JSON, `_FILE` secrets, warnings."""
 import pytest
 
-from bootstrap.config.env_source import resolve_name
-from bootstrap.config.model import key_tree
+from sentry_bootstrap.config.env_source import resolve_name
+from sentry_bootstrap.config.model import key_tree
 
 TREE = key_tree()
 

@@ -1,8 +1,8 @@
 """The exact text of each kind of configuration error, with its location, all in one pass."""
 import pytest
 
-from bootstrap.config.errors import ConfigError
-from bootstrap.config.loader import load_config
+from sentry_bootstrap.config.errors import ConfigError
+from sentry_bootstrap.config.loader import load_config
 
 from .conftest import problems_of
 

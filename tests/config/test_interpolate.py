@@ -1,8 +1,8 @@
 """The `${...}` grammar in scalar values, and its errors with their locations."""
 import pytest
 
-from bootstrap.config.errors import ConfigError
-from bootstrap.config.interpolate import InterpolationError, substitute
+from sentry_bootstrap.config.errors import ConfigError
+from sentry_bootstrap.config.interpolate import InterpolationError, substitute
 
 from .conftest import problems_of
 

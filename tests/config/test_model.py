@@ -1,8 +1,8 @@
 """The model covers every data option of `sentry_sdk.init`, with the SDK's defaults."""
 import sentry_sdk.consts
 
-from bootstrap.config import model
-from bootstrap.config.model import SDK_EXCLUDED, SECRET_PATHS, Settings
+from sentry_bootstrap.config import model
+from sentry_bootstrap.config.model import SDK_EXCLUDED, SECRET_PATHS, Settings
 
 
 def test_every_sdk_option_is_modelled_or_excluded_with_a_reason():

@@ -1,5 +1,5 @@
 """Each pair of sources in the precedence chain: defaults < file < overlay < environment variables."""
-from bootstrap.config.loader import load_config
+from sentry_bootstrap.config.loader import load_config
 
 
 def test_default_when_nothing_sets_a_key(project):
@@ -204,7 +204,7 @@ def test_values_are_plain_json_without_overlays(project):
     """`values` holds every model key as plain JSON, minus the consumed `environments` section."""
     import json
 
-    from bootstrap.config.model import Settings
+    from sentry_bootstrap.config.model import Settings
 
     project.write("""
         version: 1
@@ -248,7 +248,7 @@ def test_parent_resolved_config_skips_discovery(project, tmp_path):
 
 def test_known_environments_lists_overlays(project):
     """`known_environments` returns the overlay names, for checking every environment."""
-    from bootstrap.config.loader import known_environments
+    from sentry_bootstrap.config.loader import known_environments
 
     project.write("version: 1\nenvironments: {staging: {}, production: {debug: true}}\n")
     assert known_environments(environ={}, cwd=str(project.path)) == ["production", "staging"]
@@ -258,7 +258,7 @@ def test_relative_outbox_and_spool_paths_start_at_the_config_file(tmp_path):
     """`outbox.path: events` means <config dir>/events wherever the process runs."""
     import os
 
-    from bootstrap.config.loader import load_config
+    from sentry_bootstrap.config.loader import load_config
 
     (tmp_path / "sentry.yaml").write_text("version: 1\noutbox:\n  path: events\nspool:\n  path: ~/spool\n")
     os.chmod(str(tmp_path / "sentry.yaml"), 0o600)

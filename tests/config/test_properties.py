@@ -12,11 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootstrap.config.env_source import known_names
-from bootstrap.config.errors import ConfigError
-from bootstrap.config.loader import load_config
-from bootstrap.config.model import key_tree
-from bootstrap.config.resolved import ResolvedConfig
+from sentry_bootstrap.config.env_source import known_names
+from sentry_bootstrap.config.errors import ConfigError
+from sentry_bootstrap.config.loader import load_config
+from sentry_bootstrap.config.model import key_tree
+from sentry_bootstrap.config.resolved import ResolvedConfig
 
 PROFILES = {"ci": 200, "thorough": 3000}
 EXAMPLES = PROFILES.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), PROFILES["ci"])

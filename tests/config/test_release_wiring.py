@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from bootstrap.config.errors import ConfigError
-from bootstrap.config.loader import load_config
+from sentry_bootstrap.config.errors import ConfigError
+from sentry_bootstrap.config.loader import load_config
 
 from .conftest import problems_of
 

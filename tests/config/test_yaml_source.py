@@ -1,7 +1,7 @@
 """The YAML reader: YAML 1.2 scalars, safe constructs only, and a location for every key."""
 import pytest
 
-from bootstrap.config.yaml_source import MAX_VALUES, parse
+from sentry_bootstrap.config.yaml_source import MAX_VALUES, parse
 
 
 def data(text):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bootstrap.diagnostics import celery_task, endpoint
+from sentry_bootstrap.diagnostics import celery_task, endpoint
 from tests.support.child import child_env
 from tests.support.sentry_server import SentryServer
 
@@ -50,7 +50,7 @@ def worker(tmp_path_factory, redis_server):
             process.kill()
             output, _ = process.communicate()
         server.stop()
-        if "bootstrap.test_sentry_task" not in output:
+        if "sentry_bootstrap.test_sentry_task" not in output:
             print(output)
 
 
@@ -73,7 +73,7 @@ def _event_for(server, task_id):
 
 
 def test_flask_endpoint_enqueues_the_task_and_its_error_arrives(worker, producer, sentry_client):
-    """celery=true from Flask enqueues bootstrap.test_sentry_task; the worker's deliberate error
+    """celery=true from Flask enqueues sentry_bootstrap.test_sentry_task; the worker's deliberate error
     reaches the server, naming the task id the endpoint returned."""
     from flask import Flask
 

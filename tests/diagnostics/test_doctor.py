@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bootstrap.cli import main
-from bootstrap.diagnostics import doctor
-from tests.diagnostics.conftest import KEY
+from sentry_bootstrap.cli import main
+from sentry_bootstrap.diagnostics import doctor
+from tests.support.keyed_server import KEY
 from tests.support.child import ROOT, run_python
 from tests.support.redis_server import free_port
 
@@ -188,7 +188,7 @@ def test_hook_status_through_pythonpath_pth_or_neither(tmp_path):
     status, detail, fix = doctor.hook_status({}, site_dirs=[str(site)])
     assert status == "warn"
     assert "install-pth" in fix and "sentry-bootstrap run" in fix and "PYTHONPATH" in fix
-    (site / doctor.PTH_NAME).write_text("import bootstrap._autoload\n")
+    (site / doctor.PTH_NAME).write_text("import sentry_bootstrap.hook\n")
     status, detail, fix = doctor.hook_status({}, site_dirs=[str(site)])
     assert status == "ok" and doctor.PTH_NAME in detail
     status, detail, fix = doctor.hook_status({"SENTRY_BOOTSTRAP_DISABLED": "1"},
@@ -285,9 +285,9 @@ def test_configured_ca_certs_verify_and_a_near_expiry_warns(tls_server, run_doct
 
 
 def test_command_line_exit_code_and_text(server, tmp_path):
-    """The real `python -m bootstrap doctor` prints one line per check and exits 1 on a failure."""
+    """The real `python -m sentry_bootstrap doctor` prints one line per check and exits 1 on a failure."""
     server.set_mode("status_403")
-    result = run_python(["-m", "bootstrap", "doctor", "--timeout", "3"],
+    result = run_python(["-m", "sentry_bootstrap", "doctor", "--timeout", "3"],
                         env={"SENTRY_DSN": server.dsn}, cwd=str(tmp_path))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()

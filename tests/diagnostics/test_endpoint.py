@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from bootstrap.diagnostics import endpoint
-from bootstrap.diagnostics.endpoint import DEFAULT_PATH, endpoint_status
+from sentry_bootstrap.diagnostics import endpoint
+from sentry_bootstrap.diagnostics.endpoint import DEFAULT_PATH, endpoint_status
 from tests.support.child import ROOT, run_python
 from tests.support.sentry_server import SentryServer
 
@@ -162,7 +162,7 @@ def test_endpoint_status_notes():
 
 def test_token_from_a_file_variable(tmp_path, monkeypatch):
     """diagnostics.endpoint.token can come from SENTRY_DIAGNOSTICS__ENDPOINT__TOKEN_FILE."""
-    from bootstrap.config.loader import load_config
+    from sentry_bootstrap.config.loader import load_config
 
     secret = tmp_path / "token"
     secret.write_text(TOKEN + "\n")
@@ -186,7 +186,7 @@ DJANGO_SCRIPT = textwrap.dedent("""\
     from django.conf import settings
     # A file, not :memory:: the async client reaches the database from another thread.
     settings.DATABASES["default"]["NAME"] = sys.argv[2]
-    from bootstrap.diagnostics.endpoint import install_endpoint_django
+    from sentry_bootstrap.diagnostics.endpoint import install_endpoint_django
     install_endpoint_django({{"enabled": True, "path": "{path}", "token": None}})
     django.setup()
     from django.contrib.auth.models import User
@@ -278,7 +278,7 @@ def test_django_other_routes_untouched(django_run):
 def test_register_mounts_what_the_configuration_asks(sentry_client):
     """register(values) mounts nothing by default, and the endpoint when enabled (through the
     post-import hook, at once for an already imported framework)."""
-    from bootstrap.diagnostics import register
+    from sentry_bootstrap.diagnostics import register
 
     assert register({"diagnostics": {"endpoint": {"enabled": False}, "celery_task": False}}) == []
     # Imported first, so each hook runs at once and none is left waiting for a later test's import.

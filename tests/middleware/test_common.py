@@ -1,7 +1,7 @@
 """The framework-neutral policy: defaults, the PII rules and the trusted-proxy rule for the IP."""
 import pytest
 
-from bootstrap.middleware.common import ContextPolicy, client_ip, pii_allowed
+from sentry_bootstrap.middleware.common import ContextPolicy, client_ip, pii_allowed
 
 
 def test_defaults_without_pii():

@@ -7,8 +7,8 @@ import types
 import pytest
 from sentry_sdk.integrations.django import DjangoIntegration
 
-from bootstrap.middleware.common import ContextPolicy
-from bootstrap.middleware.django import (AUTH_MIDDLEWARE, DOTTED_PATH, insert_into_settings,
+from sentry_bootstrap.middleware.common import ContextPolicy
+from sentry_bootstrap.middleware.django import (AUTH_MIDDLEWARE, DOTTED_PATH, insert_into_settings,
                                          install_django)
 
 SETTINGS = "tests.middleware.django_app.settings"

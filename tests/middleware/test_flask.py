@@ -6,8 +6,8 @@ import flask
 
 from sentry_sdk.integrations.flask import FlaskIntegration
 
-from bootstrap.middleware.common import ContextPolicy
-from bootstrap.middleware.flask import install_flask
+from sentry_bootstrap.middleware.common import ContextPolicy
+from sentry_bootstrap.middleware.flask import install_flask
 from tests.middleware import flask_app
 from tests.middleware.flask_app import create_app
 

@@ -11,10 +11,10 @@ from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 from starlette.testclient import TestClient
 
-from bootstrap.middleware.common import ContextPolicy
-from bootstrap.middleware.starlette import install_starlette
+from sentry_bootstrap.middleware.common import ContextPolicy
+from sentry_bootstrap.middleware.starlette import install_starlette
 from tests.middleware.asgi_apps import TOKEN, create_fastapi, create_starlette
-from tests.support.child import ROOT, run_python
+from tests.support.child import HOOK_DIR, run_python
 
 CONTEXT = {"user_fields": ["id", "username", "email"], "request_id_header": "X-Request-ID",
            "header_tags": {"X-Tenant-ID": "tenant"}}
@@ -145,8 +145,8 @@ def test_context_does_not_leak_between_requests(sentry_init):
 CHILD = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, {root!r})
-    from bootstrap.middleware.common import ContextPolicy
-    from bootstrap.middleware.starlette import install_starlette
+    from sentry_bootstrap.middleware.common import ContextPolicy
+    from sentry_bootstrap.middleware.starlette import install_starlette
     install_starlette(ContextPolicy.from_config({{"header_tags": {{"X-Tenant-ID": "tenant"}}}},
                                                 send_default_pii=False))
 
@@ -170,7 +170,7 @@ CHILD = textwrap.dedent("""
 def test_install_before_sdk_init():
     """Installed before sentry_sdk.init (so the SDK's own patch wraps ours), the context still
     reaches the captured event."""
-    result = run_python(["-c", CHILD.format(root=ROOT)], hook=False)
+    result = run_python(["-c", CHILD.format(root=HOOK_DIR)], hook=False)
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [{"id": "7"}, "acme", "/shop/orders/{order_id:int}"]

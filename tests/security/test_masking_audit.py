@@ -68,7 +68,7 @@ def test_every_command_masks_secrets(audited, args):
     env = {"PYTHONPATH": ROOT, "NO_PROXY": "127.0.0.1", "XDG_STATE_HOME": str(work / "state")}
     if args[0] == "events":
         env["SENTRY_DSN"] = ""  # the outbox holds the event
-    result = run_python(["-m", "bootstrap"] + args, cwd=str(work), hook=False, env=env, timeout=60)
+    result = run_python(["-m", "sentry_bootstrap"] + args, cwd=str(work), hook=False, env=env, timeout=60)
     assert result.stdout or result.stderr  # it did say something
     assert_masked(result, " ".join(args))
 
@@ -76,7 +76,7 @@ def test_every_command_masks_secrets(audited, args):
 def test_run_command_and_its_childs_report_mask_secrets(audited):
     """`run` and the hook's startup report (at debug, every value's source) mask secrets."""
     work, _server = audited
-    result = run_python(["-m", "bootstrap", "run", "--", sys.executable, "-c", "print('child')"],
+    result = run_python(["-m", "sentry_bootstrap", "run", "--", sys.executable, "-c", "print('child')"],
                         cwd=str(work), hook=False,
                         env={"PYTHONPATH": ROOT, "SENTRY_BOOTSTRAP_LOG": "debug", "NO_PROXY": "127.0.0.1"})
     assert "child" in result.stdout
@@ -96,7 +96,7 @@ def test_error_messages_mask_secrets_from_the_file_and_the_environment(tmp_path)
     assert hooked.stdout == "host\n"
     assert "sentry-bootstrap:" in hooked.stderr
     assert_masked(hooked, "hook error line")
-    checked = run_python(["-m", "bootstrap", "check"], cwd=str(tmp_path), hook=False,
+    checked = run_python(["-m", "sentry_bootstrap", "check"], cwd=str(tmp_path), hook=False,
                          env=dict(env, PYTHONPATH=ROOT))
     assert checked.returncode == 1 and "traces_sample_rate" in checked.stderr
     assert_masked(checked, "check errors")

@@ -54,7 +54,7 @@ def test_outbox_burst_stays_within_bound_and_memory(tmp_path):
     outbox = tmp_path / "outbox"
     run_burst(tmp_path, "version: 1\noutbox: {{path: {}, max_bytes: {}}}\n".format(outbox, LIMIT))
     assert 0 < directory_bytes(str(outbox)) <= LIMIT
-    from bootstrap.transport.outbox import evicted_count, read_events
+    from sentry_bootstrap.transport.outbox import evicted_count, read_events
 
     kept = len(read_events(str(outbox)))
     assert kept > 0 and evicted_count(str(outbox)) == 10000 - kept
@@ -68,7 +68,7 @@ def test_spool_burst_during_an_outage_stays_within_bound_and_memory(tmp_path):
         spool = tmp_path / "spool"
         run_burst(tmp_path, "version: 1\ndsn: {}\nspool: {{path: {}, max_bytes: {}}}\n".format(
             server.dsn, spool, LIMIT))
-        from bootstrap.transport.spool import Spool
+        from sentry_bootstrap.transport.spool import Spool
 
         status = Spool(str(spool)).status()
         # The next process's startup report tells about the drops and the waiting envelopes.

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from bootstrap.config.errors import ConfigError
-from bootstrap.config.loader import load_config
+from sentry_bootstrap.config.errors import ConfigError
+from sentry_bootstrap.config.loader import load_config
 from tests.support.child import run_python
 
 
@@ -67,7 +67,7 @@ def test_hook_reads_no_config_from_elsewhere(tmp_path):
     write(tmp_path / "sentry.yaml", "version: 1\nenvironment: from-parent-dir\n")
     sub = tmp_path / "sub"
     sub.mkdir()
-    (sub / "show.py").write_text("import bootstrap._autoload as a\nr = a.last_report()\n"
+    (sub / "show.py").write_text("import sentry_bootstrap.hook as a\nr = a.last_report()\n"
                                  "print(r.resolved.config_file, r.resolved.environment)\n")
     result = run_python(["show.py"], cwd=str(sub))
     assert result.stdout == "None development\n", result.stderr

@@ -4,13 +4,14 @@ The child gets a clean environment: only PATH, HOME, XDG_STATE_HOME (the test's 
 from the autouse fixture), TMPDIR and the locale variables are inherited; every SENTRY_* variable is
 dropped unless the test passes it in `env`. With `hook=True` the repository root (where the top-level
 `sitecustomize.py` lives) is first on PYTHONPATH. With `hook=False` nothing of the repository is on the
-path: a child that needs `bootstrap` without the hook inserts `ROOT` into `sys.path` itself.
+path: a child that needs `sentry_bootstrap` without the hook inserts `HOOK_DIR` into `sys.path` itself.
 """
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOOK_DIR = os.path.join(ROOT, "bootstrap")  # the hook and the package, nothing else importable
 
 INHERITED = ("PATH", "HOME", "XDG_STATE_HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT")
 

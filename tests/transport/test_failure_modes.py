@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sentry_sdk.envelope import Envelope
 
-from bootstrap.transport.durable import make_transport
-from bootstrap.transport.spool import Spool
+from sentry_bootstrap.transport.durable import make_transport
+from sentry_bootstrap.transport.spool import Spool
 
 FAST = {"backoff": 0.1, "backoff_max": 0.3, "timeout": 1}
 

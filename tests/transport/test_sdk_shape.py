@@ -1,4 +1,4 @@
-"""The SDK internals DurableTransport relies on (listed in bootstrap/transport/durable.py) still have
+"""The SDK internals DurableTransport relies on (listed in bootstrap/sentry_bootstrap/transport/durable.py) still have
 the shape it expects. When this fails, the SDK changed: read durable.py's docstring before upgrading."""
 import inspect
 
@@ -8,7 +8,7 @@ from sentry_sdk.consts import DEFAULT_OPTIONS, EndpointType
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.transport import HttpTransport
 
-from bootstrap.transport.durable import DurableTransport
+from sentry_bootstrap.transport.durable import DurableTransport
 
 
 def _params(fn):

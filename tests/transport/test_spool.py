@@ -2,8 +2,8 @@
 import os
 import time
 
-from bootstrap.transport import spool as spool_mod
-from bootstrap.transport.spool import Spool, check_envelope, spool_dir
+from sentry_bootstrap.transport import spool as spool_mod
+from sentry_bootstrap.transport.spool import Spool, check_envelope, spool_dir
 
 RAW = b'{"event_id":"e"}\n{"type":"event","length":2}\n{}\n'
 

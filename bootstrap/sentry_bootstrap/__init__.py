@@ -1,0 +1,48 @@
+"""sentry-bootstrap: zero-code Sentry instrumentation driven by one `sentry.yaml`.
+
+The hook imports this package on every interpreter start, so it imports nothing here: the public
+helpers are loaded on first use (PEP 562), which keeps the switched-off path free of sentry_sdk.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "add_breadcrumb",
+    "capture_errors",
+    "capture_exception",
+    "capture_message",
+    "set_context",
+    "set_tag",
+    "set_tags",
+    "set_transaction",
+    "set_user",
+    "with_sentry_context",
+]
+
+_HOMES = {
+    "add_breadcrumb": "sentry_bootstrap.api",
+    "capture_exception": "sentry_bootstrap.api",
+    "capture_message": "sentry_bootstrap.api",
+    "set_context": "sentry_bootstrap.api",
+    "set_tag": "sentry_bootstrap.api",
+    "set_tags": "sentry_bootstrap.api",
+    "set_transaction": "sentry_bootstrap.api",
+    "set_user": "sentry_bootstrap.api",
+    "capture_errors": "sentry_bootstrap.decorators",
+    "with_sentry_context": "sentry_bootstrap.decorators",
+}
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError("module 'sentry_bootstrap' has no attribute {!r}".format(name))
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

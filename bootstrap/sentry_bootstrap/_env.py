@@ -1,0 +1,53 @@
+"""Every environment variable the hook itself reads, in one place.
+
+The configuration keys' own variables (`SENTRY_<PATH>`) are derived from the model by
+`sentry_bootstrap.config.env_source`; the names here are the switches and the legacy aliases.
+"""
+
+# Path of the configuration file. When set, the file must exist.
+CONFIG_FILE = "SENTRY_CONFIG_FILE"
+# "1"/"true" switches the hook off before it imports anything heavy.
+DISABLED = "SENTRY_BOOTSTRAP_DISABLED"
+# "1"/"true" turns configuration errors into a refusal to start (exit code 78).
+STRICT = "SENTRY_BOOTSTRAP_STRICT"
+# Verbosity of the hook's stderr lines: off | error | info | debug (default error).
+LOG = "SENTRY_BOOTSTRAP_LOG"
+# Set by the hook in its own process so that children it starts know a parent resolved the release.
+RELEASE = "SENTRY_RELEASE"
+ENVIRONMENT = "SENTRY_ENVIRONMENT"
+# Generic fallback for the active environment, used by many deploy tools.
+ENVIRONMENT_FALLBACK = "ENVIRONMENT"
+# Set by `sentry-bootstrap run`: the config file it resolved, or "" when it found none, so that every
+# process below it uses the same file and skips discovery.
+RESOLVED_CONFIG = "SENTRY_BOOTSTRAP_CONFIG_RESOLVED"
+# Set by the hook for its children: where the release came from (for the startup report).
+RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"
+
+# Legacy names in use today, mapped to the key path they set.
+LEGACY = {
+    "SENTRY_DSN": "dsn",
+    "SENTRY_RELEASE": "release",
+    "SENTRY_ENVIRONMENT": "environment",
+    "SENTRY_SAMPLE_RATE": "sample_rate",
+    "SENTRY_TRACES_SAMPLE_RATE": "traces_sample_rate",
+    "SENTRY_PROFILES_SAMPLE_RATE": "profiles_sample_rate",
+    "SENTRY_DEBUG": "debug",
+}
+
+# The hook's own switches: never treated as configuration keys.
+SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE})
+
+# Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
+FOREIGN = frozenset({
+    "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT", "SENTRY_URL", "SENTRY_TRACE",
+    "SENTRY_BAGGAGE", "SENTRY_KEEP_ALIVE", "SENTRY_SPOTLIGHT", "SENTRY_LOG_LEVEL",
+    "SENTRY_PROPERTIES", "SENTRY_LOAD_DOTENV", "SENTRY_NO_PROGRESS_BAR", "SENTRY_ALLOW_FAILURE",
+    "SENTRY_DSN_FILE",
+})
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def flag(environ, name):
+    """True when the variable holds a true-ish word (1, true, yes, on; any case)."""
+    return environ.get(name, "").strip().lower() in TRUE_WORDS

@@ -1,0 +1,2 @@
+"""Activation: from a validated configuration to a running SDK (integrations, post-import hooks,
+`instrument:` targets)."""

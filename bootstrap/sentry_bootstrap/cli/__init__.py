@@ -1,0 +1,54 @@
+"""The `sentry-bootstrap` command: one table of subcommands, each in its own module.
+
+Each command module defines `add_arguments(parser)` and `run(args) -> int` (the exit code). Modules
+are imported only when their command runs, so `sentry-bootstrap hook-path` stays instant.
+"""
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Group commands (spool) parse their own sub-actions.
+COMMANDS = {
+    "run": ("sentry_bootstrap.cli.run_cmd", "run CMD with the hook on PYTHONPATH: sentry-bootstrap run -- CMD [ARGS...]"),
+    "hook-path": ("sentry_bootstrap.cli.run_cmd", "print the directory to put first on PYTHONPATH"),
+    "install-pth": ("sentry_bootstrap.cli.run_cmd", "cover every interpreter of this environment with a .pth file"),
+    "uninstall-pth": ("sentry_bootstrap.cli.run_cmd", "remove the .pth file written by install-pth"),
+    "init": ("sentry_bootstrap.cli.config_cmds", "write an annotated starter sentry.yaml"),
+    "check": ("sentry_bootstrap.cli.config_cmds", "validate the configuration (exit 1 on an error)"),
+    "explain": ("sentry_bootstrap.cli.config_cmds", "show each effective value and where it came from"),
+    "schema": ("sentry_bootstrap.cli.config_cmds", "print the JSON Schema of sentry.yaml"),
+    "events": ("sentry_bootstrap.cli.events_cmd", "show the events in the local outbox"),
+    "spool": ("sentry_bootstrap.cli.spool_cmd", "status | flush | clear of the durable delivery spool"),
+    "doctor": ("sentry_bootstrap.cli.doctor_cmd", "check DSN, DNS, TCP, TLS and a real envelope, with fixes"),
+    "test": ("sentry_bootstrap.cli.test_cmd", "send a test event and show the server's answer"),
+}
+
+
+def _command_module(name):
+    return importlib.import_module(COMMANDS[name][0])
+
+
+def build_parser(argv):
+    parser = argparse.ArgumentParser(
+        prog="sentry-bootstrap",
+        description="Zero-code Sentry instrumentation driven by sentry.yaml.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    # Only the named command's module is imported; the others get a bare parser for --help.
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (_module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == wanted:
+            _command_module(name).add_arguments(p, name)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    try:
+        return _command_module(args.command).run(args) or 0
+    except KeyboardInterrupt:
+        return 130

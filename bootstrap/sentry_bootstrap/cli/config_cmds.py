@@ -1,0 +1,238 @@
+"""`check`, `explain`, `schema` and `init`: the configuration commands.
+
+Output goes to stdout, problems to stderr. Exit codes: 0 fine, 1 a configuration error (or `init`
+refusing to overwrite), 2 a usage error (an unknown KEY for `explain`). Secrets never appear: the
+loader masks them in problems, and `explain` masks the DSN's key and every secret field's value.
+"""
+import difflib
+import json
+import os
+import sys
+
+from sentry_bootstrap._mask import mask_dsn, mask_secret
+
+STARTER_NAME = "sentry.yaml"
+
+
+def add_arguments(parser, name):
+    if name in ("check", "explain"):
+        parser.add_argument("--env", metavar="NAME",
+                            help="validate this environment's overlay (beats SENTRY_ENVIRONMENT)")
+        parser.add_argument("--config", metavar="FILE",
+                            help="the configuration file (beats SENTRY_CONFIG_FILE and ./sentry.yaml)")
+    if name == "check":
+        parser.add_argument("--all-environments", action="store_true",
+                            help="validate the base keys with every overlay in the file")
+    elif name == "explain":
+        parser.add_argument("key", nargs="?", metavar="KEY",
+                            help="only this dotted key and the keys below it")
+        parser.add_argument("--json", action="store_true",
+                            help='one JSON object: {"dotted.key": {"value": ..., "source": ...}}')
+    elif name == "init":
+        parser.add_argument("--path", metavar="PATH", default=STARTER_NAME,
+                            help="where to write it (a directory gets sentry.yaml inside); "
+                                 "default ./sentry.yaml")
+        parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+
+def run(args):
+    return {"check": _check, "explain": _explain, "schema": _schema, "init": _init}[args.command](args)
+
+
+# ---- check ---------------------------------------------------------------------------------------
+
+def _check(args):
+    from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.config.loader import known_environments, load_config
+
+    if not args.all_environments:
+        try:
+            resolved = load_config(env_name=args.env, config_file=args.config)
+        except ConfigError as exc:
+            _print_problems(exc.problems)
+            return 1
+        _print_warnings(resolved.warnings)
+        print("ok: {} (environment {})".format(_file_text(resolved), resolved.environment))
+        return 0
+
+    try:
+        names = known_environments(config_file=args.config)
+    except ConfigError as exc:
+        _print_problems(exc.problems)
+        return 1
+    # The environment chosen as usual first (it may have no overlay: then the base keys alone),
+    # then every other overlay the file defines. A problem of the base keys shows in every run:
+    # it is printed once.
+    shown = set()
+    done = set()
+    failed = 0
+    for env_name in [args.env] + names:
+        if env_name in done:
+            continue
+        done.add(env_name)
+        try:
+            resolved = load_config(env_name=env_name, config_file=args.config)
+        except ConfigError as exc:
+            failed += 1
+            new = [p for p in exc.problems if str(p) not in shown]
+            count = len(exc.problems)
+            summary = "{} problem{}".format(count, "" if count == 1 else "s")
+            if count > len(new):
+                summary += " ({} shown above)".format(count - len(new))
+            print("error: environment {}: {}".format(env_name or "as chosen", summary),
+                  file=sys.stderr)
+            _print_problems(new)
+            shown.update(str(p) for p in new)
+            continue
+        if env_name == args.env:
+            _print_warnings(resolved.warnings)
+        done.add(resolved.environment)
+        print("ok: {} (environment {})".format(_file_text(resolved), resolved.environment))
+    return 1 if failed else 0
+
+
+def _file_text(resolved):
+    if not resolved.config_file:
+        return "no configuration file (defaults and environment variables)"
+    return _display(resolved.config_file)
+
+
+def _display(path):
+    from sentry_bootstrap.config.discovery import display
+
+    return display(path, os.getcwd())
+
+
+def _print_problems(problems):
+    for problem in problems:
+        print(str(problem), file=sys.stderr)
+
+
+def _print_warnings(warnings):
+    for line in warnings:
+        print("warning: " + line, file=sys.stderr)
+
+
+# ---- explain -------------------------------------------------------------------------------------
+
+def _explain(args):
+    from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.config.loader import load_config
+    from sentry_bootstrap.config.model import is_secret
+
+    try:
+        resolved = load_config(env_name=args.env, config_file=args.config)
+    except ConfigError as exc:
+        _print_problems(exc.problems)
+        return 1
+    _print_warnings(resolved.warnings)
+    entries = explain_entries(resolved, is_secret)
+    if args.key:
+        key = args.key.strip(".")
+        chosen = {p: e for p, e in entries.items() if p == key or p.startswith(key + ".")}
+        if not chosen:
+            names = sorted(set(_prefixes(entries)))
+            near = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+            hint = " (did you mean {!r}?)".format(near[0]) if near else ""
+            print("error: unknown key {!r}{}".format(key, hint), file=sys.stderr)
+            return 2
+        entries = chosen
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    width = max(len(p) for p in entries)
+    for path, entry in entries.items():
+        print("{} = {}  ({})".format(path.ljust(width), json.dumps(entry["value"]),
+                                     entry["source"]))
+    return 0
+
+
+def explain_entries(resolved, is_secret):
+    """Leaf dotted path -> {"value", "source"} for every effective value, secrets masked.
+
+    Mappings are walked down to their leaves (an empty mapping is a leaf); lists are values.
+    """
+    out = {}
+
+    def walk(node, parts):
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(value, parts + [str(key)])
+            return
+        path = ".".join(parts)
+        out[path] = {"value": _masked(path, node, is_secret), "source": resolved.source(path)}
+
+    walk(resolved.values, [])
+    return out
+
+
+def _masked(path, value, is_secret):
+    if value is None or not is_secret(path):
+        return value
+    if path == "dsn":
+        return mask_dsn(value)
+    return mask_secret(value)
+
+
+def _prefixes(entries):
+    for path in entries:
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            yield ".".join(parts[:i])
+
+
+# ---- schema --------------------------------------------------------------------------------------
+
+def _schema(args):
+    from sentry_bootstrap.config.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+# ---- init ----------------------------------------------------------------------------------------
+
+def _init(args):
+    from sentry_bootstrap.cli.starter import STARTER
+
+    path = args.path
+    if os.path.isdir(path):
+        path = os.path.join(path, STARTER_NAME)
+    shown = _display(os.path.abspath(path))
+    try:
+        write_private(path, STARTER, overwrite=args.force)
+    except FileExistsError:
+        print("error: {} already exists; not overwritten (use --force to replace it)".format(shown),
+              file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print("error: can't write {}: {}".format(shown, exc.strerror or exc), file=sys.stderr)
+        return 1
+    print("wrote {} (mode 0600)".format(shown))
+    print("next: sentry-bootstrap check --all-environments")
+    print("editor completion: sentry-bootstrap schema > {}".format(
+        os.path.join(os.path.dirname(shown), "sentry.schema.json")))
+    return 0
+
+
+def write_private(path, text, overwrite=False):
+    """Write `text` to `path` with mode 0600. Without `overwrite`, an existing file raises
+    FileExistsError (checked atomically); with it, the old file is replaced atomically."""
+    data = text.encode("utf-8")
+    if not overwrite:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return
+    temporary = "{}.{}.tmp".format(path, os.getpid())
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

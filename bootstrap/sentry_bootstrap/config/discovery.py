@@ -1,0 +1,70 @@
+"""Which configuration file applies, and whether it may be trusted. Standard library only: the hook
+asks this before it knows whether it needs yaml and pydantic at all.
+
+The hook reads a file from these places only, in this order: the `--config` argument of a command,
+`SENTRY_CONFIG_FILE`, the file `sentry-bootstrap run` resolved for its process tree
+(`SENTRY_BOOTSTRAP_CONFIG_RESOLVED`; "" means it found none), `sentry.yaml` in the working directory.
+Nothing else on the machine is ever read as configuration.
+"""
+import os
+import stat
+
+from sentry_bootstrap import _env
+from sentry_bootstrap.config.errors import Problem
+
+CONFIG_NAME = "sentry.yaml"
+
+
+def discover(environ, cwd, config_file=None):
+    """`(absolute path or None, display name or None, problems)`."""
+    if config_file:
+        where, given = "--config {!r}".format(config_file), config_file
+    elif environ.get(_env.CONFIG_FILE):
+        given = environ[_env.CONFIG_FILE]
+        where = "env {}={!r}".format(_env.CONFIG_FILE, given)
+    elif _env.RESOLVED_CONFIG in environ:
+        given = environ[_env.RESOLVED_CONFIG]
+        if not given:
+            return None, None, []
+        where = "env {}={!r}".format(_env.RESOLVED_CONFIG, given)
+    else:
+        candidate = os.path.join(cwd, CONFIG_NAME)
+        if os.path.isfile(candidate):
+            return candidate, display(candidate, cwd), []
+        return None, None, []
+    path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
+    if not os.path.isfile(path):
+        reason = "is a directory" if os.path.isdir(path) else "not found"
+        return None, None, [Problem(where, "", "configuration file {}: {}".format(
+            display(path, cwd), reason))]
+    return path, display(path, cwd), []
+
+
+def display(path, cwd):
+    """The path as messages show it: relative when under `cwd`, else absolute."""
+    relative = os.path.relpath(path, cwd)
+    return path if relative.startswith(os.pardir) else relative
+
+
+def trust_problems(path, shown):
+    """Problems that make the file untrustworthy, as ssh judges its own files.
+
+    `module:function` paths in the file import code, so whoever can write the file can run code in
+    every instrumented process: a file writable by group or others, or owned by another user (root
+    excepted), is refused.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return []  # reading it will report the real problem
+    problems = []
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problems.append(Problem(shown, "", "refused: the file is writable by {} (mode {:o}); its "
+                                "module:function paths import code, so fix it with: chmod go-w {}".format(
+                                    "others" if info.st_mode & stat.S_IWOTH else "its group",
+                                    stat.S_IMODE(info.st_mode), shown)))
+    if hasattr(os, "geteuid") and info.st_uid not in (os.geteuid(), 0):
+        problems.append(Problem(shown, "", "refused: the file is owned by uid {}, not by you (uid {}) "
+                                "or root; fix it with: chown {} {}".format(
+                                    info.st_uid, os.geteuid(), os.geteuid(), shown)))
+    return problems

@@ -1,0 +1,74 @@
+"""The validated configuration as plain data: what the hot path, the cache and `explain` read.
+
+It holds no pydantic object, so it can be cached as JSON and read back without importing pydantic.
+"""
+import json
+
+from sentry_bootstrap import _env
+
+_MISSING = object()
+
+
+class ResolvedConfig:
+    """Effective values, each with its source.
+
+    - `values`: nested dict of every key of the model (defaults included), JSON-compatible.
+    - `sources`: dotted key path -> where the value came from (`default`, `sentry.yaml:3:5`,
+      `sentry.yaml:9:7 (environments.production)`, `env SENTRY_DSN`, or the release resolver's text).
+    - `config_file`: absolute path of the file read, or None.
+    - `environment`: the active environment name.
+    - `release`, `release_source`: the resolved release (or None) and where it came from.
+    - `warnings`: lines to report (e.g. did-you-mean for unknown SENTRY_* variables).
+    """
+
+    __slots__ = ("values", "sources", "config_file", "environment", "release", "release_source",
+                 "warnings")
+
+    def __init__(self, values, sources, config_file=None, environment="development", release=None,
+                 release_source="none", warnings=()):
+        self.values = values
+        self.sources = sources
+        self.config_file = config_file
+        self.environment = environment
+        self.release = release
+        self.release_source = release_source
+        self.warnings = list(warnings)
+
+    def get(self, path, default=None):
+        """The value at a dotted path (`integrations.celery.monitor_beat_tasks`)."""
+        node = self.values
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def source(self, path):
+        """Where the value at `path` came from; a parent's source when only the parent was set."""
+        while path:
+            if path in self.sources:
+                return self.sources[path]
+            path = path.rpartition(".")[0]
+        return "default"
+
+    def export_release(self, environ):
+        """Hand the release to child processes through `environ`, so they don't resolve it again:
+        `SENTRY_RELEASE` and where it came from. A release already set there is left alone."""
+        if self.release and not environ.get(_env.RELEASE):
+            environ[_env.RELEASE] = self.release
+            environ[_env.RELEASE_SOURCE] = self.release_source
+
+    def to_json(self):
+        return json.dumps({slot: getattr(self, slot) for slot in self.__slots__}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        return cls(**{slot: data[slot] for slot in cls.__slots__})
+
+    def __eq__(self, other):
+        return isinstance(other, ResolvedConfig) and self.to_json() == other.to_json()
+
+    def __repr__(self):
+        return "ResolvedConfig(config_file={!r}, environment={!r}, release={!r})".format(
+            self.config_file, self.environment, self.release)

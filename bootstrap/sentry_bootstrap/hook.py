@@ -1,0 +1,192 @@
+"""The hook's entry point: `start()` runs once per interpreter, from sitecustomize or a .pth file.
+
+Guarantees, whatever the configuration or the machine:
+- at most once per process;
+- never raises into the host program and never writes to stdout; a problem is one stderr line
+  that starts with `sentry-bootstrap:`, and the program runs on uninstrumented;
+- strict mode (SENTRY_BOOTSTRAP_STRICT=1 or `strict: true`) turns a configuration error into exit 78;
+- switched off (SENTRY_BOOTSTRAP_DISABLED=1, `enabled: false`, an excluded process) it imports none of
+  sentry_sdk, pydantic and yaml: the checks below run on the standard library and the config cache.
+"""
+import os
+import sys
+import time
+
+from sentry_bootstrap import _env, _log
+
+EXIT_CONFIG = 78  # EX_CONFIG from sysexits.h: what deploy tools expect for a bad configuration
+
+_state = {"done": False, "report": None}
+
+
+def start():
+    """Instrument this process if the configuration says so. Safe to call any number of times."""
+    if _state["done"]:
+        return
+    _state["done"] = True
+    try:
+        _state["report"] = _start(os.environ)
+    except _StrictExit as stop:
+        _log.report("error", stop.message)
+        _exit_now(EXIT_CONFIG)
+    except ImportError as exc:
+        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
+        _log.report("error", "not active: {} in this interpreter ({}); install sentry-bootstrap into "
+                    "its environment".format(exc, sys.executable))
+    except Exception as exc:
+        _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
+
+
+def last_report():
+    """What the hook did in this process (None before it ran or when it was off)."""
+    return _state["report"]
+
+
+class _StrictExit(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _start(environ):
+    started = time.perf_counter()
+    if _env.flag(environ, _env.DISABLED):
+        return None
+    from sentry_bootstrap import processes
+
+    info = processes.ProcessInfo.current()
+    included, reason = processes.decide(info, (), ())
+    if not included:
+        _log.report("debug", "off: " + reason)
+        return None
+
+    config_file = _discover(environ)
+    if config_file and _switched_off_in_file(config_file, environ):
+        return None
+
+    resolved = _resolve(environ, config_file)
+    if resolved is None:
+        return None
+    for warning in resolved.warnings:  # e.g. did-you-mean for a misspelt SENTRY_* variable
+        _log.report("error", "warning: " + warning)
+    values = resolved.values
+    if not values.get("enabled", True):
+        return None
+    proc = values.get("processes") or {}
+    included, reason = processes.decide(info, proc.get("include") or (), proc.get("exclude") or ())
+    if not included:
+        _log.report("debug", "off: " + reason)
+        return None
+
+    from sentry_bootstrap.activation.activate import activate
+    from sentry_bootstrap.config.errors import ConfigError
+
+    try:
+        report = activate(resolved, started=started)
+    except ConfigError as error:  # e.g. a `module:function` that can't be imported
+        _config_error(error, environ, resolved.values)
+        return None
+    from sentry_bootstrap._paths import hook_dir
+
+    for directory in _hook_dirs(hook_dir()):
+        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
+    return report
+
+
+def _hook_dirs(packaged):
+    """Both places a sitecustomize of ours may be on PYTHONPATH: the hook directory, and a
+    checkout's top level (whose sitecustomize.py runs the one in `bootstrap/`)."""
+    checkout = os.path.dirname(packaged)
+    return [packaged, checkout] if os.path.isfile(os.path.join(checkout, "sitecustomize.py")) \
+        else [packaged]
+
+
+def _discover(environ):
+    """The config file's absolute path, or None (the loader reports a named file that is missing)."""
+    from sentry_bootstrap.config.discovery import discover
+
+    path, _shown, problems = discover(environ, os.getcwd())
+    if problems:
+        return environ.get(_env.CONFIG_FILE) or environ.get(_env.RESOLVED_CONFIG)
+    return path
+
+
+def _switched_off_in_file(path, environ):
+    """`enabled: false` at the top level of the file, read without YAML (a cold start must not pay
+    for yaml and pydantic just to learn that it is off). Overlays and variables can't turn the hook
+    back on without the full load, so this only short-cuts the plain case."""
+    if any(name.startswith("SENTRY_ENABLED") for name in environ):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    import re
+
+    if "environments:" in text:
+        return False
+    return re.search(r"(?m)^enabled:\s*(false|False|FALSE)\s*(#.*)?$", text) is not None
+
+
+def _config_error(error, environ, values=None, config_file=None):
+    """One stderr line for a configuration error, or in strict mode the refusal to start."""
+    message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
+    if _env.flag(environ, _env.STRICT) or bool(values and values.get("strict")) or \
+            _strict_in_file(config_file):
+        raise _StrictExit(message.replace("not active", "refusing to start (strict mode)", 1))
+    _log.report("error", message)
+
+
+def _resolve(environ, config_file):
+    """The validated configuration, from the cache when it is warm."""
+    from sentry_bootstrap.config import cache
+
+    from sentry_bootstrap.processes import entry_script
+
+    script = entry_script()
+    start_dir = os.path.dirname(config_file) if config_file else (
+        os.path.dirname(script) if script else os.getcwd())
+    try:
+        resolved = cache.lookup(config_file, environ, start_dir)
+    except Exception:
+        resolved = None
+    if resolved is not None:
+        return resolved
+    from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.config.loader import load_config
+
+    try:
+        resolved = load_config(environ=environ, entry_script=script)
+    except ConfigError as error:
+        _config_error(error, environ, config_file=config_file)
+        return None
+    try:
+        cache.store(config_file, environ, start_dir, resolved)
+    except Exception as exc:
+        _log.report("debug", "config cache not written: {}".format(exc))
+    return resolved
+
+
+def _strict_in_file(path):
+    if not path:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    import re
+
+    return re.search(r"(?m)^strict:\s*(true|True|TRUE)\s*(#.*)?$", text) is not None
+
+
+def _exit_now(code):
+    # sys.exit() inside sitecustomize is a fatal error of the site module (exit 1 and a traceback),
+    # so leave the way a refusing program would: flush what was written, then _exit.
+    for stream in (sys.stderr, sys.stdout):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
