@@ -1,16 +1,41 @@
-"""Guards for the SDK internals listed in docs/sdk-internals.md: a failure here means the installed
-sentry_sdk changed shape and the hook's lazy integrations or init guard need attention."""
+"""Guards for the SDK internals that sentry_bootstrap.sdk_compat reaches (docs/sdk-internals.md): a
+failure here means the installed sentry_sdk changed shape, and sdk_compat needs attention before the
+upgrade."""
+import contextvars
 import inspect
 
 import sentry_sdk
 import sentry_sdk._init_implementation as impl
 import sentry_sdk.api as api
+import sentry_sdk.worker
+from sentry_sdk import _queue
 from sentry_sdk import integrations as sdk_integrations
+from sentry_sdk import scope
+from sentry_sdk.consts import DEFAULT_OPTIONS, EndpointType
+from sentry_sdk.envelope import Envelope, Item, PayloadRef
+from sentry_sdk.transport import HttpTransport
 
-from sentry_bootstrap.activation import integrations
+from sentry_bootstrap import sdk_compat
+from sentry_bootstrap.transport.durable import DurableTransport
+from tests.support.child import run_python
 
 
-def test_setup_integrations_signature_accepts_what_hooks_pass():
+def _params(fn):
+    return list(inspect.signature(fn).parameters)
+
+
+def test_importing_sdk_compat_imports_no_sentry_sdk():
+    """sdk_compat imports nothing heavy at module level: sentry_sdk comes with the first call."""
+    result = run_python(["-c", "import sys, sentry_bootstrap.sdk_compat\n"
+                         "print(sorted(m for m in ('sentry_sdk', 'urllib3') if m in sys.modules))"],
+                        hook=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# -- integrations ---------------------------------------------------------------------------------
+
+def test_setup_integrations_signature_accepts_what_setup_integration_passes():
     """setup_integrations still takes a list, with_defaults and options."""
     params = inspect.signature(sdk_integrations.setup_integrations).parameters
     assert {"integrations", "with_defaults", "options"} <= set(params)
@@ -26,37 +51,165 @@ def test_client_keeps_integrations_in_a_dict():
 
 def test_min_versions_table_exists():
     """_MIN_VERSIONS maps names to version tuples."""
-    floors = sdk_integrations._MIN_VERSIONS
+    floors = sdk_compat.min_versions()
     assert isinstance(floors, dict) and floors["django"] and isinstance(floors["flask"], tuple)
 
 
 def test_every_auto_enabling_integration_is_in_the_table():
-    """A new auto-enabling integration in the SDK must be added to sentry_bootstrap.activation.integrations.AUTO."""
-    sdk_names = {path.split(".")[-2] for path in sdk_integrations._AUTO_ENABLING_INTEGRATIONS}
+    """A new auto-enabling integration in the SDK must be added to the integrations table."""
+    from sentry_bootstrap.activation import integrations
+
+    sdk_names = {path.split(".")[-2] for path in sdk_compat.auto_enabling_integrations()}
     # The class path's module is the identifier, except for packages (celery/__init__ -> celery).
     missing = sdk_names - set(integrations.AUTO)
-    assert not missing, "add these to sentry_bootstrap.activation.integrations.AUTO: {}".format(sorted(missing))
+    assert not missing, "add these to the integrations table: {}".format(sorted(missing))
 
 
 def test_default_integrations_match_the_sdk():
     """The hook passes the SDK's default integrations itself, so the lists must agree."""
-    sdk_defaults = {path.split(".")[-2] for path in sdk_integrations._DEFAULT_INTEGRATIONS}
+    from sentry_bootstrap.activation import integrations
+
+    sdk_defaults = {path.split(".")[-2] for path in sdk_compat.default_integrations()}
     assert sdk_defaults == set(integrations.DEFAULT)
 
+
+def test_integration_lists_are_class_paths():
+    """The SDK's default and auto-enabling lists are class paths under sentry_sdk.integrations."""
+    for path in sdk_compat.default_integrations() + sdk_compat.auto_enabling_integrations():
+        assert path.startswith("sentry_sdk.integrations.") and path.endswith("Integration"), path
+
+
+# -- init -----------------------------------------------------------------------------------------
 
 def test_init_is_reexported_from_init_implementation():
     """sentry_sdk.init, sentry_sdk.api.init and _init_implementation.init are one function."""
     original = getattr(impl.init, "__wrapped__", impl.init)
     for namespace in (sentry_sdk, api):
         assert getattr(namespace.init, "__wrapped__", namespace.init) is original
+    assert getattr(sdk_compat.original_init(), "__wrapped__", sdk_compat.original_init()) is original
 
+
+# -- scopes ---------------------------------------------------------------------------------------
 
 def test_scope_context_variables_used_by_the_decorators_exist():
-    """The lazy isolation scope needs the SDK's scope context variables and Scope.__slots__."""
-    import contextvars
-
-    from sentry_sdk import scope
-
+    """The lazy isolation scope needs the SDK's scope context variables and Scope's private slots."""
     assert isinstance(scope._isolation_scope, contextvars.ContextVar)
     assert isinstance(scope._current_scope, contextvars.ContextVar)
-    assert "_tags" in scope.Scope.__slots__
+    for name in ("_tags", "_transaction", "_transaction_info", "_span", "_event_processors"):
+        assert name in scope.Scope.__slots__, name
+    lazy = sdk_compat.lazy_isolation()
+    assert lazy.isolation_var is scope._isolation_scope and lazy.current_var is scope._current_scope
+
+
+def test_scope_transaction_round_trip():
+    """scope_transaction reads what restore_scope_span puts back, source included."""
+    s = scope.Scope()
+    s.set_transaction_name("one", source="custom")
+    assert sdk_compat.scope_transaction(s) == ("one", "custom")
+    sdk_compat.restore_scope_span(s, None, "two", None)
+    assert sdk_compat.scope_transaction(s) == ("two", None) and s.span is None
+
+
+def test_request_middleware_context_variables_exist():
+    """The SDK's WSGI/ASGI middleware still mark a request with the context variables we read."""
+    from sentry_sdk.integrations import asgi, wsgi
+
+    assert isinstance(wsgi._wsgi_middleware_applied, contextvars.ContextVar)
+    assert isinstance(asgi._asgi_middleware_applied, contextvars.ContextVar)
+    assert sdk_compat.inside_sdk_request() is False
+    token = wsgi._wsgi_middleware_applied.set(True)
+    try:
+        assert sdk_compat.inside_sdk_request() is True
+    finally:
+        wsgi._wsgi_middleware_applied.reset(token)
+
+
+def test_scrub_types():
+    """AnnotatedValue and the substitute text are where the scrubber takes them from."""
+    assert sdk_compat.sensitive_data_substitute() == "[Filtered]"
+    value = sdk_compat.annotated_value_class().substituted_because_contains_sensitive_data()
+    assert value.value == "[Filtered]"
+
+
+# -- transport ------------------------------------------------------------------------------------
+
+def test_http_transport_methods_have_the_expected_signatures():
+    """The HttpTransport methods the transport base overrides or calls keep their parameters."""
+    expected = {
+        "_send_envelope": ["self", "envelope"],
+        "_send_request": ["self", "body", "headers", "endpoint_type", "envelope"],
+        "_prepare_envelope": ["self", "envelope"],
+        "_update_headers": ["self", "headers"],
+        "_request": ["self", "method", "endpoint_type", "body", "headers"],
+        "_update_rate_limits": ["self", "response"],
+        "_handle_response": ["self", "response", "envelope"],
+        "_check_disabled": ["self", "category"],
+        "_fetch_pending_client_report": ["self", "force", "interval"],
+        "_flush_client_reports": ["self", "force"],
+        "capture_envelope": ["self", "envelope"],
+        "record_lost_event": ["self", "reason", "data_category", "item", "quantity"],
+        "on_dropped_event": ["self", "_reason"],
+        "kill": ["self"],
+        "flush": ["self", "timeout", "callback"],
+    }
+    for name, params in expected.items():
+        assert _params(getattr(HttpTransport, name)) == params, name
+    assert isinstance(HttpTransport.TIMEOUT, (int, float))
+    assert EndpointType.ENVELOPE.value == "envelope"
+
+
+def test_transport_base_adds_no_name_the_sdk_uses():
+    """The public names the transport base adds don't shadow anything HttpTransport has."""
+    base = sdk_compat.http_transport_base()
+    added = {n for n in vars(base) if not n.startswith("_")}
+    assert added and not added & set(dir(HttpTransport))
+
+
+def test_transport_instance_attributes(sentry_server):
+    """A constructed transport has the worker, queue, rate-limit and compression attributes."""
+    options = dict(DEFAULT_OPTIONS, dsn=sentry_server.dsn)
+    t = DurableTransport(options)
+    try:
+        assert isinstance(t._worker, sentry_sdk.worker.BackgroundWorker)
+        queue = t._worker._queue
+        assert isinstance(queue, _queue.Queue)
+        for name in ("get_nowait", "put_nowait", "task_done"):
+            assert callable(getattr(queue, name)), name
+        assert queue.unfinished_tasks == 0 == t.worker_unfinished()
+        assert sentry_sdk.worker._TERMINATOR is not None
+        assert isinstance(t._disabled_until, dict) and t.rate_limits() is t._disabled_until
+        assert t._compression_algo in ("br", "gzip", None)
+        assert isinstance(t._compression_level, int)
+        assert t.compression() == (t._compression_algo, t._compression_level)
+        assert t.parsed_dsn.project_id == "1"
+        assert t.envelope_url().endswith("/api/1/envelope/")
+        assert t.pool() is t._pool
+        assert callable(t._worker.submit) and t.submit_to_worker(lambda: None) is True
+    finally:
+        t.kill()
+
+
+def test_worker_queue_is_taken_and_its_stop_marker_kept(sentry_server):
+    """take_worker_queue returns the queued jobs and leaves the worker's stop marker queued."""
+    options = dict(DEFAULT_OPTIONS, dsn=sentry_server.dsn)
+    t = DurableTransport(options)
+    try:
+        t._worker.kill()  # stop the thread so that queued jobs stay queued
+        queue = t._worker._queue
+        jobs = [lambda: None, lambda: None]
+        for job in jobs:
+            queue.put_nowait(job)
+        queue.put_nowait(sentry_sdk.worker._TERMINATOR)
+        assert t.take_worker_queue() == jobs
+        assert queue.get_nowait() is sentry_sdk.worker._TERMINATOR
+    finally:
+        t.kill()
+
+
+def test_envelope_api():
+    """Envelope and Item build, serialize and report a data category the way durable.py uses them."""
+    item = Item(PayloadRef(json={"x": 1}), type="client_report")
+    env = Envelope(headers={"event_id": "a" * 32}, items=[item])
+    assert env.serialize().startswith(b'{"event_id":"' + b"a" * 32)
+    assert item.data_category == "internal"
+    assert Envelope(items=[item]).items == [item]

@@ -12,7 +12,7 @@ is renamed as well.
 import sentry_sdk
 from sentry_sdk.utils import capture_internal_exceptions
 
-from sentry_bootstrap.decorators import _settle
+from sentry_bootstrap import sdk_compat
 
 __all__ = [
     "add_breadcrumb",
@@ -69,7 +69,7 @@ def set_transaction(name):
     """Name the current transaction (and the `transaction` of later events) `name`."""
     if _active():
         with capture_internal_exceptions():
-            _settle()  # inside with_sentry_context: fork first, so the name stays in the call
+            sdk_compat.settle_lazy_scope()  # inside with_sentry_context: fork first, so the name stays in the call
             sentry_sdk.get_current_scope().set_transaction_name(name, source="custom")
 
 

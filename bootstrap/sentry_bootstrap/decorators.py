@@ -34,143 +34,28 @@ fork first, so it stays inside.
 import functools
 import inspect
 import logging
-import threading
 import time
-from copy import copy
 
 import sentry_sdk
-from sentry_sdk import scope as _sdk_scope
 from sentry_sdk.crons import capture_checkin
 from sentry_sdk.utils import capture_internal_exceptions, event_from_exception
+
+from sentry_bootstrap import sdk_compat
 
 __all__ = ["capture_errors", "monitor", "trace", "with_sentry_context"]
 
 logger = logging.getLogger("sentry_bootstrap")
 
-_Scope = _sdk_scope.Scope
-_isolation_var = _sdk_scope._isolation_scope
-_current_var = _sdk_scope._current_scope
-_SCOPE_SLOTS = tuple(_Scope.__slots__)
-_FORK_LOCK = threading.RLock()  # two threads touching one lazy scope must not both copy the parent
+# The lazy isolation scope works on the SDK's scope internals, so it lives in sdk_compat.
+_lazy = sdk_compat.lazy_isolation()
+_Scope = _lazy.Scope
+_LazyScope = _lazy.LazyScope
+_Frame = _lazy.Frame
+_isolation_var = _lazy.isolation_var
+_current_var = _lazy.current_var
+_lazy_scope = _lazy.new_scope
+_restore_current = _lazy.restore_current
 _new = object.__new__
-
-
-# ---------------------------------------------------------------------------------------------------
-# Lazy isolation
-
-
-class _Frame:
-    """What `with_sentry_context` stamps on a scope when it is forked: the service and the name."""
-
-    __slots__ = ("service", "transaction")
-
-    def __init__(self, service, transaction):
-        self.service = service
-        self.transaction = transaction
-
-
-class _LazyScope(_Scope):
-    """An isolation scope that holds nothing until first read, then becomes a fork of its parent.
-
-    Built without `__init__`: only `client` (read by `sentry_sdk.get_client()` on every SDK call),
-    `_lz_parent` and `_lz_frame` are set; `_lz_parent` becomes None at the fork, which also sets
-    `_lz_cur` and `_lz_cur_token`. Any other attribute is missing, so Python calls `__getattr__`, which
-    forks the parent into this object, stamps the frame's tag and name, and forks the current scope too
-    (set in the context-variable and remembered in `_lz_cur_token`, so the wrapper can put the caller's
-    current scope back). Values written before the fork (`scope._user = ...` style setters) are kept,
-    exactly as if the fork had happened first. After the fork it is an ordinary Scope at full speed.
-    """
-
-    __slots__ = ("_lz_parent", "_lz_frame", "_lz_cur", "_lz_cur_token")
-
-    def __getattr__(self, name):
-        _fork_into(self)
-        return object.__getattribute__(self, name)
-
-
-def _fork_into(lazy):
-    getattribute = object.__getattribute__
-    with _FORK_LOCK:
-        try:
-            parent = getattribute(lazy, "_lz_parent")
-        except AttributeError:  # a copy of a lazy scope, made after its fork: already complete
-            return
-        if parent is None:
-            return
-        lazy._lz_cur = None
-        lazy._lz_cur_token = None
-        try:
-            source = copy(parent)
-            preset = set()
-            for name in _SCOPE_SLOTS:
-                try:
-                    getattribute(lazy, name)
-                    preset.add(name)
-                except AttributeError:
-                    object.__setattr__(lazy, name, getattribute(source, name))
-            frame = lazy._lz_frame
-            lazy._tags["service"] = frame.service
-            if "_transaction" not in preset:
-                _name_scope(lazy, frame.transaction)
-            # The current scope's transaction name wins when events are merged (a framework names the
-            # request there), so the call gets a fork of it with the frame's name.
-            current = _current_var.get()
-            if current is None:
-                current = _Scope.get_current_scope()
-            forked = copy(current)
-            _name_scope(forked, frame.transaction)
-            lazy._lz_cur = forked
-            lazy._lz_cur_token = _current_var.set(forked)
-            # A capture already under way in the caller's current scope merges that scope last, and
-            # its name would win; this processor, run after the merge, restores the call's name.
-            lazy._event_processors.append(_transaction_stamper(forked))
-        finally:
-            lazy._lz_parent = None  # last: the wrappers read it to know that the fork is complete
-
-
-def _transaction_stamper(scope):
-    def stamp_transaction(event, hint):
-        if event.get("type") != "transaction" and scope._transaction is not None:
-            event["transaction"] = scope._transaction
-            event["transaction_info"] = dict(scope._transaction_info)
-        return event
-
-    return stamp_transaction
-
-
-def _name_scope(scope, name):
-    # Not set_transaction_name: that would also rename a transaction running in the caller.
-    scope._transaction = name
-    scope._transaction_info = dict(scope._transaction_info, source="custom")
-
-
-def _settle():
-    """Fork the pending lazy isolation scope of the running call, if any, so that changes to the current
-    scope made next stay inside the call."""
-    scope = _isolation_var.get()
-    if type(scope) is _LazyScope:
-        _fork_into(scope)
-
-
-def _lazy_scope(frame):
-    isolation = _isolation_var.get()
-    if isolation is None:
-        isolation = _Scope.get_isolation_scope()
-    lazy = _new(_LazyScope)
-    lazy.client = isolation.client
-    lazy._lz_parent = isolation
-    lazy._lz_frame = frame
-    return lazy
-
-
-def _restore_current(lazy):
-    token = lazy._lz_cur_token
-    if token is not None:
-        lazy._lz_cur_token = None
-        try:
-            _current_var.reset(token)
-        except (ValueError, RuntimeError):  # forked in another context (a thread or task): nothing here
-            pass
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -237,19 +122,13 @@ class _SpanRun:
                     self.span = sentry_sdk.start_span(op=self.op, name=self.name)
             scope = sentry_sdk.get_current_scope()
             # The span setter also renames the scope's transaction; keep what to put back.
-            self.saved = (scope, scope.span, scope._transaction, scope._transaction_info.get("source"))
+            self.saved = (scope, scope.span) + sdk_compat.scope_transaction(scope)
             scope.span = self.span
 
     def leave(self, exc, final):
         with capture_internal_exceptions():
             if self.saved is not None:
-                scope, span, name, source = self.saved
-                scope._span = span
-                scope._transaction = name
-                if source is None:
-                    scope._transaction_info.pop("source", None)
-                else:
-                    scope._transaction_info["source"] = source
+                sdk_compat.restore_scope_span(*self.saved)
             if final and self.span is not None:
                 if exc is not None and isinstance(exc, Exception):
                     self.span.set_status("internal_error")

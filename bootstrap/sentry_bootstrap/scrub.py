@@ -65,9 +65,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from sentry_sdk._types import SENSITIVE_DATA_SUBSTITUTE, AnnotatedValue
 from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.utils import safe_repr
+
+from sentry_bootstrap import sdk_compat
+
+AnnotatedValue = sdk_compat.annotated_value_class()
+SENSITIVE_DATA_SUBSTITUTE = sdk_compat.sensitive_data_substitute()
 
 __all__ = ["BootstrapScrubber", "make_scrubber", "normalise_key", "luhn_valid"]
 

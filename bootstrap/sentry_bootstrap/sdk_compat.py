@@ -4,7 +4,382 @@ Every underscore name, transport or worker internal, `setup_integrations`, `Clie
 scope slots, `_MIN_VERSIONS`, `_AUTO_ENABLING_INTEGRATIONS`, ... that the rest of the package needs is
 reached through a function or constant here, so a minor SDK release that moves one of them breaks this
 file and its guard tests (tests/test_sdk_compat.py), not the whole package. docs/sdk-internals.md lists
-each one with the reason we need it.
+each one with the reason we need it. tests/test_architecture.py fails when another module of the
+package imports or touches a private SDK name.
 
 Nothing here is imported at interpreter start: sentry_sdk is imported by the functions that need it.
 """
+import sys
+
+# ---- init -----------------------------------------------------------------------------------------
+
+_ORIGINAL_INIT = {}
+
+
+def original_init():
+    """`sentry_sdk.init` as the SDK defines it, even after `replace_init` replaced it."""
+    import sentry_sdk._init_implementation as impl
+
+    return _ORIGINAL_INIT.get("init", impl.init)
+
+
+def replace_init(make_init):
+    """Replace `sentry_sdk.init` everywhere the SDK exports it (`sentry_sdk.init`, `sentry_sdk.api.init`,
+    `sentry_sdk._init_implementation.init`) with `make_init(original)`; returns the replacement."""
+    import sentry_sdk
+    import sentry_sdk._init_implementation as impl
+    import sentry_sdk.api as api
+
+    original = _ORIGINAL_INIT.setdefault("init", impl.init)
+    init = make_init(original)
+    init.__doc__ = original.__doc__
+    init.__wrapped__ = original
+    for namespace in (sentry_sdk, api, impl):
+        namespace.init = init
+    return init
+
+
+# ---- integrations ---------------------------------------------------------------------------------
+
+def setup_integration(integration, client):
+    """Install one integration instance once per process and make it visible to the running `client`
+    (`Client.get_integration` reads `client.integrations`)."""
+    from sentry_sdk.integrations import setup_integrations
+
+    installed = setup_integrations([integration], with_defaults=False, options=client.options)
+    client.integrations.update(installed)
+    return installed
+
+
+def min_versions():
+    """{integration name: version floor tuple}: the SDK's `_MIN_VERSIONS`."""
+    from sentry_sdk.integrations import _MIN_VERSIONS
+
+    return _MIN_VERSIONS
+
+
+def auto_enabling_integrations():
+    """The SDK's auto-enabling integrations as class paths (`sentry_sdk.integrations.x.XIntegration`)."""
+    from sentry_sdk.integrations import _AUTO_ENABLING_INTEGRATIONS
+
+    return tuple(_AUTO_ENABLING_INTEGRATIONS)
+
+
+def default_integrations():
+    """The SDK's default integrations as class paths."""
+    from sentry_sdk.integrations import _DEFAULT_INTEGRATIONS
+
+    return tuple(_DEFAULT_INTEGRATIONS)
+
+
+# ---- scopes ---------------------------------------------------------------------------------------
+
+def inside_sdk_request():
+    """True when the SDK's WSGI/ASGI middleware already gave this request its own isolation scope
+    (its `_wsgi_middleware_applied` / `_asgi_middleware_applied` context variables)."""
+    for module, name in (("sentry_sdk.integrations.wsgi", "_wsgi_middleware_applied"),
+                         ("sentry_sdk.integrations.asgi", "_asgi_middleware_applied")):
+        var = getattr(sys.modules.get(module), name, None)
+        if var is not None and var.get(False):
+            return True
+    return False
+
+
+def scope_transaction(scope):
+    """(transaction name, its source or None) as `scope` holds them."""
+    return scope._transaction, scope._transaction_info.get("source")
+
+
+def restore_scope_span(scope, span, name, source):
+    """Put back a scope's span and transaction name without the span setter's renaming."""
+    scope._span = span
+    scope._transaction = name
+    if source is None:
+        scope._transaction_info.pop("source", None)
+    else:
+        scope._transaction_info["source"] = source
+
+
+_LAZY = []
+
+
+def lazy_isolation():
+    """The lazy isolation scope used by `with_sentry_context` (see decorators.py's docstring), as a
+    namespace: `Scope`, `LazyScope`, `Frame(service, transaction)`, `isolation_var`, `current_var`
+    (the SDK's scope context variables), `fork(lazy)`, `settle()`, `new_scope(frame)`,
+    `restore_current(lazy)`. Built on first call (it imports sentry_sdk.scope)."""
+    if not _LAZY:
+        _LAZY.append(_build_lazy_isolation())
+    return _LAZY[0]
+
+
+def _build_lazy_isolation():
+    import threading
+    import types
+    from copy import copy
+
+    from sentry_sdk import scope as sdk_scope
+
+    Scope = sdk_scope.Scope
+    isolation_var = sdk_scope._isolation_scope
+    current_var = sdk_scope._current_scope
+    scope_slots = tuple(Scope.__slots__)
+    fork_lock = threading.RLock()  # two threads touching one lazy scope must not both copy the parent
+    new = object.__new__
+    getattribute = object.__getattribute__
+
+    class Frame:
+        """What `with_sentry_context` stamps on a scope when it is forked: the service and the name."""
+
+        __slots__ = ("service", "transaction")
+
+        def __init__(self, service, transaction):
+            self.service = service
+            self.transaction = transaction
+
+    class LazyScope(Scope):
+        """An isolation scope that holds nothing until first read, then becomes a fork of its parent.
+
+        Built without `__init__`: only `client` (read by `sentry_sdk.get_client()` on every SDK call),
+        `_lz_parent` and `_lz_frame` are set; `_lz_parent` becomes None at the fork, which also sets
+        `_lz_cur` and `_lz_cur_token`. Any other attribute is missing, so Python calls `__getattr__`,
+        which forks the parent into this object, stamps the frame's tag and name, and forks the current
+        scope too (set in the context variable and remembered in `_lz_cur_token`, so the wrapper can
+        put the caller's current scope back). Values written before the fork (`scope._user = ...`
+        style setters) are kept, exactly as if the fork had happened first. After the fork it is an
+        ordinary Scope at full speed.
+        """
+
+        __slots__ = ("_lz_parent", "_lz_frame", "_lz_cur", "_lz_cur_token")
+
+        def __getattr__(self, name):
+            fork(self)
+            return getattribute(self, name)
+
+    def name_scope(scope, name):
+        # Not set_transaction_name: that would also rename a transaction running in the caller.
+        scope._transaction = name
+        scope._transaction_info = dict(scope._transaction_info, source="custom")
+
+    def transaction_stamper(scope):
+        def stamp_transaction(event, hint):
+            if event.get("type") != "transaction" and scope._transaction is not None:
+                event["transaction"] = scope._transaction
+                event["transaction_info"] = dict(scope._transaction_info)
+            return event
+
+        return stamp_transaction
+
+    def fork(lazy):
+        with fork_lock:
+            try:
+                parent = getattribute(lazy, "_lz_parent")
+            except AttributeError:  # a copy of a lazy scope, made after its fork: already complete
+                return
+            if parent is None:
+                return
+            lazy._lz_cur = None
+            lazy._lz_cur_token = None
+            try:
+                source = copy(parent)
+                preset = set()
+                for name in scope_slots:
+                    try:
+                        getattribute(lazy, name)
+                        preset.add(name)
+                    except AttributeError:
+                        object.__setattr__(lazy, name, getattribute(source, name))
+                frame = lazy._lz_frame
+                lazy._tags["service"] = frame.service
+                if "_transaction" not in preset:
+                    name_scope(lazy, frame.transaction)
+                # The current scope's transaction name wins when events are merged (a framework names
+                # the request there), so the call gets a fork of it with the frame's name.
+                current = current_var.get()
+                if current is None:
+                    current = Scope.get_current_scope()
+                forked = copy(current)
+                name_scope(forked, frame.transaction)
+                lazy._lz_cur = forked
+                lazy._lz_cur_token = current_var.set(forked)
+                # A capture already under way in the caller's current scope merges that scope last,
+                # and its name would win; this processor, run after the merge, restores the call's.
+                lazy._event_processors.append(transaction_stamper(forked))
+            finally:
+                lazy._lz_parent = None  # last: the wrappers read it to know the fork is complete
+
+    def settle():
+        """Fork the pending lazy isolation scope of the running call, if any, so that changes to the
+        current scope made next stay inside the call."""
+        scope = isolation_var.get()
+        if type(scope) is LazyScope:
+            fork(scope)
+
+    def new_scope(frame):
+        isolation = isolation_var.get()
+        if isolation is None:
+            isolation = Scope.get_isolation_scope()
+        lazy = new(LazyScope)
+        lazy.client = isolation.client
+        lazy._lz_parent = isolation
+        lazy._lz_frame = frame
+        return lazy
+
+    def restore_current(lazy):
+        token = lazy._lz_cur_token
+        if token is not None:
+            lazy._lz_cur_token = None
+            try:
+                current_var.reset(token)
+            except (ValueError, RuntimeError):  # forked in another context (a thread or task)
+                pass
+
+    return types.SimpleNamespace(
+        Scope=Scope, LazyScope=LazyScope, Frame=Frame, isolation_var=isolation_var,
+        current_var=current_var, fork=fork, settle=settle, new_scope=new_scope,
+        restore_current=restore_current)
+
+
+def settle_lazy_scope():
+    """`lazy_isolation().settle()` when the lazy scope is in use; nothing before that."""
+    if _LAZY:
+        _LAZY[0].settle()
+
+
+# ---- scrubbing ------------------------------------------------------------------------------------
+
+def annotated_value_class():
+    """The SDK's `AnnotatedValue` (what a scrubbed value is replaced with in request data)."""
+    from sentry_sdk._types import AnnotatedValue
+
+    return AnnotatedValue
+
+
+def sensitive_data_substitute():
+    """The text the SDK puts in place of a scrubbed value (`[Filtered]`)."""
+    from sentry_sdk._types import SENSITIVE_DATA_SUBSTITUTE
+
+    return SENSITIVE_DATA_SUBSTITUTE
+
+
+# ---- transport ------------------------------------------------------------------------------------
+
+_TRANSPORT_BASE = []
+
+
+def http_transport_base():
+    """`HttpTransport` with its private methods under public names, for `DurableTransport`.
+
+    Subclasses override `on_send_envelope` (what the worker runs for each envelope), `on_send_request`
+    (one HTTP request of the live path) and `request` (every HTTP request); `sdk_send_envelope` and
+    `sdk_send_request` are the SDK's own behaviour. Built on first call (it imports the SDK's
+    transport, which imports urllib3)."""
+    if not _TRANSPORT_BASE:
+        _TRANSPORT_BASE.append(_build_transport_base())
+    return _TRANSPORT_BASE[0]
+
+
+def _build_transport_base():
+    from sentry_sdk import worker as sdk_worker
+    from sentry_sdk.consts import EndpointType
+    from sentry_sdk.transport import HttpTransport
+
+    class SdkHttpTransport(HttpTransport):
+        # -- overridable hooks over the SDK's private methods --------------------------------
+        def _send_envelope(self, envelope):
+            return self.on_send_envelope(envelope)
+
+        def on_send_envelope(self, envelope):
+            return self.sdk_send_envelope(envelope)
+
+        def sdk_send_envelope(self, envelope):
+            """Prepare (drop rate-limited items, add a pending client report, compress) and send."""
+            return HttpTransport._send_envelope(self, envelope)
+
+        def _send_request(self, body, headers, endpoint_type, envelope=None):
+            return self.on_send_request(body, headers, endpoint_type, envelope)
+
+        def on_send_request(self, body, headers, endpoint_type, envelope=None):
+            return self.sdk_send_request(body, headers, endpoint_type, envelope)
+
+        def sdk_send_request(self, body, headers, endpoint_type, envelope=None):
+            return HttpTransport._send_request(self, body, headers, endpoint_type, envelope)
+
+        def _request(self, method, endpoint_type, body, headers):
+            return self.request(method, endpoint_type, body, headers)
+
+        def request(self, method, endpoint_type, body, headers):
+            """One HTTP request through the SDK's pool; a response with .status, .headers, .close()."""
+            return HttpTransport._request(self, method, endpoint_type, body, headers)
+
+        # -- helpers -------------------------------------------------------------------------
+        def post_envelope(self, body, headers, endpoint_type=EndpointType.ENVELOPE):
+            """POST `body` with the SDK's auth and user-agent headers added to `headers`."""
+            self._update_headers(headers)
+            return self._request("POST", endpoint_type, body, headers)
+
+        def envelope_url(self):
+            return self._auth.get_api_url(EndpointType.ENVELOPE)
+
+        def pool(self):
+            return self._pool
+
+        def update_rate_limits(self, response):
+            self._update_rate_limits(response)
+
+        def handle_response(self, response, envelope):
+            self._handle_response(response=response, envelope=envelope)
+
+        def rate_limited(self, category):
+            """True when the SDK's rate limits hold `category` (an item's data category) now."""
+            return self._check_disabled(category)
+
+        def rate_limits(self):
+            """{category or None (all): aware datetime until which it is limited}."""
+            return self._disabled_until
+
+        def compression(self):
+            """(algorithm or None, level) as the SDK compresses envelopes."""
+            return self._compression_algo, self._compression_level
+
+        def pending_client_report(self, force=False):
+            return self._fetch_pending_client_report(force=force)
+
+        def flush_client_reports(self):
+            self._flush_client_reports()
+
+        def submit_to_worker(self, job):
+            """Queue `job` (a callable) on the SDK's background worker; False when the queue is full."""
+            return self._worker.submit(job)
+
+        def take_worker_queue(self):
+            """Take every callable still waiting in the worker's queue (the worker's own stop marker
+            stays queued); returns them in order."""
+            queue = getattr(self._worker, "_queue", None)
+            taken, put_back = [], []
+            while queue is not None:
+                try:
+                    callback = queue.get_nowait()
+                except Exception:
+                    break
+                try:
+                    if callback is sdk_worker._TERMINATOR:
+                        put_back.append(callback)
+                    else:
+                        taken.append(callback)
+                finally:
+                    queue.task_done()
+            for callback in put_back:
+                try:
+                    queue.put_nowait(callback)
+                except Exception:
+                    pass
+            return taken
+
+        def worker_unfinished(self):
+            """How many queued jobs the worker has not finished (0 without a queue)."""
+            queue = getattr(self._worker, "_queue", None)
+            return 0 if queue is None else queue.unfinished_tasks
+
+    return SdkHttpTransport
+

@@ -86,9 +86,9 @@ def test_activation_imports_exactly_the_models_callable_options():
     """The options the model validates as `module:function` are the ones activation imports."""
     import typing
 
-    from sentry_bootstrap.activation import activate
+    from sentry_bootstrap.activation import options
     from sentry_bootstrap.config import model
 
     callables = {name for name, field in model.Settings.model_fields.items()
                  if model.CallablePath in typing.get_args(field.annotation)}
-    assert callables == set(activate.CALLABLE_OPTIONS)
+    assert callables == set(options.CALLABLE_OPTIONS)

@@ -7,33 +7,9 @@ leaves everything that needs a framework to post-import hooks, so a plain script
 import os
 import time
 
-from sentry_bootstrap import _log
+from sentry_bootstrap import _log, sdk_compat
 from sentry_bootstrap._mask import mask_dsn
-
-# SDK options that take a callable; the file gives them as "module:function".
-CALLABLE_OPTIONS = frozenset({
-    "before_send", "before_send_transaction", "before_breadcrumb", "before_send_log",
-    "before_send_metric", "before_send_span", "traces_sampler", "profiles_sampler",
-    "error_sampler", "custom_repr",
-})
-# SDK options this layer sets itself, whatever the values hold.
-_MANAGED = frozenset({
-    "integrations", "default_integrations", "auto_enabling_integrations", "disabled_integrations",
-    "transport", "event_scrubber", "environment", "release",
-})
-
-
-def _program_path_entry():
-    """What Python will insert as sys.path[0] for this program, or None (`-I`, `-P`)."""
-    import sys
-
-    from sentry_bootstrap.processes import entry_script
-
-    if sys.flags.isolated or getattr(sys.flags, "safe_path", False):
-        return None
-    script = entry_script()
-    return os.path.dirname(os.path.realpath(script)) if script else os.getcwd()
-
+from sentry_bootstrap.activation.options import sdk_options
 
 class ActivationReport:
     """What activation did, for the startup report and for `sentry-bootstrap` commands."""
@@ -61,66 +37,6 @@ class ActivationReport:
         return " ".join(parts)
 
 
-def sdk_options(values, source_of=None):
-    """`sentry_sdk.init` keyword arguments for the data options in `values`.
-
-    Unset (None) values are left out so the SDK's own default applies. Callable options are
-    imported from their `module:function` path; one that can't be imported is a ConfigError that
-    names where the path was set (`source_of(option)`).
-    """
-    from sentry_sdk.consts import DEFAULT_OPTIONS
-
-    options, problems = {}, []
-    for name, value in values.items():
-        if name not in DEFAULT_OPTIONS or name in _MANAGED or value is None:
-            continue
-        if name in CALLABLE_OPTIONS:
-            try:
-                value = import_callable(value)
-            except Exception as exc:
-                from sentry_bootstrap.config.errors import Problem
-
-                where = source_of(name) if source_of else "config"
-                problems.append(Problem(where, name, "can't import {!r}: {}: {}".format(
-                    value, type(exc).__name__, exc)))
-                continue
-        options[name] = value
-    if problems:
-        from sentry_bootstrap.config.errors import ConfigError
-
-        raise ConfigError(problems)
-    return options
-
-
-def import_callable(path):
-    """`pkg.mod:func` (or `pkg.mod:Class.method`) -> the object.
-
-    The hook runs before Python puts the program's own directory first on sys.path (the script's
-    directory, or the working directory for `-m` and `-c`), so that directory is searched too, as
-    it will be for the program itself.
-    """
-    import importlib
-    import sys
-
-    module_name, sep, qualname = str(path).partition(":")
-    if not sep or not module_name or not qualname:
-        raise ValueError("not a 'module:function' path")
-    home = _program_path_entry()
-    added = home is not None and home not in sys.path
-    if added:
-        sys.path.insert(0, home)
-    try:
-        target = importlib.import_module(module_name)
-    finally:
-        if added:
-            sys.path.remove(home)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    if not callable(target):
-        raise ValueError("not callable")
-    return target
-
-
 def activate(resolved, started=None):
     """Initialise Sentry from `resolved` (a ResolvedConfig) and register the post-import hooks."""
     started = time.perf_counter() if started is None else started
@@ -146,7 +62,7 @@ def activate(resolved, started=None):
         options["event_scrubber"] = scrubber
     # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
     options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
-    _init_without_frameworks(_original_init(), options, plan.deferred)
+    _init_without_frameworks(sdk_compat.original_init(), options, plan.deferred)
     client = sentry_sdk.get_client()
 
     tags = values.get("tags") or {}
@@ -283,50 +199,33 @@ def _register_instrument(resolved):
     apply_instrument(entries, locate=lambda index: resolved.source("instrument.{}".format(index)))
 
 
-_ORIGINAL = {}
-
-
-def _original_init():
-    """`sentry_sdk.init` as the SDK defines it, even after `_guard_application_init` replaced it."""
-    import sentry_sdk._init_implementation as impl
-
-    return _ORIGINAL.get("init", impl.init)
-
-
 def _guard_application_init(client, tags):
     """If the application calls `sentry_sdk.init` itself, its call wins.
 
     The hook's client is closed (its worker thread ends and its queue is flushed, so nothing is
     lost and nothing is sent twice), the hook's static tags leave the global scope, and one warning
-    says what happened. Relies on `sentry_sdk.init` being `_init_implementation.init`, re-exported
-    by `sentry_sdk.api` and `sentry_sdk` (docs/sdk-internals.md).
+    says what happened. `sdk_compat.replace_init` puts the wrapper wherever the SDK exports `init`.
     """
     import sentry_sdk
-    import sentry_sdk._init_implementation as impl
-    import sentry_sdk.api as api
 
-    original = _ORIGINAL.setdefault("init", impl.init)
+    def make_init(original):
+        def init(*args, **kwargs):
+            # Flag first: the application's init imports frameworks, and the hook's deferred
+            # integrations must not set themselves up on the way (see setup_deferred_integration).
+            first = not client.options.get("_bootstrap_replaced")
+            client.options["_bootstrap_replaced"] = True
+            result = original(*args, **kwargs)
+            if first:
+                try:
+                    scope = sentry_sdk.get_global_scope()
+                    for key in tags:
+                        scope.remove_tag(key)
+                    client.close(timeout=client.options.get("shutdown_timeout", 2))
+                finally:
+                    _log.report("error", "the application called sentry_sdk.init itself; its "
+                                "configuration wins and sentry-bootstrap's client was closed")
+            return result
 
-    def init(*args, **kwargs):
-        # Flag first: the application's init imports frameworks, and the hook's deferred
-        # integrations must not set themselves up on the way (see hooks.setup_deferred_integration).
-        first = not client.options.get("_bootstrap_replaced")
-        client.options["_bootstrap_replaced"] = True
-        result = original(*args, **kwargs)
-        if first:
-            try:
-                scope = sentry_sdk.get_global_scope()
-                for key in tags:
-                    scope.remove_tag(key)
-                client.close(timeout=client.options.get("shutdown_timeout", 2))
-            finally:
-                _log.report("error", "the application called sentry_sdk.init itself; its "
-                            "configuration wins and sentry-bootstrap's client was closed")
-        return result
+        return init
 
-    init.__doc__ = original.__doc__
-    init.__wrapped__ = original
-    for namespace in (sentry_sdk, api, impl):
-        namespace.init = init
-
-
+    sdk_compat.replace_init(make_init)

@@ -72,23 +72,18 @@ def defer_integration(trigger, name, options, client):
 def setup_deferred_integration(module, name, options, client):
     """Set up one SDK integration on `client` now that its framework is imported.
 
-    Relies on SDK internals (docs/sdk-internals.md): `setup_integrations()` installs an integration
-    globally once per process, and `client.integrations` is the dict the client consults through
-    `get_integration()`.
+    `sdk_compat.setup_integration` installs it once per process and shows it to the running client.
     """
     import sentry_sdk
 
     _pending.discard(module.__name__)
     if sentry_sdk.get_client() is not client or client.options.get("_bootstrap_replaced"):
         return  # the application's own sentry_sdk.init won; its integrations are its own
-    from sentry_sdk.integrations import setup_integrations
-
+    from sentry_bootstrap import sdk_compat
     from sentry_bootstrap.activation.integrations import instantiate
 
     with frameworks_hidden(t.partition(".")[0] for t in _pending):
-        integration = instantiate(name, options)
-        installed = setup_integrations([integration], with_defaults=False, options=client.options)
-    client.integrations.update(installed)
+        sdk_compat.setup_integration(instantiate(name, options), client)
     _log.report("debug", "integration {} set up on import of {}".format(name, module.__name__))
 
 

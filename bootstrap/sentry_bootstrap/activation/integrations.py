@@ -190,7 +190,9 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
     if distributions is None:
         distributions = installed_distributions()
     if min_versions is None:
-        from sentry_sdk.integrations import _MIN_VERSIONS as min_versions
+        from sentry_bootstrap.sdk_compat import min_versions as sdk_min_versions
+
+        min_versions = sdk_min_versions()
     disabled = set(section.get("disabled") or ())
     opted_in = list(section.get("enabled") or ())
     plan = IntegrationPlan()

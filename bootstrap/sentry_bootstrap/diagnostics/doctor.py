@@ -168,22 +168,22 @@ def _userinfo_parts(url):
 def _make_transport(values, dsn, timeout):
     """The SDK's HttpTransport with the hook's options and a bounded timeout; the proxy it chose."""
     from sentry_sdk.consts import DEFAULT_OPTIONS
-    from sentry_sdk.transport import HttpTransport
+    from sentry_bootstrap.sdk_compat import http_transport_base
 
     options = dict(DEFAULT_OPTIONS)
     # Only what shapes the connection; callable options (before_send, ...) are not imported here.
     options.update({key: values[key] for key in _CONNECTION_OPTIONS
                     if values.get(key) is not None and key in DEFAULT_OPTIONS})
     options["dsn"] = dsn
-    cls = type("DoctorTransport", (HttpTransport,), {"TIMEOUT": timeout})
+    cls = type("DoctorTransport", (http_transport_base(),), {"TIMEOUT": timeout})
     transport = cls(options)
-    proxy = getattr(transport._pool, "proxy", None)
+    proxy = getattr(transport.pool(), "proxy", None)
     return transport, (str(proxy) if proxy is not None else None)
 
 
 def _close_transport(transport):
     try:
-        transport._pool.clear()
+        transport.pool().clear()
     except Exception:
         pass
 
@@ -351,13 +351,12 @@ def _check_envelope(ctx):
     from sentry_sdk.consts import EndpointType
 
     transport = ctx.transport
-    url = mask_dsn(transport._auth.get_api_url(EndpointType.ENVELOPE))
+    url = mask_dsn(transport.envelope_url())
     body = _probe_envelope().serialize()
     headers = {"Content-Type": "application/x-sentry-envelope"}
-    transport._update_headers(headers)
     sent_at = time.time()
     response, error, timed_out = _with_timeout(
-        lambda: transport._request("POST", EndpointType.ENVELOPE, body, headers), ctx.timeout + 1)
+        lambda: transport.post_envelope(body, headers), ctx.timeout + 1)
     if timed_out or (error is not None and _is_timeout(error)):
         return Result("envelope", FAIL,
                       "POST {}: the connection was accepted but no answer came within {:g}s".format(

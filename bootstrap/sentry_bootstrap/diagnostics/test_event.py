@@ -1,7 +1,7 @@
 """What `sentry-bootstrap test` does: send a real message and/or exception event with the configured
 environment, release and tags, and say what became of each.
 
-The client is built as the hook builds it (`sentry_bootstrap.activation.activate.sdk_options` and the same transports)
+The client is built as the hook builds it (`sentry_bootstrap.activation.options.sdk_options` and the same transports)
 but with no integrations. With a DSN the transport is the durable one, with each HTTP answer recorded;
 an envelope the server does not accept stays in the spool, as it would under the hook. Without a DSN
 the events go to the local outbox and the files written are reported.
@@ -40,9 +40,9 @@ def _recording_durable(spool_cfg, environ, answers):
 
     base = durable_transport_class(spool_cfg, environ, drain_in_background=False)
 
-    def _request(self, method, endpoint_type, body, headers):
+    def request(self, method, endpoint_type, body, headers):
         try:
-            response = base._request(self, method, endpoint_type, body, headers)
+            response = base.request(self, method, endpoint_type, body, headers)
         except Exception as exc:
             answers.append((None, "{}: {}".format(type(exc).__name__, getattr(exc, "reason", exc))))
             raise
@@ -55,7 +55,7 @@ def _recording_durable(spool_cfg, environ, answers):
         answers.append((response.status, text + (" (Retry-After {})".format(retry) if retry else "")))
         return response
 
-    return type("RecordingDurableTransport", (base,), {"_request": _request})
+    return type("RecordingDurableTransport", (base,), {"request": request})
 
 
 def send_test_events(resolved, message=None, exception=False, environ=None, timeout=10.0):
@@ -66,8 +66,9 @@ def send_test_events(resolved, message=None, exception=False, environ=None, time
     """
     import sentry_sdk
 
+    from sentry_bootstrap import sdk_compat
     from sentry_bootstrap._mask import mask_dsn
-    from sentry_bootstrap.activation.activate import _original_init, sdk_options
+    from sentry_bootstrap.activation.options import sdk_options
 
     environ = os.environ if environ is None else environ
     values = resolved.values
@@ -88,7 +89,7 @@ def send_test_events(resolved, message=None, exception=False, environ=None, time
         before = set(outbox._envelope_names(outbox_path))
     options["transport"] = transport
     # The pristine init: an application-init guard installed in this process must not see this.
-    _original_init()(**options)
+    sdk_compat.original_init()(**options)
     client = sentry_sdk.get_client()
     try:
         scope = sentry_sdk.get_isolation_scope()

@@ -28,13 +28,12 @@ Transaction names are never touched: they follow each SDK integration's `transac
 Nothing here raises into the request; failures are swallowed by `capture_internal_exceptions`.
 """
 import ipaddress
-import sys
 from contextlib import contextmanager
 
 import sentry_sdk
 from sentry_sdk.utils import capture_internal_exceptions
 
-from sentry_bootstrap import _log
+from sentry_bootstrap import _log, sdk_compat
 
 DEFAULT_USER_FIELDS = ("id", "username", "email")
 DEFAULT_REQUEST_ID_HEADER = "X-Request-ID"
@@ -148,16 +147,6 @@ def sentry_active():
     return sentry_sdk.get_client().is_active()
 
 
-def _inside_sdk_request():
-    """True when the SDK's WSGI/ASGI middleware already gave this request its own isolation scope."""
-    for module, name in (("sentry_sdk.integrations.wsgi", "_wsgi_middleware_applied"),
-                         ("sentry_sdk.integrations.asgi", "_asgi_middleware_applied")):
-        var = getattr(sys.modules.get(module), name, None)
-        if var is not None and var.get(False):
-            return True
-    return False
-
-
 @contextmanager
 def request_scope():
     """Yield the isolation scope that belongs to this request.
@@ -167,7 +156,7 @@ def request_scope():
     Otherwise (Django's test client, an integration switched off) a scope is forked here, so
     nothing set for one request leaks into the next.
     """
-    if _inside_sdk_request():
+    if sdk_compat.inside_sdk_request():
         yield sentry_sdk.get_isolation_scope()
     else:
         with sentry_sdk.isolation_scope() as scope:

@@ -20,22 +20,12 @@ What a caller may rely on:
 - Drops counted by the spool are sent as a `client_report` item once the server answers 2xx, unless
   `send_client_reports` is off.
 
-SDK internals relied on (sentry-sdk 2.x, checked against 2.75 by
-tests/transport/test_sdk_shape.py, which fails loudly when one of them changes):
-- `HttpTransport.__init__(options)`, `.options`, `.parsed_dsn`, `.TIMEOUT` (class attribute read by
-  `_get_pool_options` when the pool is made).
-- `_send_envelope(envelope)`: prepares and sends one envelope; it calls `_prepare_envelope` (drops
-  rate-limited items, appends a pending client report, compresses) then
-  `_send_request(body, headers, endpoint_type, envelope)`, which we override.
-- `_update_headers(headers)` (auth and user agent), `_request(method, endpoint_type, body, headers)`
-  returning a response with `.status`, `.headers`, `.close()`, `_update_rate_limits(response)`,
-  `_handle_response(response, envelope)`, `_check_disabled(category)`, `_disabled_until` (dict of
-  aware datetimes), `_compression_algo`, `_compression_level`.
-- `_fetch_pending_client_report(force, interval)` and `_flush_client_reports()`.
-- `_worker`: a `BackgroundWorker` with `submit(callable) -> bool` and `_queue`, a queue with
-  `get_nowait()`, `task_done()`, `put_nowait()`, `unfinished_tasks`; `sentry_sdk.worker._TERMINATOR`.
-- `capture_envelope(envelope)` and `kill()` as the client calls them; `Envelope.serialize()`,
-  `Envelope(headers, items)`, `Item.data_category`, `Item(payload, type=...)`, `PayloadRef(json=...)`.
+The SDK's `HttpTransport` internals are reached through `sentry_bootstrap.sdk_compat.http_transport_base()`
+(public names over `_send_envelope`, `_send_request`, `_request`, the worker queue, the rate limits and
+the compression settings; guarded by tests/test_sdk_compat.py). The public parts used here:
+`HttpTransport(options)`, `.options`, `.parsed_dsn`, `.TIMEOUT`, `capture_envelope(envelope)` and
+`kill()` as the client calls them; `Envelope.serialize()`, `Envelope(headers, items)`,
+`Item.data_category`, `Item(payload, type=...)`, `PayloadRef(json=...)`.
 """
 import gzip
 import os
@@ -43,13 +33,11 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sentry_sdk import worker as _sdk_worker
-from sentry_sdk.consts import DEFAULT_OPTIONS, EndpointType
+from sentry_sdk.consts import DEFAULT_OPTIONS
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
-from sentry_sdk.transport import HttpTransport
 from sentry_sdk.utils import capture_internal_exceptions
 
-from sentry_bootstrap import _log
+from sentry_bootstrap import _log, sdk_compat
 from sentry_bootstrap.transport import spool as _spool
 
 try:
@@ -59,6 +47,8 @@ except ImportError:
 
 __all__ = ["DurableTransport", "make_transport", "durable_transport_class", "spool_status", "flush",
            "clear"]
+
+HttpTransport = sdk_compat.http_transport_base()
 
 _PENDING, _IN_FLIGHT, _DONE, _SPOOLED = range(4)
 _FAILED, _EMPTY, _STOPPED = "failed", "empty", "stopped"
@@ -93,8 +83,8 @@ class _EnvelopeJob(object):
             return
         try:
             with capture_internal_exceptions():
-                transport._send_envelope(self.envelope)
-                transport._flush_client_reports()
+                transport.on_send_envelope(self.envelope)
+                transport.flush_client_reports()
         finally:
             with transport._jobs_lock:
                 if self.state == _IN_FLIGHT:
@@ -140,19 +130,19 @@ class DurableTransport(HttpTransport):
     # -- the write path -----------------------------------------------------------------------
     def capture_envelope(self, envelope):
         job = _EnvelopeJob(self, envelope)
-        if self._closing or not self._worker.submit(job):
+        if self._closing or not self.submit_to_worker(job):
             # Where the SDK would drop it (queue full, or after kill), keep it.
             self._spool_envelope(envelope)
             self._kick()
 
-    def _send_envelope(self, envelope):
+    def on_send_envelope(self, envelope):
         if not self._online:
             self._spool_envelope(envelope)
             self._kick()
             return None
         # Checked only while some limit is recorded: the healthy path stays as cheap as the SDK's.
-        limited = self._disabled_until and [
-            item for item in envelope.items if self._check_disabled(item.data_category)]
+        limited = self.rate_limits() and [
+            item for item in envelope.items if self.rate_limited(item.data_category)]
         if limited:
             # The SDK would drop these as ratelimit_backoff; they wait in the spool instead.
             self._spool_envelope(Envelope(headers=envelope.headers, items=limited))
@@ -161,26 +151,25 @@ class DurableTransport(HttpTransport):
             if not rest:
                 return None
             envelope = Envelope(headers=envelope.headers, items=rest)
-        return HttpTransport._send_envelope(self, envelope)
+        return self.sdk_send_envelope(envelope)
 
-    def _send_request(self, body, headers, endpoint_type, envelope=None):
+    def on_send_request(self, body, headers, endpoint_type, envelope=None):
         if envelope is None:
-            return HttpTransport._send_request(self, body, headers, endpoint_type, envelope)
-        self._update_headers(headers)
+            return self.sdk_send_request(body, headers, endpoint_type, envelope)
         try:
-            response = self._request("POST", endpoint_type, body, headers)
+            response = self.post_envelope(body, headers, endpoint_type)
         except Exception as exc:
             self._failed(envelope, "network error (%s)" % type(exc).__name__, offline=True)
             return None
         try:
             status = response.status
             if status == 429 or status >= 500:
-                self._update_rate_limits(response)
+                self.update_rate_limits(response)
                 self._failed(envelope, "HTTP %d" % status, offline=status != 429)
             else:
                 if 200 <= status < 300:
                     self._sent_after_abandon()
-                self._handle_response(response=response, envelope=envelope)
+                self.handle_response(response, envelope)
         finally:
             response.close()
         return None
@@ -233,38 +222,21 @@ class DurableTransport(HttpTransport):
                 job.state = _SPOOLED
                 to_spool.append(job)
         self._stop.set()
-        queue = getattr(self._worker, "_queue", None)
-        put_back = []
-        while queue is not None:
-            try:
-                callback = queue.get_nowait()
-            except Exception:
-                break
-            try:
-                if isinstance(callback, _EnvelopeJob):
-                    with self._jobs_lock:
-                        if callback.state == _PENDING:
-                            callback.state = _SPOOLED
-                            to_spool.append(callback)
-                elif callback is _sdk_worker._TERMINATOR:
-                    put_back.append(callback)
-            finally:
-                queue.task_done()
-        for callback in put_back:
-            try:
-                queue.put_nowait(callback)
-            except Exception:
-                pass
+        for callback in self.take_worker_queue():
+            if isinstance(callback, _EnvelopeJob):
+                with self._jobs_lock:
+                    if callback.state == _PENDING:
+                        callback.state = _SPOOLED
+                        to_spool.append(callback)
         for job in to_spool:
             job.spooled_path = self._spool_envelope(job.envelope)
         with capture_internal_exceptions():
-            report = self._fetch_pending_client_report(force=True)
+            report = self.pending_client_report(force=True)
             if report is not None and (to_spool or not self._online):
                 self._spool_envelope(Envelope(items=[report]))
         # A job the worker took just before `_closing` was set spools itself; give it a moment.
         deadline = time.monotonic() + 0.5
-        while queue is not None and queue.unfinished_tasks > len(to_spool[:1]) \
-                and time.monotonic() < deadline:
+        while self.worker_unfinished() > len(to_spool[:1]) and time.monotonic() < deadline:
             time.sleep(0.005)
         drainer = self._drainer
         if drainer is not None and drainer is not threading.current_thread():
@@ -295,7 +267,7 @@ class DurableTransport(HttpTransport):
         """Seconds until the server's global rate limit ends. A limit on some categories only
         (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
         entirely of those categories: see `_all_categories_limited`."""
-        until = self._disabled_until.get(None)
+        until = self.rate_limits().get(None)
         if until is None:
             return 0.0
         return max((until - datetime.now(timezone.utc)).total_seconds(), 0.0)
@@ -310,7 +282,7 @@ class DurableTransport(HttpTransport):
         now = datetime.now(timezone.utc)
         waits = []
         for category in categories:
-            until = self._disabled_until.get(category)
+            until = self.rate_limits().get(category)
             if until is None or until <= now:
                 return 0.0
             waits.append((until - now).total_seconds())
@@ -400,18 +372,17 @@ class DurableTransport(HttpTransport):
         network error. Rate-limit headers update the SDK's limits."""
         headers = {"Content-Type": "application/x-sentry-envelope"}
         body = raw
-        level, algo = self._compression_level, self._compression_algo
+        algo, level = self.compression()
         if level != 0 and algo == "br" and brotli is not None:
             body, headers["Content-Encoding"] = brotli.compress(raw, quality=level), "br"
         elif level != 0 and algo is not None:
             body, headers["Content-Encoding"] = gzip.compress(raw, compresslevel=level), "gzip"
-        self._update_headers(headers)
         try:
-            response = self._request("POST", EndpointType.ENVELOPE, body, headers)
+            response = self.post_envelope(body, headers)
         except Exception:
             return None
         try:
-            self._update_rate_limits(response)
+            self.update_rate_limits(response)
             return response.status
         finally:
             response.close()

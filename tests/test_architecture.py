@@ -1,0 +1,108 @@
+"""The package's layering, checked on its source with `ast` (tests/support/source_rules.py): private
+sentry_sdk names only in sdk_compat, no import cycle, the config layer below activation."""
+from tests.support import source_rules
+
+SDK_COMPAT = "sentry_bootstrap.sdk_compat"
+
+
+def test_only_sdk_compat_touches_private_sdk_names():
+    """No module but sdk_compat imports, reads, overrides or names a private sentry_sdk name."""
+    found = []
+    for name, path in source_rules.product_modules().items():
+        if name == SDK_COMPAT:
+            continue
+        with open(path, encoding="utf-8") as handle:
+            for line, what in source_rules.private_sdk_uses(handle.read()):
+                found.append("{}:{}: {}".format(path, line, what))
+    assert not found, "move these into sentry_bootstrap/sdk_compat.py:\n" + "\n".join(found)
+
+
+def test_the_private_name_check_finds_each_kind_of_use():
+    """The check flags each way of reaching an SDK internal, and not our own underscore names."""
+    source = '''
+import sentry_sdk._init_implementation
+from sentry_sdk.integrations import _MIN_VERSIONS, setup_integrations
+from sentry_sdk import scope as sdk_scope, worker
+from sentry_sdk.transport import HttpTransport
+from sentry_bootstrap import _log
+
+var = sdk_scope._isolation_scope
+Scope = sdk_scope.Scope
+slots = Scope.__slots__
+
+class T(HttpTransport):
+    def _send_request(self, body, headers, endpoint_type, envelope):
+        pass
+
+class Mine:
+    def __init__(self):
+        self._online = True
+
+def f(client, transport, scope):
+    client.integrations.update({})
+    transport._pool.clear()
+    scope._transaction = "x"
+    getattr(None, "_wsgi_middleware_applied", None)
+    __import__("sentry_sdk.integrations._wsgi_common")
+    _log.report("info", "ok")
+    return Mine()._online
+'''
+    found = {what for _, what in source_rules.private_sdk_uses(source)}
+    assert found == {
+        "import sentry_sdk._init_implementation",
+        "from sentry_sdk.integrations import _MIN_VERSIONS",
+        "from sentry_sdk.integrations import setup_integrations",
+        "from sentry_sdk import worker",
+        "sdk_scope._isolation_scope",
+        "Scope.__slots__",
+        "overrides T._send_request",
+        ".integrations",
+        "._pool",
+        "._transaction",
+        "'_wsgi_middleware_applied'",
+        "'sentry_sdk.integrations._wsgi_common'",
+    }
+
+
+def test_product_import_graph_has_no_cycle():
+    """No chain of imports (module level or inside functions) leads from a module back to itself."""
+    graph = source_rules.import_graph()
+    assert len(graph) > 40 and graph["sentry_bootstrap.hook"]
+    assert source_rules.find_cycle(graph) is None, " -> ".join(source_rules.find_cycle(graph))
+
+
+def test_the_cycle_check_finds_a_cycle():
+    """find_cycle reports a cycle through three modules and none in a chain."""
+    assert source_rules.find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert source_rules.find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_config_does_not_import_activation_or_diagnostics():
+    """The config layer sits below activation and diagnostics: it imports neither."""
+    graph = source_rules.import_graph()
+    bad = sorted((module, target) for module, targets in graph.items()
+                 if module.startswith("sentry_bootstrap.config") for target in targets
+                 if target.startswith(("sentry_bootstrap.activation", "sentry_bootstrap.diagnostics",
+                                       "sentry_bootstrap.cli")))
+    assert not bad
+
+
+def test_diagnostics_uses_no_private_name_of_activation():
+    """Diagnostics imports only public names from activation, and activation none from diagnostics."""
+    import ast
+
+    modules = source_rules.product_modules()
+    bad = []
+    for name, path in modules.items():
+        layer = name.split(".")[1] if "." in name else ""
+        other = {"diagnostics": "sentry_bootstrap.activation",
+                 "activation": "sentry_bootstrap.diagnostics"}.get(layer)
+        if other is None:
+            continue
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(other):
+                bad.extend("{}: {}.{}".format(name, node.module, a.name)
+                           for a in node.names if a.name.startswith("_"))
+    assert not bad
