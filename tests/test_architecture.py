@@ -106,3 +106,18 @@ def test_diagnostics_uses_no_private_name_of_activation():
                 bad.extend("{}: {}.{}".format(name, node.module, a.name)
                            for a in node.names if a.name.startswith("_"))
     assert not bad
+
+
+def test_hook_reads_no_file_itself():
+    """hook.py opens no file and parses nothing: the quick look at the file is config.quick's."""
+    import ast
+
+    path = source_rules.product_modules()["sentry_bootstrap.hook"]
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    calls = {node.func.id for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    assert "open" not in calls
+    assert not imported & {"re", "yaml", "io"}

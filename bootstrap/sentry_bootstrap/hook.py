@@ -60,11 +60,17 @@ def _start(environ):
         _log.report("debug", "off: " + reason)
         return None
 
-    config_file = _discover(environ)
-    if config_file and _switched_off_in_file(config_file, environ):
+    from sentry_bootstrap.config.discovery import discover
+    from sentry_bootstrap.config.quick import quick_look
+
+    discovered = discover(environ, os.getcwd())  # once per start: the loader is handed the result
+    config_file = discovered[0] if not discovered[2] else (
+        environ.get(_env.CONFIG_FILE) or environ.get(_env.RESOLVED_CONFIG))
+    look = quick_look(config_file, environ)
+    if look.switched_off:
         return None
 
-    resolved = _resolve(environ, config_file)
+    resolved = _resolve(environ, config_file, discovered, look)
     if resolved is None:
         return None
     for warning in resolved.warnings:  # e.g. did-you-mean for a misspelt SENTRY_* variable
@@ -101,45 +107,18 @@ def _hook_dirs(packaged):
         else [packaged]
 
 
-def _discover(environ):
-    """The config file's absolute path, or None (the loader reports a named file that is missing)."""
-    from sentry_bootstrap.config.discovery import discover
-
-    path, _shown, problems = discover(environ, os.getcwd())
-    if problems:
-        return environ.get(_env.CONFIG_FILE) or environ.get(_env.RESOLVED_CONFIG)
-    return path
-
-
-def _switched_off_in_file(path, environ):
-    """`enabled: false` at the top level of the file, read without YAML (a cold start must not pay
-    for yaml and pydantic just to learn that it is off). Overlays and variables can't turn the hook
-    back on without the full load, so this only short-cuts the plain case."""
-    if any(name.startswith("SENTRY_ENABLED") for name in environ):
-        return False
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(65536).decode("utf-8", "replace")
-    except OSError:
-        return False
-    import re
-
-    if "environments:" in text:
-        return False
-    return re.search(r"(?m)^enabled:\s*(false|False|FALSE)\s*(#.*)?$", text) is not None
-
-
-def _config_error(error, environ, values=None, config_file=None):
+def _config_error(error, environ, values=None, look=None):
     """One stderr line for a configuration error, or in strict mode the refusal to start."""
     message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
     if _env.flag(environ, _env.STRICT) or bool(values and values.get("strict")) or \
-            _strict_in_file(config_file):
+            bool(look and look.strict):
         raise _StrictExit(message.replace("not active", "refusing to start (strict mode)", 1))
     _log.report("error", message)
 
 
-def _resolve(environ, config_file):
-    """The validated configuration, from the cache when it is warm."""
+def _resolve(environ, config_file, discovered, look):
+    """The validated configuration, from the cache when it is warm. `discovered` is
+    `config.discovery.discover`'s answer, handed to the loader so that it doesn't look again."""
     from sentry_bootstrap.config import cache
 
     from sentry_bootstrap.processes import entry_script
@@ -157,28 +136,15 @@ def _resolve(environ, config_file):
     from sentry_bootstrap.config.loader import load_config
 
     try:
-        resolved = load_config(environ=environ, entry_script=script)
+        resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
     except ConfigError as error:
-        _config_error(error, environ, config_file=config_file)
+        _config_error(error, environ, look=look)
         return None
     try:
         cache.store(config_file, environ, start_dir, resolved)
     except Exception as exc:
         _log.report("debug", "config cache not written: {}".format(exc))
     return resolved
-
-
-def _strict_in_file(path):
-    if not path:
-        return False
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(65536).decode("utf-8", "replace")
-    except OSError:
-        return False
-    import re
-
-    return re.search(r"(?m)^strict:\s*(true|True|TRUE)\s*(#.*)?$", text) is not None
 
 
 def _exit_now(code):

@@ -32,7 +32,8 @@ OVERLAY_FORBIDDEN = ("environment", "environments", "version")
 _TREE = _model.key_tree()
 
 
-def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config_file=None):
+def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config_file=None,
+                discovered=None):
     """The validated configuration. Raises `ConfigError` with every problem found.
 
     - `environ`: the variables to read (default `os.environ`); `cwd`: where `sentry.yaml` is looked
@@ -41,13 +42,14 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     - `entry_script`: the program's script; the release lookup starts in its directory when there
       is no file (else in the working directory).
     - `config_file`: an explicit file (a `--config` flag); it beats discovery and must exist.
+    - `discovered`: `discovery.discover(environ, cwd, config_file)`'s answer when the caller (the
+      hook) already asked, so that discovery runs once per start.
     """
     environ = os.environ if environ is None else environ
     cwd = os.path.abspath(cwd or os.getcwd())
-    problems = []
-
-    path, display, found = _discover(environ, cwd, config_file)
-    problems.extend(found)
+    path, display, found = discovered if discovered is not None else \
+        _discover(environ, cwd, config_file)
+    problems = list(found)
     document = None
     if path is not None and not found:
         document, found = _read(path, display)
