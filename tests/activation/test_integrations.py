@@ -92,3 +92,14 @@ def test_activation_imports_exactly_the_models_callable_options():
     callables = {name for name, field in model.Settings.model_fields.items()
                  if model.CallablePath in typing.get_args(field.annotation)}
     assert callables == set(options.CALLABLE_OPTIONS)
+
+
+def test_options_of_an_integration_without_a_model_reach_its_constructor(app, sentry_server):
+    """`integrations.sys_exit.capture_successful_exits: true` (read from the constructor) reports exit 0."""
+    app.config(base_config(sentry_server.dsn, "integrations:\n  enabled: [sys_exit]\n"
+                                              "  sys_exit: {capture_successful_exits: true}\n"))
+    app.write("bye.py", "import sys\nsys.exit(0)\n")
+    result = run_python(["bye.py"], cwd=str(app.path))
+    assert result.returncode == 0, result.stderr
+    event = sentry_server.wait_for_events(1)[0]
+    assert event["exception"]["values"][-1]["type"] == "SystemExit"

@@ -10,105 +10,19 @@ import os
 import re
 import sys
 
-# Set up at init, always cheap: the SDK's own default integrations.
-DEFAULT = ("argv", "atexit", "dedupe", "excepthook", "logging", "modules", "stdlib", "threading")
+from sentry_bootstrap import integrations_table as _table
 
-# name -> (distributions that provide it, module whose import triggers the setup).
-# The SDK's `_AUTO_ENABLING_INTEGRATIONS` is the authority on *which* integrations auto-enable; a
-# test fails when it names one that is missing here, so a new SDK release can't slip past.
-AUTO = {
-    "aiohttp": (("aiohttp",), "aiohttp"),
-    "anthropic": (("anthropic",), "anthropic"),
-    "ariadne": (("ariadne",), "ariadne"),
-    "arq": (("arq",), "arq"),
-    "asyncpg": (("asyncpg",), "asyncpg"),
-    "boto3": (("boto3",), "boto3"),
-    "bottle": (("bottle",), "bottle"),
-    "celery": (("celery",), "celery"),
-    "chalice": (("chalice",), "chalice"),
-    "clickhouse_driver": (("clickhouse-driver",), "clickhouse_driver"),
-    "cohere": (("cohere",), "cohere"),
-    "django": (("django",), "django"),
-    "falcon": (("falcon",), "falcon"),
-    "fastapi": (("fastapi",), "fastapi"),
-    "flask": (("flask",), "flask"),
-    "gql": (("gql",), "gql"),
-    "google_genai": (("google-genai",), "google.genai"),
-    "graphene": (("graphene",), "graphene"),
-    "httpx": (("httpx",), "httpx"),
-    "httpx2": (("httpx2",), "httpx2"),
-    "huey": (("huey",), "huey"),
-    "huggingface_hub": (("huggingface-hub",), "huggingface_hub"),
-    "langchain": (("langchain-core", "langchain"), "langchain_core"),
-    "langgraph": (("langgraph",), "langgraph"),
-    "litestar": (("litestar",), "litestar"),
-    "loguru": (("loguru",), "loguru"),
-    "mcp": (("mcp",), "mcp"),
-    "openai": (("openai",), "openai"),
-    "openai_agents": (("openai-agents",), "agents"),
-    "pydantic_ai": (("pydantic-ai-slim", "pydantic-ai"), "pydantic_ai"),
-    "pymongo": (("pymongo",), "pymongo"),
-    "pyramid": (("pyramid",), "pyramid"),
-    "quart": (("quart",), "quart"),
-    "redis": (("redis",), "redis"),
-    "rq": (("rq",), "rq"),
-    "sanic": (("sanic",), "sanic"),
-    "sqlalchemy": (("sqlalchemy",), "sqlalchemy"),
-    "starlette": (("starlette",), "starlette"),
-    "starlite": (("starlite",), "starlite"),
-    "strawberry": (("strawberry-graphql",), "strawberry"),
-    "tornado": (("tornado",), "tornado"),
-}
-
+# Views of the integrations table (sentry_bootstrap/integrations_table.py), the one place that
+# knows each integration.
+DEFAULT = tuple(row.name for row in _table.of_kind(_table.DEFAULT))  # set up at init, always
+AUTO = {row.name: (row.distributions, row.trigger) for row in _table.of_kind(_table.AUTO)}
 # Opt-in integrations (listed in `integrations.enabled`) that wait for a module before set-up.
-# Others are set up at init.
-OPT_IN_TRIGGERS = {"asyncio": "asyncio"}
-
-# The SDK's class for each name, where it is not `sentry_sdk.integrations.<name>` with the single
-# Integration subclass of that identifier.
-_CLASS_PATHS = {
-    "argv": "sentry_sdk.integrations.argv:ArgvIntegration",
-    "atexit": "sentry_sdk.integrations.atexit:AtexitIntegration",
-    "dedupe": "sentry_sdk.integrations.dedupe:DedupeIntegration",
-    "excepthook": "sentry_sdk.integrations.excepthook:ExcepthookIntegration",
-    "logging": "sentry_sdk.integrations.logging:LoggingIntegration",
-    "modules": "sentry_sdk.integrations.modules:ModulesIntegration",
-    "stdlib": "sentry_sdk.integrations.stdlib:StdlibIntegration",
-    "threading": "sentry_sdk.integrations.threading:ThreadingIntegration",
-    "celery": "sentry_sdk.integrations.celery:CeleryIntegration",
-    "django": "sentry_sdk.integrations.django:DjangoIntegration",
-    "fastapi": "sentry_sdk.integrations.fastapi:FastApiIntegration",
-    "flask": "sentry_sdk.integrations.flask:FlaskIntegration",
-    "starlette": "sentry_sdk.integrations.starlette:StarletteIntegration",
-    "sqlalchemy": "sentry_sdk.integrations.sqlalchemy:SqlalchemyIntegration",
-    "redis": "sentry_sdk.integrations.redis:RedisIntegration",
-    "httpx": "sentry_sdk.integrations.httpx:HttpxIntegration",
-    "asyncio": "sentry_sdk.integrations.asyncio:AsyncioIntegration",
-    "sys_exit": "sentry_sdk.integrations.sys_exit:SysExitIntegration",
-}
-
-# Option values given as level names in YAML that the SDK wants as numbers.
-_LEVEL_OPTIONS = {"level", "event_level", "sentry_logs_level"}
+OPT_IN_TRIGGERS = {row.name: row.trigger for row in _table.of_kind(_table.OPT_IN) if row.trigger}
 
 
 def names():
     """Every integration name accepted in `integrations.enabled` / `integrations.disabled`."""
-    here = set(DEFAULT) | set(AUTO) | set(OPT_IN_TRIGGERS) | set(_CLASS_PATHS)
-    sdk_dir = _sdk_integrations_dir()
-    if sdk_dir:
-        for entry in os.listdir(sdk_dir):
-            stem = entry[:-3] if entry.endswith(".py") else entry
-            if not stem.startswith("_") and stem.isidentifier():
-                here.add(stem)
-    return sorted(here)
-
-
-def _sdk_integrations_dir():
-    for base in sys.path:
-        candidate = os.path.join(base or ".", "sentry_sdk", "integrations")
-        if os.path.isdir(candidate):
-            return candidate
-    return None
+    return _table.names()
 
 
 # --- installed distributions, from dist-info names -------------------------------------------------
@@ -184,15 +98,14 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
     """Decide from the `integrations` config section which integrations apply, and when.
 
     `modules` is what is imported already (default sys.modules), `distributions` what is installed
-    (default: read from sys.path), `min_versions` the SDK's floors (default: its `_MIN_VERSIONS`).
+    (default: read from sys.path), `min_versions` the version floors (default: the table's, which
+    are the SDK's).
     """
     modules = sys.modules if modules is None else modules
     if distributions is None:
         distributions = installed_distributions()
     if min_versions is None:
-        from sentry_bootstrap.sdk_compat import min_versions as sdk_min_versions
-
-        min_versions = sdk_min_versions()
+        min_versions = {row.name: row.min_version for row in _table.ROWS if row.min_version}
     disabled = set(section.get("disabled") or ())
     opted_in = list(section.get("enabled") or ())
     plan = IntegrationPlan()
@@ -256,7 +169,7 @@ def options_for(name, raw):
     for key, value in raw.items():
         if value is None:
             continue
-        if key in _LEVEL_OPTIONS and isinstance(value, str):
+        if key in _table.LEVEL_OPTIONS and isinstance(value, str):
             import logging
 
             value = logging.getLevelName(value.upper())
@@ -268,20 +181,5 @@ def instantiate(name, options):
     """Import the SDK's integration class for `name` and build it. Imports the framework."""
     import importlib
 
-    path = _CLASS_PATHS.get(name)
-    if path:
-        module_name, _, class_name = path.partition(":")
-        cls = getattr(importlib.import_module(module_name), class_name)
-    else:
-        cls = _find_class(importlib.import_module("sentry_sdk.integrations." + name), name)
-    return cls(**options)
-
-
-def _find_class(module, identifier):
-    from sentry_sdk.integrations import Integration
-
-    for value in vars(module).values():
-        if isinstance(value, type) and issubclass(value, Integration) and \
-                getattr(value, "identifier", None) == identifier:
-            return value
-    raise ImportError("no Sentry integration named {!r} in {}".format(identifier, module.__name__))
+    module_name, _, class_name = _table.BY_NAME[name].class_path.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)(**options)

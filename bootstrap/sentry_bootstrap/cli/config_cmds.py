@@ -4,6 +4,7 @@ Output goes to stdout, problems to stderr. Exit codes: 0 fine, 1 a configuration
 refusing to overwrite), 2 a usage error (an unknown KEY for `explain`). Secrets never appear: the
 loader masks them in problems, and `explain` masks the DSN's key and every secret field's value.
 """
+import copy
 import difflib
 import json
 import os
@@ -126,9 +127,9 @@ def _explain(args):
         _print_problems(exc.problems)
         return 1
     _print_warnings(resolved.warnings)
-    entries = explain_entries(resolved, is_secret)
+    key = (args.key or "").strip(".")
+    entries = explain_entries(resolved, is_secret, expand=key)
     if args.key:
-        key = args.key.strip(".")
         chosen = {p: e for p, e in entries.items() if p == key or p.startswith(key + ".")}
         if not chosen:
             names = sorted(set(_prefixes(entries)))
@@ -147,12 +148,26 @@ def _explain(args):
     return 0
 
 
-def explain_entries(resolved, is_secret):
+def explain_entries(resolved, is_secret, expand=""):
     """Leaf dotted path -> {"value", "source"} for every effective value, secrets masked.
 
-    Mappings are walked down to their leaves (an empty mapping is a leaf); lists are values.
+    Mappings are walked down to their leaves (an empty mapping is a leaf); lists are values. The
+    options of an integration without a model of its own (`integrations.openai`, ...) are shown
+    when set, and all of them (each with the SDK's default when unset) when `expand` names it.
     """
+    from sentry_bootstrap.config import model
+
     out = {}
+    values = copy.deepcopy(resolved.values)
+    section = values.get("integrations") or {}
+    for name in model.UNMODELLED_INTEGRATIONS:
+        path = "integrations." + name
+        if expand == path or expand.startswith(path + "."):
+            options = dict.fromkeys(model.options_model(name).model_fields)
+            options.update(section.get(name) or {})
+            section[name] = options
+        elif section.get(name) is None:
+            section.pop(name, None)
 
     def walk(node, parts):
         if isinstance(node, dict) and node:
@@ -162,7 +177,7 @@ def explain_entries(resolved, is_secret):
         path = ".".join(parts)
         out[path] = {"value": _masked(path, node, is_secret), "source": resolved.source(path)}
 
-    walk(resolved.values, [])
+    walk(values, [])
     return out
 
 

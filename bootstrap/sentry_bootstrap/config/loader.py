@@ -108,10 +108,12 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
         settings = _model.Settings.model_validate(merged.data)
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, merged, problems))
+    integration_options = _integration_options(merged, problems)
     if problems:
         raise _error(problems, environ, merged.data)
 
     values = settings.model_dump(mode="json")
+    values["integrations"].update(integration_options)
     values.pop("environments", None)
     _anchor_paths(values, os.path.dirname(path) if path else cwd)
     sources = merged.sources()
@@ -276,6 +278,38 @@ _MESSAGES = {
     "model_attributes_type": "must be a mapping",
     "missing": "required",
 }
+
+
+def _integration_options(merged, problems):
+    """{name: validated options} for the integrations without a hand-written model, each checked
+    against its SDK constructor (`model.options_model`); problems are located like any other."""
+    section = merged.data.get("integrations")
+    validated = {}
+    if not isinstance(section, dict):
+        return validated
+    for name in _model.UNMODELLED_INTEGRATIONS:
+        raw = section.get(name)
+        if not isinstance(raw, dict):
+            continue  # null, or not a mapping: the model's own validation reported it
+        try:
+            options = _model.options_model(name).model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(_Prefixed(exc, ("integrations", name)), merged,
+                                                 problems))
+            continue
+        validated[name] = options.model_dump(mode="json", exclude_unset=True)
+    return validated
+
+
+class _Prefixed(object):
+    """A ValidationError of a nested model, its locations under `prefix`."""
+
+    def __init__(self, exc, prefix):
+        self.exc = exc
+        self.prefix = tuple(prefix)
+
+    def errors(self, **kwargs):
+        return [dict(error, loc=self.prefix + tuple(error["loc"])) for error in self.exc.errors(**kwargs)]
 
 
 def _validation_problems(exc, merged, earlier):

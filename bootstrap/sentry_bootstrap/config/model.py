@@ -13,7 +13,7 @@ import re
 import string
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 try:
@@ -21,7 +21,8 @@ try:
 except ImportError:  # Python < 3.9 is not supported, but typing_extensions ships with pydantic
     from typing_extensions import Annotated, Literal
 
-from sentry_bootstrap.activation import integrations as _integrations
+from sentry_bootstrap import integrations_table as _table
+from sentry_bootstrap.config import integration_options as _integration_options
 
 # The file format version this release reads.
 FORMAT_VERSION = 1
@@ -139,7 +140,7 @@ def _release(value):
 
 
 def _integration_name(value):
-    known = _integrations.names()
+    known = _table.names()
     if value not in known:
         near = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
         raise PydanticCustomError("unknown_integration", "unknown integration '{name}'",
@@ -287,7 +288,7 @@ class AioHttpOptions(Section):
     failed_request_status_codes: Optional[List[StatusCodeRange]] = None
 
 
-class Integrations(Section):
+class _IntegrationsBase(Section):
     auto: bool = True
     enabled: List[IntegrationName] = Field(default_factory=list)
     disabled: List[IntegrationName] = Field(default_factory=list)
@@ -303,6 +304,54 @@ class Integrations(Section):
     asyncio: AsyncioOptions = Field(default_factory=AsyncioOptions)
     rq: RqOptions = Field(default_factory=RqOptions)
     aiohttp: AioHttpOptions = Field(default_factory=AioHttpOptions)
+
+
+# Integrations without a hand-written model above: their options are checked against the SDK
+# integration's constructor (config.integration_options), by `options_model(name)`.
+UNMODELLED_INTEGRATIONS = tuple(
+    name for name in _table.names() if name not in _IntegrationsBase.model_fields)
+
+
+def _options_description(name):
+    row = _table.BY_NAME[name]
+    return "Options of the {} integration: keyword arguments of `{}` ({}).".format(
+        name, row.class_path, "opt-in: list it in `integrations.enabled`" if row.kind == _table.OPT_IN
+        else "on when installed" if row.kind == _table.AUTO else "always on")
+
+
+Integrations = create_model(
+    "Integrations", __base__=_IntegrationsBase, __module__=__name__,
+    **{name: (Optional[Dict[str, Any]], Field(default=None, description=_options_description(name)))
+       for name in UNMODELLED_INTEGRATIONS})
+Integrations.__doc__ = "The `integrations` section: one key per integration the SDK ships."
+
+_OPTION_MODELS = {}
+
+
+def options_model(name):
+    """The model of integration `name`'s options: one optional field per constructor parameter,
+    typed from its annotation (level options take level names, as `logging`'s do). Built on first
+    use from the SDK's source, without importing the framework. None means "the SDK's default"."""
+    if name in _OPTION_MODELS:
+        return _OPTION_MODELS[name]
+    params = _integration_options.options_of(name)
+    row = _table.BY_NAME[name]
+    fields = {}
+    for option, kind in params:
+        kind = LogLevel if option in _table.LEVEL_OPTIONS else Optional[kind]
+        fields[option] = (kind, Field(default=None, description="`{}` of `{}`.".format(
+            option, row.class_path)))
+    base = Section if _integration_options.constructor_params(name) is not None else _OpenSection
+    model = create_model("{}Options".format("".join(p.title() for p in name.split("_"))),
+                         __base__=base, __module__=__name__, **fields)
+    _OPTION_MODELS[name] = model
+    return model
+
+
+class _OpenSection(BaseModel):
+    """Options of an integration whose source can't be read: passed through unchecked."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 # ---- the bootstrap's own sections ----------------------------------------------------------------
@@ -529,6 +578,9 @@ def model_at(path_parts, model=Settings):
         field = model.model_fields.get(part)
         if field is None:
             return None
+        if model is Integrations and part in UNMODELLED_INTEGRATIONS:
+            model = options_model(part)
+            continue
         sub = _submodel(field.annotation)
         if sub is None:
             return None

@@ -9,6 +9,7 @@ Cold path only (imports pydantic through the model). `keys()` is the walk `schem
 share: one `Key` per documented path, in the model's field order.
 """
 import argparse
+import copy
 import json
 import sys
 import typing
@@ -327,13 +328,29 @@ def keys(model=None, prefix=""):
     model = model or _model.Settings
     out = []
     for name, field in model.model_fields.items():
+        if model is _model.Integrations and name in _model.UNMODELLED_INTEGRATIONS:
+            continue  # one row for all of them, below
         sub = _model._submodel(field.annotation)
         path = prefix + name
         out.append(Key(path, name, field, model, sub is not None))
         if sub is not None:
             item = "[]" if _is_list(field.annotation) else ""
             out.extend(keys(sub, path + item + "."))
+    if model is _model.Integrations:
+        out.append(_other_integrations_key(prefix))
     return out
+
+
+def _other_integrations_key(prefix):
+    """The one row for `integrations.<name>` of every integration without a model of its own."""
+    names = _model.UNMODELLED_INTEGRATIONS
+    field = copy.copy(_model.Integrations.model_fields[names[0]])
+    field.description = (
+        "Options of any other integration the SDK ships, under its name: {}. Each is checked "
+        "against that integration's constructor (option names, and types where annotated); "
+        "`sentry-bootstrap explain integrations.<name>` lists them, and the schema has each."
+    ).format(", ".join("`{}`".format(n) for n in names))
+    return Key(prefix + "<name>", "<name>", field, _model.Integrations, False)
 
 
 def _is_list(annotation):

@@ -42,6 +42,7 @@ def json_schema():
             _walk_types(node, "string", lambda n: n.update(type=["string", "number"]))
         if "_tag_value" in validators:
             _walk_types(node, "string", lambda n: n.update(type=["string", "number", "boolean"]))
+    _integration_options(schema)
     _with_placeholders(schema)
     defs["Placeholder"] = dict(PLACEHOLDER)
     overlay = {k: copy.deepcopy(v) for k, v in schema.items() if k in ("properties", "type")}
@@ -56,6 +57,24 @@ def json_schema():
            "description": "Configuration of sentry-bootstrap: zero-code Sentry for Python programs."}
     out.update((k, v) for k, v in schema.items() if k not in ("title", "description"))
     return out
+
+
+def _integration_options(schema):
+    """`integrations.<name>` for the integrations without a hand-written model: the options of the
+    SDK integration's constructor (read from its source), instead of a free mapping."""
+    defs = schema.setdefault("$defs", {})
+    holder = defs.get(_model.Integrations.__name__, {}).get("properties", {})
+    for name in _model.UNMODELLED_INTEGRATIONS:
+        node = holder.get(name)
+        if node is None:
+            continue
+        sub = _model.options_model(name).model_json_schema()
+        defs.update(sub.pop("$defs", {}))
+        title = sub.get("title") or name
+        sub.pop("description", None)
+        defs[title] = sub
+        holder[name] = {"anyOf": [{"$ref": "#/$defs/" + title}, {"type": "null"}],
+                        "default": None, "description": node.get("description")}
 
 
 def _field_node(schema, key):

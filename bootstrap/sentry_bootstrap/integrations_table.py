@@ -1,0 +1,130 @@
+"""Every Sentry integration the SDK ships, one row each: the one place that knows them.
+
+Both the configuration model (`integrations.<name>` options, `integrations.enabled/disabled` names)
+and activation (which integrations apply, and when) read this table. Standard library only and no
+imports of the package: any layer may import it, and the hook's warm path reads it for free.
+
+A row: `name` (the SDK's `identifier`, the key under `integrations:`), `class_path`
+(`module:Class`), `distributions` (installed distributions that provide the framework; for an auto
+row, the one that makes it apply), `trigger` (the module whose import sets it up, for a deferred
+row), `min_version` (the framework's version floor, as the SDK's own; tests/test_sdk_compat.py
+keeps them equal), and `kind`:
+- `default`: set up at init, always (the SDK's default integrations);
+- `auto`: set up when its framework is installed (at init if already imported, else on import of
+  `trigger`), unless `integrations.auto` is off or it is in `integrations.disabled`;
+- `opt_in`: set up only when listed in `integrations.enabled` (at init, or on import of `trigger`).
+"""
+from collections import namedtuple
+
+DEFAULT = "default"
+AUTO = "auto"
+OPT_IN = "opt_in"
+
+Integration = namedtuple("Integration", "name class_path kind distributions trigger min_version")
+
+# Constructor options given as logging level names in YAML, that the SDK wants as numbers.
+LEVEL_OPTIONS = frozenset({"level", "event_level", "sentry_logs_level"})
+
+# Integrations the SDK ships that can't be written in a configuration file, with the reason.
+NOT_CONFIGURABLE = {
+    "sentry_sdk.integrations.rust_tracing:RustTracingIntegration":
+        "needs the Rust extension's `initialize` function, which only code can pass",
+}
+
+
+def _row(name, class_path, kind, distributions, trigger, min_version):
+    return Integration(name, class_path, kind, tuple(distributions), trigger, min_version)
+
+
+ROWS = (
+    _row('aiohttp', 'sentry_sdk.integrations.aiohttp:AioHttpIntegration', AUTO, ('aiohttp',), 'aiohttp', (3, 4)),
+    _row('aiomysql', 'sentry_sdk.integrations.aiomysql:AioMySQLIntegration', OPT_IN, ('aiomysql',), None, (0, 3, 0)),
+    _row('anthropic', 'sentry_sdk.integrations.anthropic:AnthropicIntegration', AUTO, ('anthropic',), 'anthropic', (0, 16)),
+    _row('argv', 'sentry_sdk.integrations.argv:ArgvIntegration', DEFAULT, (), None, None),
+    _row('ariadne', 'sentry_sdk.integrations.ariadne:AriadneIntegration', AUTO, ('ariadne',), 'ariadne', (0, 20)),
+    _row('arq', 'sentry_sdk.integrations.arq:ArqIntegration', AUTO, ('arq',), 'arq', (0, 23)),
+    _row('asyncio', 'sentry_sdk.integrations.asyncio:AsyncioIntegration', OPT_IN, (), 'asyncio', None),
+    _row('asyncpg', 'sentry_sdk.integrations.asyncpg:AsyncPGIntegration', AUTO, ('asyncpg',), 'asyncpg', (0, 23)),
+    _row('atexit', 'sentry_sdk.integrations.atexit:AtexitIntegration', DEFAULT, (), None, None),
+    _row('aws_lambda', 'sentry_sdk.integrations.aws_lambda:AwsLambdaIntegration', OPT_IN, (), None, None),
+    _row('beam', 'sentry_sdk.integrations.beam:BeamIntegration', OPT_IN, ('apache-beam',), None, (2, 12)),
+    _row('boto3', 'sentry_sdk.integrations.boto3:Boto3Integration', AUTO, ('boto3',), 'boto3', (1, 16)),
+    _row('bottle', 'sentry_sdk.integrations.bottle:BottleIntegration', AUTO, ('bottle',), 'bottle', (0, 12)),
+    _row('celery', 'sentry_sdk.integrations.celery:CeleryIntegration', AUTO, ('celery',), 'celery', (4, 4, 7)),
+    _row('chalice', 'sentry_sdk.integrations.chalice:ChaliceIntegration', AUTO, ('chalice',), 'chalice', (1, 16, 0)),
+    _row('clickhouse_driver', 'sentry_sdk.integrations.clickhouse_driver:ClickhouseDriverIntegration', AUTO, ('clickhouse-driver',), 'clickhouse_driver', (0, 2, 0)),
+    _row('cloudresourcecontext', 'sentry_sdk.integrations.cloud_resource_context:CloudResourceContextIntegration', OPT_IN, (), None, None),
+    _row('cohere', 'sentry_sdk.integrations.cohere:CohereIntegration', AUTO, ('cohere',), 'cohere', (5, 4, 0)),
+    _row('dedupe', 'sentry_sdk.integrations.dedupe:DedupeIntegration', DEFAULT, (), None, None),
+    _row('django', 'sentry_sdk.integrations.django:DjangoIntegration', AUTO, ('django',), 'django', (1, 8)),
+    _row('dramatiq', 'sentry_sdk.integrations.dramatiq:DramatiqIntegration', OPT_IN, ('dramatiq',), None, (1, 9)),
+    _row('excepthook', 'sentry_sdk.integrations.excepthook:ExcepthookIntegration', DEFAULT, (), None, None),
+    _row('executing', 'sentry_sdk.integrations.executing:ExecutingIntegration', OPT_IN, ('executing',), None, None),
+    _row('falcon', 'sentry_sdk.integrations.falcon:FalconIntegration', AUTO, ('falcon',), 'falcon', (1, 4)),
+    _row('fastapi', 'sentry_sdk.integrations.fastapi:FastApiIntegration', AUTO, ('fastapi',), 'fastapi', (0, 79, 0)),
+    _row('flask', 'sentry_sdk.integrations.flask:FlaskIntegration', AUTO, ('flask',), 'flask', (1, 1, 4)),
+    _row('gcp', 'sentry_sdk.integrations.gcp:GcpIntegration', OPT_IN, (), None, None),
+    _row('gnu_backtrace', 'sentry_sdk.integrations.gnu_backtrace:GnuBacktraceIntegration', OPT_IN, (), None, None),
+    _row('google_genai', 'sentry_sdk.integrations.google_genai:GoogleGenAIIntegration', AUTO, ('google-genai',), 'google.genai', (1, 29, 0)),
+    _row('gql', 'sentry_sdk.integrations.gql:GQLIntegration', AUTO, ('gql',), 'gql', (3, 4, 1)),
+    _row('graphene', 'sentry_sdk.integrations.graphene:GrapheneIntegration', AUTO, ('graphene',), 'graphene', (3, 3)),
+    _row('grpc', 'sentry_sdk.integrations.grpc:GRPCIntegration', OPT_IN, ('grpcio',), None, (1, 32, 0)),
+    _row('httpx', 'sentry_sdk.integrations.httpx:HttpxIntegration', AUTO, ('httpx',), 'httpx', (0, 16, 0)),
+    _row('httpx2', 'sentry_sdk.integrations.httpx2:Httpx2Integration', AUTO, ('httpx2',), 'httpx2', (2, 0, 0)),
+    _row('huey', 'sentry_sdk.integrations.huey:HueyIntegration', AUTO, ('huey',), 'huey', None),
+    _row('huggingface_hub', 'sentry_sdk.integrations.huggingface_hub:HuggingfaceHubIntegration', AUTO, ('huggingface-hub',), 'huggingface_hub', (0, 24, 7)),
+    _row('langchain', 'sentry_sdk.integrations.langchain:LangchainIntegration', AUTO, ('langchain-core', 'langchain'), 'langchain_core', (0, 1, 0)),
+    _row('langgraph', 'sentry_sdk.integrations.langgraph:LanggraphIntegration', AUTO, ('langgraph',), 'langgraph', (0, 6, 6)),
+    _row('launchdarkly', 'sentry_sdk.integrations.launchdarkly:LaunchDarklyIntegration', OPT_IN, ('launchdarkly-server-sdk',), None, (9, 8, 0)),
+    _row('litellm', 'sentry_sdk.integrations.litellm:LiteLLMIntegration', OPT_IN, ('litellm',), None, (1, 77, 5)),
+    _row('litestar', 'sentry_sdk.integrations.litestar:LitestarIntegration', AUTO, ('litestar',), 'litestar', None),
+    _row('logging', 'sentry_sdk.integrations.logging:LoggingIntegration', DEFAULT, (), None, None),
+    _row('loguru', 'sentry_sdk.integrations.loguru:LoguruIntegration', AUTO, ('loguru',), 'loguru', (0, 7, 0)),
+    _row('mcp', 'sentry_sdk.integrations.mcp:MCPIntegration', AUTO, ('mcp',), 'mcp', (1, 15, 0)),
+    _row('mistral', 'sentry_sdk.integrations.mistral:MistralIntegration', OPT_IN, ('mistralai',), None, (2, 0, 5)),
+    _row('modules', 'sentry_sdk.integrations.modules:ModulesIntegration', DEFAULT, (), None, None),
+    _row('openai', 'sentry_sdk.integrations.openai:OpenAIIntegration', AUTO, ('openai',), 'openai', (1, 0, 0)),
+    _row('openai_agents', 'sentry_sdk.integrations.openai_agents:OpenAIAgentsIntegration', AUTO, ('openai-agents',), 'agents', (0, 0, 19)),
+    _row('openfeature', 'sentry_sdk.integrations.openfeature:OpenFeatureIntegration', OPT_IN, ('openfeature-sdk',), None, (0, 7, 1)),
+    _row('opentelemetry', 'sentry_sdk.integrations.opentelemetry.integration:OpenTelemetryIntegration', OPT_IN, ('opentelemetry-sdk',), None, None),
+    _row('otlp', 'sentry_sdk.integrations.otlp:OTLPIntegration', OPT_IN, ('opentelemetry-exporter-otlp-proto-http',), None, None),
+    _row('pure_eval', 'sentry_sdk.integrations.pure_eval:PureEvalIntegration', OPT_IN, ('pure-eval',), None, None),
+    _row('pydantic_ai', 'sentry_sdk.integrations.pydantic_ai:PydanticAIIntegration', AUTO, ('pydantic-ai-slim', 'pydantic-ai'), 'pydantic_ai', (1, 0, 0)),
+    _row('pymongo', 'sentry_sdk.integrations.pymongo:PyMongoIntegration', AUTO, ('pymongo',), 'pymongo', (3, 5, 0)),
+    _row('pyramid', 'sentry_sdk.integrations.pyramid:PyramidIntegration', AUTO, ('pyramid',), 'pyramid', None),
+    _row('pyreqwest', 'sentry_sdk.integrations.pyreqwest:PyreqwestIntegration', OPT_IN, ('pyreqwest',), None, (0, 11, 6)),
+    _row('quart', 'sentry_sdk.integrations.quart:QuartIntegration', AUTO, ('quart',), 'quart', (0, 16, 0)),
+    _row('ray', 'sentry_sdk.integrations.ray:RayIntegration', OPT_IN, ('ray',), None, (2, 7, 0)),
+    _row('redis', 'sentry_sdk.integrations.redis:RedisIntegration', AUTO, ('redis',), 'redis', None),
+    _row('rq', 'sentry_sdk.integrations.rq:RqIntegration', AUTO, ('rq',), 'rq', (0, 6)),
+    _row('sanic', 'sentry_sdk.integrations.sanic:SanicIntegration', AUTO, ('sanic',), 'sanic', (0, 8)),
+    _row('socket', 'sentry_sdk.integrations.socket:SocketIntegration', OPT_IN, (), None, None),
+    _row('spark', 'sentry_sdk.integrations.spark.spark_driver:SparkIntegration', OPT_IN, ('pyspark',), None, None),
+    _row('spark_worker', 'sentry_sdk.integrations.spark.spark_worker:SparkWorkerIntegration', OPT_IN, ('pyspark',), None, None),
+    _row('sqlalchemy', 'sentry_sdk.integrations.sqlalchemy:SqlalchemyIntegration', AUTO, ('sqlalchemy',), 'sqlalchemy', (1, 2)),
+    _row('starlette', 'sentry_sdk.integrations.starlette:StarletteIntegration', AUTO, ('starlette',), 'starlette', (0, 16)),
+    _row('starlite', 'sentry_sdk.integrations.starlite:StarliteIntegration', AUTO, ('starlite',), 'starlite', (1, 48)),
+    _row('statsig', 'sentry_sdk.integrations.statsig:StatsigIntegration', OPT_IN, ('statsig',), None, (0, 55, 3)),
+    _row('stdlib', 'sentry_sdk.integrations.stdlib:StdlibIntegration', DEFAULT, (), None, None),
+    _row('strawberry', 'sentry_sdk.integrations.strawberry:StrawberryIntegration', AUTO, ('strawberry-graphql',), 'strawberry', (0, 209, 5)),
+    _row('sys_exit', 'sentry_sdk.integrations.sys_exit:SysExitIntegration', OPT_IN, (), None, None),
+    _row('threading', 'sentry_sdk.integrations.threading:ThreadingIntegration', DEFAULT, (), None, None),
+    _row('tornado', 'sentry_sdk.integrations.tornado:TornadoIntegration', AUTO, ('tornado',), 'tornado', (6, 0)),
+    _row('trytond_wsgi', 'sentry_sdk.integrations.trytond:TrytondWSGIIntegration', OPT_IN, ('trytond',), None, None),
+    _row('typer', 'sentry_sdk.integrations.typer:TyperIntegration', OPT_IN, ('typer',), None, (0, 15)),
+    _row('typesafe', 'sentry_sdk.integrations.typesafe:TypeSafeIntegration', OPT_IN, (), None, (0, 7)),
+    _row('unleash', 'sentry_sdk.integrations.unleash:UnleashIntegration', OPT_IN, ('UnleashClient',), None, (6, 0, 1)),
+    _row('unraisablehook', 'sentry_sdk.integrations.unraisablehook:UnraisablehookIntegration', OPT_IN, (), None, None),
+)
+
+BY_NAME = {row.name: row for row in ROWS}
+
+
+def names():
+    """Every integration name accepted under `integrations:` (enabled, disabled, options)."""
+    return sorted(BY_NAME)
+
+
+def of_kind(kind):
+    """The rows of one kind, in name order."""
+    return [row for row in ROWS if row.kind == kind]
