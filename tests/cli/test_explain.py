@@ -2,6 +2,7 @@
 import json
 import os
 
+from sentry_bootstrap.config.model import Integrations
 from tests.cli.helpers import cli, write_config
 from tests.support.child import make_git_repo
 
@@ -66,6 +67,7 @@ def test_text_form_aligns_key_value_and_source(tmp_path):
     proc = cli("explain", "integrations.celery", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (
+        "# " + Integrations.model_fields["celery"].description + "\n"
         "integrations.celery.propagate_traces   = true  (default)\n"
         "integrations.celery.monitor_beat_tasks = true  (sentry.yaml:7:5)\n"
         "integrations.celery.exclude_beat_tasks = null  (default)\n")

@@ -120,6 +120,7 @@ def _explain(args):
     from sentry_bootstrap.config.errors import ConfigError
     from sentry_bootstrap.config.loader import load_config
     from sentry_bootstrap.config.model import is_secret
+    from sentry_bootstrap.config.reference import describe
 
     try:
         resolved = load_config(env_name=args.env, config_file=args.config)
@@ -141,6 +142,10 @@ def _explain(args):
     if args.json:
         print(json.dumps(entries, indent=2))
         return 0
+    if args.key:  # the key's description, from its model field
+        description = describe(key)
+        if description:
+            print("# " + description)
     width = max(len(p) for p in entries)
     for path, entry in entries.items():
         print("{} = {}  ({})".format(path.ljust(width), json.dumps(entry["value"]),

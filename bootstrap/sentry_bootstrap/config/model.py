@@ -182,70 +182,96 @@ class Section(BaseModel):
 # ---- data_collection (the SDK's DataCollectionUserOptions) --------------------------------------
 
 class KeyValueCollection(Section):
-    mode: Literal["off", "denylist", "allowlist"]
-    terms: Optional[List[str]] = None
+    mode: Literal["off", "denylist", "allowlist"] = Field(description=(
+        "`off`, `denylist` (all but `terms`) or `allowlist` (only `terms`)."))
+    terms: Optional[List[str]] = Field(None, description="Names the mode applies to.")
 
 
 class HttpHeadersCollection(Section):
-    request: Optional[KeyValueCollection] = None
+    request: Optional[KeyValueCollection] = Field(None, description=(
+        "Which request headers are collected."))
 
 
 class GraphQLCollection(Section):
-    document: Optional[bool] = None
-    variables: Optional[bool] = None
+    document: Optional[bool] = Field(None, description="Collect the query document.")
+    variables: Optional[bool] = Field(None, description="Collect the operation's variables.")
 
 
 class GenAICollection(Section):
-    inputs: Optional[bool] = None
-    outputs: Optional[bool] = None
+    inputs: Optional[bool] = Field(None, description="Collect prompts and other inputs.")
+    outputs: Optional[bool] = Field(None, description="Collect responses and other outputs.")
 
 
 class DataCollection(Section):
-    user_info: Optional[bool] = None
-    cookies: Optional[KeyValueCollection] = None
-    http_headers: Optional[HttpHeadersCollection] = None
-    http_bodies: Optional[List[str]] = None
-    url_query_params: Optional[KeyValueCollection] = None
-    graphql: Optional[GraphQLCollection] = None
-    gen_ai: Optional[GenAICollection] = None
-    database_query_data: Optional[bool] = None
-    queues: Optional[bool] = None
-    stack_frame_variables: Optional[Union[bool, KeyValueCollection]] = None
-    frame_context_lines: Optional[PositiveInt] = None
+    user_info: Optional[bool] = Field(None, description="Collect the user's identity.")
+    cookies: Optional[KeyValueCollection] = Field(None, description="Which cookies are collected.")
+    http_headers: Optional[HttpHeadersCollection] = Field(None, description=(
+        "Which HTTP headers are collected."))
+    http_bodies: Optional[List[str]] = Field(None, description=(
+        "Which HTTP bodies are collected (by direction or content kind, as the SDK names them)."))
+    url_query_params: Optional[KeyValueCollection] = Field(None, description=(
+        "Which URL query parameters are collected."))
+    graphql: Optional[GraphQLCollection] = Field(None, description=(
+        "What of GraphQL operations is collected."))
+    gen_ai: Optional[GenAICollection] = Field(None, description=(
+        "What of AI model calls is collected."))
+    database_query_data: Optional[bool] = Field(None, description=(
+        "Collect query parameters of database spans."))
+    queues: Optional[bool] = Field(None, description="Collect message payload data of queue spans.")
+    stack_frame_variables: Optional[Union[bool, KeyValueCollection]] = Field(None, description=(
+        "Collect local variables of stack frames: `true`, `false`, or a mode with terms."))
+    frame_context_lines: Optional[PositiveInt] = Field(None, description=(
+        "Source lines collected around each stack frame."))
 
 
 class IgnoreSpanRule(Section):
-    name: Optional[str] = None
-    attributes: Dict[str, Any] = Field(default_factory=dict)
+    name: Optional[str] = Field(None, description="Span name, or a regex, to ignore.")
+    attributes: Dict[str, Any] = Field(default_factory=dict, description=(
+        "Span attributes that must all match."))
 
 
 class FunctionToTrace(Section):
-    qualified_name: str
+    qualified_name: str = Field(description=(
+        "Dotted path of the function, e.g. `myapp.billing.charge`."))
 
 
 # ---- integrations: field names match each SDK integration's __init__ ---------------------------
 
 class DjangoOptions(Section):
-    transaction_style: Literal["url", "function_name"] = "url"
-    middleware_spans: bool = False
-    signals_spans: bool = True
-    cache_spans: bool = False
-    db_transaction_spans: bool = False
-    signals_denylist: Optional[List[ImportPath]] = None  # `django.db.models.signals:post_save`
-    http_methods_to_capture: List[str] = Field(default_factory=lambda: list(HTTP_METHODS))
-    failed_request_status_codes: Optional[List[StatusCodeRange]] = None  # None: the SDK's 5xx
+    transaction_style: Literal["url", "function_name"] = Field("url", description=(
+        "How transactions are named: `url` (the route pattern) or `function_name` (the view)."))
+    middleware_spans: bool = Field(False, description="A span for each middleware.")
+    signals_spans: bool = Field(True, description="A span for each signal receiver.")
+    cache_spans: bool = Field(False, description="A span for each cache call.")
+    db_transaction_spans: bool = Field(False, description="A span for each database transaction.")
+    # `django.db.models.signals:post_save`
+    signals_denylist: Optional[List[ImportPath]] = Field(None, description=(
+        "Signals (`module:name`) that get no span."))
+    http_methods_to_capture: List[str] = Field(
+        default_factory=lambda: list(HTTP_METHODS), description=(
+        "HTTP methods whose requests are traced."))
+    # None: the SDK's 5xx
+    failed_request_status_codes: Optional[List[StatusCodeRange]] = Field(None, description=(
+        "Status codes (or `[low, high]` ranges) reported as errors (null: 500-599)."))
 
 
 class FlaskOptions(Section):
-    transaction_style: Literal["endpoint", "url"] = "endpoint"
-    http_methods_to_capture: List[str] = Field(default_factory=lambda: list(HTTP_METHODS))
+    transaction_style: Literal["endpoint", "url"] = Field("endpoint", description=(
+        "How transactions are named: `endpoint` or `url`."))
+    http_methods_to_capture: List[str] = Field(
+        default_factory=lambda: list(HTTP_METHODS), description=(
+        "HTTP methods whose requests are traced."))
 
 
 class StarletteOptions(Section):
-    transaction_style: Literal["url", "endpoint"] = "url"
-    failed_request_status_codes: Optional[List[StatusCodeRange]] = None
-    middleware_spans: bool = False
-    http_methods_to_capture: List[str] = Field(default_factory=lambda: list(HTTP_METHODS))
+    transaction_style: Literal["url", "endpoint"] = Field("url", description=(
+        "How transactions are named: `url` (the route pattern) or `endpoint` (the handler)."))
+    failed_request_status_codes: Optional[List[StatusCodeRange]] = Field(None, description=(
+        "Status codes (or `[low, high]` ranges) reported as errors (null: 500-599)."))
+    middleware_spans: bool = Field(False, description="A span for each middleware.")
+    http_methods_to_capture: List[str] = Field(
+        default_factory=lambda: list(HTTP_METHODS), description=(
+        "HTTP methods whose requests are traced."))
 
 
 class FastApiOptions(StarletteOptions):
@@ -253,16 +279,24 @@ class FastApiOptions(StarletteOptions):
 
 
 class CeleryOptions(Section):
-    propagate_traces: bool = True
-    monitor_beat_tasks: bool = False
-    exclude_beat_tasks: Optional[List[str]] = None
+    propagate_traces: bool = Field(True, description=(
+        "Carry the trace from the caller into its tasks."))
+    monitor_beat_tasks: bool = Field(False, description=(
+        "Send cron check-ins for Celery beat tasks."))
+    exclude_beat_tasks: Optional[List[str]] = Field(None, description=(
+        "Beat task names (regexes) without check-ins."))
 
 
 class LoggingOptions(Section):
-    level: LogLevel = "INFO"
-    event_level: LogLevel = "ERROR"
-    sentry_logs_level: LogLevel = "INFO"
-    capture_sentry_logs: Optional[bool] = None  # None: the SDK decides
+    level: LogLevel = Field("INFO", description=(
+        "Log records at or above this level become breadcrumbs (null: none)."))
+    event_level: LogLevel = Field("ERROR", description=(
+        "Log records at or above this level become events (null: none)."))
+    sentry_logs_level: LogLevel = Field("INFO", description=(
+        "Log records at or above this level go to Sentry Logs when `enable_logs` is on."))
+    # None: the SDK decides
+    capture_sentry_logs: Optional[bool] = Field(None, description=(
+        "Also capture the SDK's own log records (unset: the SDK decides)."))
 
 
 class NoOptions(Section):
@@ -270,40 +304,59 @@ class NoOptions(Section):
 
 
 class RedisOptions(Section):
-    max_data_size: Optional[PositiveInt] = None
-    cache_prefixes: Optional[List[str]] = None
+    max_data_size: Optional[PositiveInt] = Field(None, description=(
+        "Characters of a command's data kept in its span."))
+    cache_prefixes: Optional[List[str]] = Field(None, description=(
+        "Key prefixes whose commands are reported as cache spans."))
 
 
 class AsyncioOptions(Section):
-    task_spans: bool = True
+    task_spans: bool = Field(True, description="A span for each asyncio task.")
 
 
 class RqOptions(Section):
-    monitor_cron_jobs: bool = False
-    exclude_cron_jobs: Optional[List[str]] = None
+    monitor_cron_jobs: bool = Field(False, description="Send cron check-ins for RQ scheduled jobs.")
+    exclude_cron_jobs: Optional[List[str]] = Field(None, description=(
+        "Job names (regexes) without check-ins."))
 
 
 class AioHttpOptions(Section):
-    transaction_style: Literal["handler_name", "method_and_path_pattern"] = "handler_name"
-    failed_request_status_codes: Optional[List[StatusCodeRange]] = None
+    transaction_style: Literal["handler_name", "method_and_path_pattern"] = Field(
+        "handler_name", description=(
+        "How transactions are named: `handler_name` or `method_and_path_pattern`."))
+    failed_request_status_codes: Optional[List[StatusCodeRange]] = Field(None, description=(
+        "Status codes (or `[low, high]` ranges) reported as errors (null: 500-599)."))
 
 
 class _IntegrationsBase(Section):
-    auto: bool = True
-    enabled: List[IntegrationName] = Field(default_factory=list)
-    disabled: List[IntegrationName] = Field(default_factory=list)
-    django: DjangoOptions = Field(default_factory=DjangoOptions)
-    flask: FlaskOptions = Field(default_factory=FlaskOptions)
-    starlette: StarletteOptions = Field(default_factory=StarletteOptions)
-    fastapi: FastApiOptions = Field(default_factory=FastApiOptions)
-    celery: CeleryOptions = Field(default_factory=CeleryOptions)
-    logging: LoggingOptions = Field(default_factory=LoggingOptions)
-    sqlalchemy: NoOptions = Field(default_factory=NoOptions)
-    redis: RedisOptions = Field(default_factory=RedisOptions)
-    httpx: NoOptions = Field(default_factory=NoOptions)
-    asyncio: AsyncioOptions = Field(default_factory=AsyncioOptions)
-    rq: RqOptions = Field(default_factory=RqOptions)
-    aiohttp: AioHttpOptions = Field(default_factory=AioHttpOptions)
+    auto: bool = Field(True, description="Turn on every integration whose framework is installed.")
+    enabled: List[IntegrationName] = Field(default_factory=list, description=(
+        "Opt-in integrations to turn on as well (e.g. `asyncio`, `sys_exit`)."))
+    disabled: List[IntegrationName] = Field(default_factory=list, description=(
+        "Integrations never turned on, by name."))
+    django: DjangoOptions = Field(default_factory=DjangoOptions, description=(
+        "Options of the Django integration."))
+    flask: FlaskOptions = Field(default_factory=FlaskOptions, description=(
+        "Options of the Flask integration."))
+    starlette: StarletteOptions = Field(default_factory=StarletteOptions, description=(
+        "Options of the Starlette integration."))
+    fastapi: FastApiOptions = Field(default_factory=FastApiOptions, description=(
+        "Options of the FastAPI integration."))
+    celery: CeleryOptions = Field(default_factory=CeleryOptions, description=(
+        "Options of the Celery integration."))
+    logging: LoggingOptions = Field(default_factory=LoggingOptions, description=(
+        "Options of the logging integration."))
+    sqlalchemy: NoOptions = Field(default_factory=NoOptions, description=(
+        "The SQLAlchemy integration (no options)."))
+    redis: RedisOptions = Field(default_factory=RedisOptions, description=(
+        "Options of the Redis integration."))
+    httpx: NoOptions = Field(default_factory=NoOptions, description=(
+        "The HTTPX integration (no options)."))
+    asyncio: AsyncioOptions = Field(default_factory=AsyncioOptions, description=(
+        "Options of the asyncio integration (opt-in: list it in `integrations.enabled`)."))
+    rq: RqOptions = Field(default_factory=RqOptions, description="Options of the RQ integration.")
+    aiohttp: AioHttpOptions = Field(default_factory=AioHttpOptions, description=(
+        "Options of the aiohttp integration."))
 
 
 # Integrations without a hand-written model above: their options are checked against the SDK
@@ -315,7 +368,8 @@ UNMODELLED_INTEGRATIONS = tuple(
 def _options_description(name):
     row = _table.BY_NAME[name]
     return "Options of the {} integration: keyword arguments of `{}` ({}).".format(
-        name, row.class_path, "opt-in: list it in `integrations.enabled`" if row.kind == _table.OPT_IN
+        name, row.class_path,
+        "opt-in: list it in `integrations.enabled`" if row.kind == _table.OPT_IN
         else "on when installed" if row.kind == _table.AUTO else "always on")
 
 
@@ -357,160 +411,299 @@ class _OpenSection(BaseModel):
 # ---- the bootstrap's own sections ----------------------------------------------------------------
 
 class Context(Section):
-    user_fields: List[str] = Field(default_factory=lambda: ["id", "username", "email"])
-    request_fields: List[str] = Field(default_factory=lambda: ["method", "path"])
-    header_tags: Dict[str, str] = Field(default_factory=dict)  # header name -> tag name
-    request_id_header: Optional[str] = "X-Request-ID"
+    user_fields: List[str] = Field(
+        default_factory=lambda: ["id", "username", "email"], description=(
+        "Fields of the authenticated user sent as the event's user (only `id` without "
+        "`send_default_pii`)."))
+    request_fields: List[str] = Field(default_factory=lambda: ["method", "path"], description=(
+        "Request fields added to the event."))
+    # header name -> tag name
+    header_tags: Dict[str, str] = Field(default_factory=dict, description=(
+        "Request headers turned into tags: header name -> tag name."))
+    request_id_header: Optional[str] = Field("X-Request-ID", description=(
+        "Header whose value becomes the `request_id` tag (null: none)."))
 
 
 class CaptureErrors(Section):
-    service: Optional[str] = None
-    reraise: bool = True
+    service: Optional[str] = Field(None, description="Service tag of the reported errors.")
+    reraise: bool = Field(True, description="Raise the exception again after reporting it.")
 
 
 class Trace(Section):
-    op: str = "function"
-    name: Optional[str] = None
+    op: str = Field("function", description="Span operation.")
+    name: Optional[str] = Field(None, description=(
+        "Span name (default: the target's qualified name)."))
 
 
 class Monitor(Section):
-    slug: str
-    schedule: Optional[str] = None  # crontab
-    timezone: Optional[str] = None
-    checkin_margin: Optional[PositiveInt] = None  # minutes
-    max_runtime: Optional[PositiveInt] = None  # minutes
+    slug: str = Field(description="The monitor's slug.")
+    # crontab
+    schedule: Optional[str] = Field(None, description=(
+        "Crontab schedule, e.g. `0 3 * * *`; creates the monitor when it doesn't exist."))
+    timezone: Optional[str] = Field(None, description=(
+        "Time zone of the schedule (tz database name)."))
+    # minutes
+    checkin_margin: Optional[PositiveInt] = Field(None, description=(
+        "Minutes a check-in may be late."))
+    # minutes
+    max_runtime: Optional[PositiveInt] = Field(None, description=(
+        "Minutes a run may take before it counts as failed."))
 
 
 class InstrumentTarget(Section):
-    target: ImportPath  # `pkg.mod:Class.method`
-    context: Optional[str] = None
-    capture_errors: Optional[CaptureErrors] = None
-    trace: Optional[Trace] = None
-    monitor: Optional[Monitor] = None
+    # `pkg.mod:Class.method`
+    target: ImportPath = Field(description=(
+        "What to wrap: `package.module:Class.method` or `package.module:function`."))
+    context: Optional[str] = Field(None, description=(
+        "Service name set as context while the target runs."))
+    capture_errors: Optional[CaptureErrors] = Field(None, description=(
+        "Report exceptions raised by the target."))
+    trace: Optional[Trace] = Field(None, description="Run the target in a span.")
+    monitor: Optional[Monitor] = Field(None, description=(
+        "Send cron check-ins around each run of the target."))
 
 
 class Scrub(Section):
-    fields: List[str] = Field(default_factory=list)
-    patterns: List[Regex] = Field(default_factory=list)
-    keep: List[str] = Field(default_factory=list)
+    fields: List[str] = Field(default_factory=list, description=(
+        "Extra key names whose values are removed (matched loosely: case, `-`, `_`)."))
+    patterns: List[Regex] = Field(default_factory=list, description=(
+        "Extra regexes whose matches are replaced in every string."))
+    keep: List[str] = Field(default_factory=list, description=(
+        "Default key names that are not removed."))
 
 
 class Processes(Section):
-    include: List[str] = Field(default_factory=list)
-    exclude: List[str] = Field(default_factory=list)
-    children: Literal["inherit", "none"] = "inherit"
+    include: List[str] = Field(default_factory=list, description=(
+        "Program patterns to instrument; empty: every process not excluded."))
+    exclude: List[str] = Field(default_factory=list, description=(
+        "Program patterns never instrumented, added to the default excludes (installers, build "
+        "backends, ...)."))
+    children: Literal["inherit", "none"] = Field("inherit", description=(
+        "`inherit`: child processes run the hook too; `none`: they don't."))
 
 
 class Outbox(Section):
-    path: Optional[str] = None  # None: <state dir>/outbox
-    max_bytes: PositiveInt = 10 * 1024 * 1024
+    # None: <state dir>/outbox
+    path: Optional[str] = Field(None, description=(
+        "Its directory (null: `outbox` in the per-user state directory, "
+        "`$XDG_STATE_HOME/sentry-bootstrap`). Relative paths start at the config file's "
+        "directory."))
+    max_bytes: PositiveInt = Field(10 * 1024 * 1024, description=(
+        "Size bound; the oldest events are removed beyond it."))
 
 
 class Spool(Section):
-    path: Optional[str] = None  # None: <state dir>/spool
-    max_bytes: PositiveInt = 50 * 1024 * 1024
-    max_age: PositiveInt = 7 * 24 * 3600  # seconds
+    # None: <state dir>/spool
+    path: Optional[str] = Field(None, description=(
+        "Its exact directory (null: `spool/<hash of the DSN>` in the per-user state directory). "
+        "Relative paths start at the config file's directory."))
+    max_bytes: PositiveInt = Field(50 * 1024 * 1024, description=(
+        "Size bound; the oldest envelopes are dropped (and counted) beyond it."))
+    # seconds
+    max_age: PositiveInt = Field(7 * 24 * 3600, description=(
+        "Seconds an envelope is kept before it is dropped."))
 
 
 class Endpoint(Section):
-    enabled: bool = False
-    path: str = "/api/v1/common/test-sentry/"
-    token: Optional[str] = None  # secret
+    enabled: bool = Field(False, description="Add the endpoint.")
+    path: str = Field("/api/v1/common/test-sentry/", description="Its URL path.")
+    # secret
+    token: Optional[str] = Field(None, description=(
+        "Bearer token Flask and FastAPI requests must carry; with none, the endpoint stays off "
+        "there (Django asks for a staff user). Secret: masked in every output."))
 
 
 class Diagnostics(Section):
-    endpoint: Endpoint = Field(default_factory=Endpoint)
-    celery_task: bool = False
+    endpoint: Endpoint = Field(default_factory=Endpoint, description=(
+        "An HTTP endpoint in the web application that sends a test event (`?debug=true` raises a "
+        "test error, `?celery=true` enqueues the Celery test task)."))
+    celery_task: bool = Field(False, description=(
+        "Register `sentry_bootstrap.test_sentry_task` on every Celery app; it raises a test error "
+        "in the worker."))
 
 
 class Settings(Section):
     """The whole configuration. Field order is the order `explain` and `schema` show."""
 
-    version: int = FORMAT_VERSION
-    enabled: bool = True
-    strict: bool = False
+    version: int = Field(FORMAT_VERSION, description=(
+        "Format version of the file. Required (`1`) once the file has any other key."))
+    enabled: bool = Field(True, description=(
+        "`false` switches the hook off for every process that reads this file."))
+    strict: bool = Field(False, description=(
+        "Configuration errors stop the program (exit code 78) instead of running it "
+        "uninstrumented. Same as `SENTRY_BOOTSTRAP_STRICT=1`."))
 
     # sentry_sdk.init data options, defaults as in sentry_sdk.consts.DEFAULT_OPTIONS
-    dsn: Annotated[Optional[str], BeforeValidator(_dsn)] = None
-    environment: Optional[Text] = None
-    release: Annotated[Optional[Text], BeforeValidator(_release)] = "auto"
-    dist: Optional[Text] = None
-    server_name: Optional[Text] = None
-    sample_rate: Rate = 1.0
-    traces_sample_rate: Optional[Rate] = None
-    traces_sampler: Optional[CallablePath] = None
-    profiles_sample_rate: Optional[Rate] = None
-    profiles_sampler: Optional[CallablePath] = None
-    profile_session_sample_rate: Optional[Rate] = None
-    profile_lifecycle: Literal["manual", "trace"] = "manual"
-    profiler_mode: Optional[Literal["thread", "gevent", "sleep", "unknown"]] = None
-    error_sampler: Optional[CallablePath] = None
-    send_default_pii: Optional[bool] = None
-    data_collection: Optional[DataCollection] = None
-    max_breadcrumbs: PositiveInt = 100
-    attach_stacktrace: bool = False
-    debug: Optional[bool] = None
-    shutdown_timeout: Annotated[float, Field(ge=0)] = 2
-    in_app_include: List[str] = Field(default_factory=list)
-    in_app_exclude: List[str] = Field(default_factory=list)
-    ignore_errors: List[str] = Field(default_factory=list)  # exception class names
-    ignore_spans: Optional[List[Union[str, IgnoreSpanRule]]] = None
-    max_request_body_size: Literal["never", "small", "medium", "always"] = "medium"
-    transport_queue_size: PositiveInt = 100
-    http_proxy: Optional[str] = None
-    https_proxy: Optional[str] = None
-    proxy_headers: Optional[Dict[str, str]] = None
-    socket_options: Optional[List[Tuple[int, int, Union[int, str]]]] = None
-    keep_alive: Optional[bool] = None
-    ca_certs: Optional[str] = None
-    cert_file: Optional[str] = None
-    key_file: Optional[str] = None
-    before_send: Optional[CallablePath] = None
-    before_send_transaction: Optional[CallablePath] = None
-    before_breadcrumb: Optional[CallablePath] = None
-    before_send_log: Optional[CallablePath] = None
-    before_send_metric: Optional[CallablePath] = None
-    before_send_span: Optional[CallablePath] = None
-    custom_repr: Optional[CallablePath] = None
-    propagate_traces: bool = True
-    trace_propagation_targets: Optional[List[str]] = Field(default_factory=lambda: [".*"])
-    trace_lifecycle: Optional[Literal["static", "stream"]] = None
-    trace_ignore_status_codes: List[StatusCodeRange] = Field(default_factory=list)
-    strict_trace_continuation: bool = False
-    org_id: Optional[Text] = None
-    enable_tracing: Optional[bool] = None
-    functions_to_trace: List[FunctionToTrace] = Field(default_factory=list)
-    instrumenter: Optional[Literal["sentry", "otel"]] = "sentry"
-    project_root: Optional[str] = None
-    include_local_variables: Optional[bool] = True
-    include_source_context: Optional[bool] = True
-    max_value_length: Optional[PositiveInt] = None
-    max_stack_frames: Optional[PositiveInt] = 100
-    add_full_stack: bool = False
-    auto_session_tracking: bool = True
-    send_client_reports: bool = True
-    enable_backpressure_handling: bool = True
-    enable_db_query_source: bool = True
-    db_query_source_threshold_ms: PositiveInt = 100
-    enable_http_request_source: bool = True
-    http_request_source_threshold_ms: PositiveInt = 100
-    spotlight: Annotated[Optional[Union[bool, str]], BeforeValidator(_spotlight)] = None
-    enable_logs: bool = False
-    enable_metrics: bool = True
-    stream_gen_ai_spans: bool = True
+    dsn: Annotated[Optional[str], BeforeValidator(_dsn)] = Field(None, description=(
+        "Where events are sent. No DSN: events go to the local outbox (`sentry-bootstrap "
+        "events`). Secret: its key is masked in every output."))
+    environment: Optional[Text] = Field(None, description=(
+        "The active environment: chooses the overlay `environments.<name>` and is sent with every "
+        "event. `SENTRY_ENVIRONMENT` and `ENVIRONMENT` win over it; otherwise `development`."))
+    release: Annotated[Optional[Text], BeforeValidator(_release)] = Field("auto", description=(
+        "`auto` (git, then CI variables, then the package version), a literal release, or a "
+        "format such as `billing@{short_sha}` with `{sha}`, `{short_sha}`, `{branch}`, `{tag}`, "
+        "`{version}`."))
+    dist: Optional[Text] = Field(None, description=(
+        "Distribution of the release (a build number, a platform)."))
+    server_name: Optional[Text] = Field(None, description=(
+        "Host name sent with events; the SDK uses the machine's name when unset."))
+    sample_rate: Rate = Field(1.0, description="Fraction of error events sent.")
+    traces_sample_rate: Optional[Rate] = Field(None, description=(
+        "Fraction of transactions traced; unset means no tracing (unless `traces_sampler` is "
+        "set)."))
+    traces_sampler: Optional[CallablePath] = Field(None, description=(
+        "Function deciding the sample rate of each transaction."))
+    profiles_sample_rate: Optional[Rate] = Field(None, description=(
+        "Fraction of traced transactions that are profiled (transaction-based profiling)."))
+    profiles_sampler: Optional[CallablePath] = Field(None, description=(
+        "Function deciding the profiling rate of each transaction."))
+    profile_session_sample_rate: Optional[Rate] = Field(None, description=(
+        "Fraction of processes whose whole run is profiled (continuous profiling)."))
+    profile_lifecycle: Literal["manual", "trace"] = Field("manual", description=(
+        "Continuous profiling: `manual` (start/stop in code) or `trace` (while a trace is "
+        "active)."))
+    profiler_mode: Optional[Literal["thread", "gevent", "sleep", "unknown"]] = Field(
+        None, description=(
+        "How the profiler samples stacks; the SDK chooses when unset."))
+    error_sampler: Optional[CallablePath] = Field(None, description=(
+        "Function deciding, per error event, the rate at which it is sent."))
+    send_default_pii: Optional[bool] = Field(None, description=(
+        "Send personal data (user ids, IPs, cookies, headers). Also widens what the context "
+        "middleware reads."))
+    data_collection: Optional[DataCollection] = Field(None, description=(
+        "Fine-grained choice of what personal and request data is collected (the SDK's "
+        "`data_collection` option); unset: `send_default_pii` decides."))
+    max_breadcrumbs: PositiveInt = Field(100, description="Breadcrumbs kept per event.")
+    attach_stacktrace: bool = Field(False, description=(
+        "Attach a stack trace to message events too."))
+    debug: Optional[bool] = Field(None, description="Print the SDK's own debug log to stderr.")
+    shutdown_timeout: Annotated[float, Field(ge=0)] = Field(2, description=(
+        "Seconds to wait at exit for pending events."))
+    in_app_include: List[str] = Field(default_factory=list, description=(
+        "Module prefixes that count as the application's code in stack traces."))
+    in_app_exclude: List[str] = Field(default_factory=list, description=(
+        "Module prefixes that never count as the application's code."))
+    # exception class names
+    ignore_errors: List[str] = Field(default_factory=list, description=(
+        "Exception class names never reported."))
+    ignore_spans: Optional[List[Union[str, IgnoreSpanRule]]] = Field(None, description=(
+        "Spans never sent: a name (or regex) or a rule with `name` and `attributes`."))
+    max_request_body_size: Literal["never", "small", "medium", "always"] = Field(
+        "medium", description=(
+        "How much of a request body is attached: `never`, `small` (≤ 1 KB), `medium` (≤ 10 KB) or "
+        "`always`."))
+    transport_queue_size: PositiveInt = Field(100, description=(
+        "Envelopes the SDK's worker queues before dropping (a full queue spools when a DSN is "
+        "set)."))
+    http_proxy: Optional[str] = Field(None, description=(
+        "Proxy for plain-HTTP DSNs. Secret: masked in every output."))
+    https_proxy: Optional[str] = Field(None, description=(
+        "Proxy for HTTPS DSNs. Secret: masked in every output."))
+    proxy_headers: Optional[Dict[str, str]] = Field(None, description=(
+        "Extra headers sent to the proxy. Secret: masked in every output."))
+    socket_options: Optional[List[Tuple[int, int, Union[int, str]]]] = Field(None, description=(
+        "Socket options of the transport's connections, as `[level, option, value]` lists; "
+        "replace the SDK's keep-alive defaults."))
+    keep_alive: Optional[bool] = Field(None, description=(
+        "Keep the transport's connections alive with TCP keep-alive probes."))
+    ca_certs: Optional[str] = Field(None, description=(
+        "CA bundle file to verify the Sentry server with."))
+    cert_file: Optional[str] = Field(None, description=(
+        "Client certificate file for the connection to the Sentry server."))
+    key_file: Optional[str] = Field(None, description="Private key file of `cert_file`.")
+    before_send: Optional[CallablePath] = Field(None, description=(
+        "Function called with each error event before it is sent; may change it or return None to "
+        "drop it."))
+    before_send_transaction: Optional[CallablePath] = Field(None, description=(
+        "Same as `before_send`, for transactions."))
+    before_breadcrumb: Optional[CallablePath] = Field(None, description=(
+        "Function called with each breadcrumb; may change it or drop it."))
+    before_send_log: Optional[CallablePath] = Field(None, description=(
+        "Function called with each log record sent to Sentry Logs."))
+    before_send_metric: Optional[CallablePath] = Field(None, description=(
+        "Function called with each metric before it is sent."))
+    before_send_span: Optional[CallablePath] = Field(None, description=(
+        "Function called with each span before it is sent."))
+    custom_repr: Optional[CallablePath] = Field(None, description=(
+        "Function giving the text of a local variable in stack frames (None: the default repr)."))
+    propagate_traces: bool = Field(True, description=(
+        "Propagate trace headers to outgoing requests and tasks."))
+    trace_propagation_targets: Optional[List[str]] = Field(
+        default_factory=lambda: [".*"], description=(
+        "URL regexes to whose requests trace headers are added."))
+    trace_lifecycle: Optional[Literal["static", "stream"]] = Field(None, description=(
+        "How spans are sent: `static` (with their transaction) or `stream` (as they finish)."))
+    trace_ignore_status_codes: List[StatusCodeRange] = Field(default_factory=list, description=(
+        "HTTP status codes (or `[low, high]` ranges) whose transactions are not sent."))
+    strict_trace_continuation: bool = Field(False, description=(
+        "Continue an incoming trace only when its organisation id matches `org_id` (or the "
+        "DSN's)."))
+    org_id: Optional[Text] = Field(None, description=(
+        "Organisation id used by `strict_trace_continuation`."))
+    enable_tracing: Optional[bool] = Field(None, description=(
+        "Deprecated by the SDK: `true` is `traces_sample_rate: 1.0`."))
+    functions_to_trace: List[FunctionToTrace] = Field(default_factory=list, description=(
+        "Functions wrapped in a span wherever they are called."))
+    instrumenter: Optional[Literal["sentry", "otel"]] = Field("sentry", description=(
+        "Which instrumentation creates spans: `sentry` or `otel`."))
+    project_root: Optional[str] = Field(None, description=(
+        "Directory whose code counts as the application's (defaults to the working directory)."))
+    include_local_variables: Optional[bool] = Field(True, description=(
+        "Attach local variables to stack frames."))
+    include_source_context: Optional[bool] = Field(True, description=(
+        "Attach source lines around each stack frame."))
+    max_value_length: Optional[PositiveInt] = Field(None, description=(
+        "Characters kept of long strings in events (unset: the SDK's limit)."))
+    max_stack_frames: Optional[PositiveInt] = Field(100, description="Frames kept per stack trace.")
+    add_full_stack: bool = Field(False, description=(
+        "Attach the frames above the exception handler too."))
+    auto_session_tracking: bool = Field(True, description="Track release-health sessions.")
+    send_client_reports: bool = Field(True, description=(
+        "Report counts of dropped events to Sentry."))
+    enable_backpressure_handling: bool = Field(True, description=(
+        "Lower the sample rate when the SDK's queue is overloaded."))
+    enable_db_query_source: bool = Field(True, description=(
+        "Attach the code location of slow database queries."))
+    db_query_source_threshold_ms: PositiveInt = Field(100, description=(
+        "Queries slower than this (ms) get their code location."))
+    enable_http_request_source: bool = Field(True, description=(
+        "Attach the code location of slow outgoing HTTP requests."))
+    http_request_source_threshold_ms: PositiveInt = Field(100, description=(
+        "Requests slower than this (ms) get their code location."))
+    spotlight: Annotated[Optional[Union[bool, str]], BeforeValidator(_spotlight)] = Field(
+        None, description=(
+        "Send events to Spotlight too: `true` (its default URL) or its URL."))
+    enable_logs: bool = Field(False, description="Send log records to Sentry Logs.")
+    enable_metrics: bool = Field(True, description="Send metrics emitted through the SDK.")
+    stream_gen_ai_spans: bool = Field(True, description="Send AI model spans as they finish.")
 
     # the bootstrap's own sections
-    tags: Dict[str, Annotated[str, BeforeValidator(_tag_value)]] = Field(default_factory=dict)
-    integrations: Integrations = Field(default_factory=Integrations)
-    context: Context = Field(default_factory=Context)
-    instrument: List[InstrumentTarget] = Field(default_factory=list)
-    scrub: Scrub = Field(default_factory=Scrub)
-    processes: Processes = Field(default_factory=Processes)
-    outbox: Outbox = Field(default_factory=Outbox)
-    spool: Spool = Field(default_factory=Spool)
-    diagnostics: Diagnostics = Field(default_factory=Diagnostics)
+    tags: Dict[str, Annotated[str, BeforeValidator(_tag_value)]] = Field(
+        default_factory=dict, description=(
+        "Static tags added to every event: name -> value."))
+    integrations: Integrations = Field(default_factory=Integrations, description=(
+        "Which Sentry integrations turn on, and their options."))
+    context: Context = Field(default_factory=Context, description=(
+        "What the context middleware adds to each request's events."))
+    instrument: List[InstrumentTarget] = Field(default_factory=list, description=(
+        "Functions and methods to wrap with the bootstrap's decorators, applied when their module "
+        "is imported."))
+    scrub: Scrub = Field(default_factory=Scrub, description=(
+        "Data removed from events before they leave the process, on top of safe defaults."))
+    processes: Processes = Field(default_factory=Processes, description=(
+        "Which processes the hook instruments, and what their children do."))
+    outbox: Outbox = Field(default_factory=Outbox, description=(
+        "The local store of events used when no DSN is set."))
+    spool: Spool = Field(default_factory=Spool, description=(
+        "Durable delivery with a DSN: envelopes that can't be sent wait here."))
+    diagnostics: Diagnostics = Field(default_factory=Diagnostics, description=(
+        "Ways to check the set-up from a running application."))
     # name -> partial configuration; the loader merges the active one and drops the section
-    environments: Dict[str, Dict[str, Any]] = Field(default_factory=dict)
+    environments: Dict[str, Dict[str, Any]] = Field(default_factory=dict, description=(
+        "Overlays: environment name -> partial configuration merged over the base keys when that "
+        "environment is active (maps merge, lists replace, `null` resets a key to its default). "
+        "Any key but `version`, `environment` and `environments`."))
 
     @field_validator("version", mode="before")
     @classmethod

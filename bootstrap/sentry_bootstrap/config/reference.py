@@ -27,245 +27,6 @@ except ImportError:  # pragma: no cover - Python 3.8
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
 
-# Key path -> description. A list's items are written `list[]`, e.g. `instrument[].target`.
-# A path missing here falls back to SHARED (by the defining class); a test requires every key to
-# have one of the two, so a new model field can't reach the README undocumented.
-DESCRIPTIONS = {
-    "version": "Format version of the file. Required (`1`) once the file has any other key.",
-    "enabled": "`false` switches the hook off for every process that reads this file.",
-    "strict": "Configuration errors stop the program (exit code 78) instead of running it "
-              "uninstrumented. Same as `SENTRY_BOOTSTRAP_STRICT=1`.",
-    "dsn": "Where events are sent. No DSN: events go to the local outbox "
-           "(`sentry-bootstrap events`). Secret: its key is masked in every output.",
-    "environment": "The active environment: chooses the overlay `environments.<name>` and is "
-                   "sent with every event. `SENTRY_ENVIRONMENT` and `ENVIRONMENT` win over it; "
-                   "otherwise `development`.",
-    "release": "`auto` (git, then CI variables, then the package version), a literal release, or "
-               "a format such as `billing@{short_sha}` with `{sha}`, `{short_sha}`, `{branch}`, "
-               "`{tag}`, `{version}`.",
-    "dist": "Distribution of the release (a build number, a platform).",
-    "server_name": "Host name sent with events; the SDK uses the machine's name when unset.",
-    "sample_rate": "Fraction of error events sent.",
-    "traces_sample_rate": "Fraction of transactions traced; unset means no tracing (unless "
-                          "`traces_sampler` is set).",
-    "traces_sampler": "Function deciding the sample rate of each transaction.",
-    "profiles_sample_rate": "Fraction of traced transactions that are profiled (transaction-based "
-                            "profiling).",
-    "profiles_sampler": "Function deciding the profiling rate of each transaction.",
-    "profile_session_sample_rate": "Fraction of processes whose whole run is profiled "
-                                   "(continuous profiling).",
-    "profile_lifecycle": "Continuous profiling: `manual` (start/stop in code) or `trace` "
-                         "(while a trace is active).",
-    "profiler_mode": "How the profiler samples stacks; the SDK chooses when unset.",
-    "error_sampler": "Function deciding, per error event, the rate at which it is sent.",
-    "send_default_pii": "Send personal data (user ids, IPs, cookies, headers). Also widens what the "
-                        "context middleware reads.",
-    "data_collection": "Fine-grained choice of what personal and request data is collected "
-                       "(the SDK's `data_collection` option); unset: `send_default_pii` decides.",
-    "data_collection.user_info": "Collect the user's identity.",
-    "data_collection.cookies": "Which cookies are collected.",
-    "data_collection.http_headers": "Which HTTP headers are collected.",
-    "data_collection.http_headers.request": "Which request headers are collected.",
-    "data_collection.http_bodies": "Which HTTP bodies are collected (by direction or content "
-                                   "kind, as the SDK names them).",
-    "data_collection.url_query_params": "Which URL query parameters are collected.",
-    "data_collection.graphql": "What of GraphQL operations is collected.",
-    "data_collection.graphql.document": "Collect the query document.",
-    "data_collection.graphql.variables": "Collect the operation's variables.",
-    "data_collection.gen_ai": "What of AI model calls is collected.",
-    "data_collection.gen_ai.inputs": "Collect prompts and other inputs.",
-    "data_collection.gen_ai.outputs": "Collect responses and other outputs.",
-    "data_collection.database_query_data": "Collect query parameters of database spans.",
-    "data_collection.queues": "Collect message payload data of queue spans.",
-    "data_collection.stack_frame_variables": "Collect local variables of stack frames: `true`, "
-                                             "`false`, or a mode with terms.",
-    "data_collection.frame_context_lines": "Source lines collected around each stack frame.",
-    "max_breadcrumbs": "Breadcrumbs kept per event.",
-    "attach_stacktrace": "Attach a stack trace to message events too.",
-    "debug": "Print the SDK's own debug log to stderr.",
-    "shutdown_timeout": "Seconds to wait at exit for pending events.",
-    "in_app_include": "Module prefixes that count as the application's code in stack traces.",
-    "in_app_exclude": "Module prefixes that never count as the application's code.",
-    "ignore_errors": "Exception class names never reported.",
-    "ignore_spans": "Spans never sent: a name (or regex) or a rule with `name` and `attributes`.",
-    "ignore_spans[].name": "Span name, or a regex, to ignore.",
-    "ignore_spans[].attributes": "Span attributes that must all match.",
-    "max_request_body_size": "How much of a request body is attached: `never`, `small` "
-                             "(≤ 1 KB), `medium` (≤ 10 KB) or `always`.",
-    "transport_queue_size": "Envelopes the SDK's worker queues before dropping (a full queue "
-                            "spools when a DSN is set).",
-    "http_proxy": "Proxy for plain-HTTP DSNs. Secret: masked in every output.",
-    "https_proxy": "Proxy for HTTPS DSNs. Secret: masked in every output.",
-    "proxy_headers": "Extra headers sent to the proxy. Secret: masked in every output.",
-    "socket_options": "Socket options of the transport's connections, as "
-                      "`[level, option, value]` lists; replace the SDK's keep-alive defaults.",
-    "keep_alive": "Keep the transport's connections alive with TCP keep-alive probes.",
-    "ca_certs": "CA bundle file to verify the Sentry server with.",
-    "cert_file": "Client certificate file for the connection to the Sentry server.",
-    "key_file": "Private key file of `cert_file`.",
-    "before_send": "Function called with each error event before it is sent; may change it or "
-                   "return None to drop it.",
-    "before_send_transaction": "Same as `before_send`, for transactions.",
-    "before_breadcrumb": "Function called with each breadcrumb; may change it or drop it.",
-    "before_send_log": "Function called with each log record sent to Sentry Logs.",
-    "before_send_metric": "Function called with each metric before it is sent.",
-    "before_send_span": "Function called with each span before it is sent.",
-    "custom_repr": "Function giving the text of a local variable in stack frames (None: "
-                   "the default repr).",
-    "propagate_traces": "Propagate trace headers to outgoing requests and tasks.",
-    "trace_propagation_targets": "URL regexes to whose requests trace headers are added.",
-    "trace_lifecycle": "How spans are sent: `static` (with their transaction) or `stream` (as "
-                       "they finish).",
-    "trace_ignore_status_codes": "HTTP status codes (or `[low, high]` ranges) whose "
-                                 "transactions are not sent.",
-    "strict_trace_continuation": "Continue an incoming trace only when its organisation id "
-                                 "matches `org_id` (or the DSN's).",
-    "org_id": "Organisation id used by `strict_trace_continuation`.",
-    "enable_tracing": "Deprecated by the SDK: `true` is `traces_sample_rate: 1.0`.",
-    "functions_to_trace": "Functions wrapped in a span wherever they are called.",
-    "functions_to_trace[].qualified_name": "Dotted path of the function, e.g. "
-                                           "`myapp.billing.charge`.",
-    "instrumenter": "Which instrumentation creates spans: `sentry` or `otel`.",
-    "project_root": "Directory whose code counts as the application's (defaults to the working "
-                    "directory).",
-    "include_local_variables": "Attach local variables to stack frames.",
-    "include_source_context": "Attach source lines around each stack frame.",
-    "max_value_length": "Characters kept of long strings in events (unset: the SDK's limit).",
-    "max_stack_frames": "Frames kept per stack trace.",
-    "add_full_stack": "Attach the frames above the exception handler too.",
-    "auto_session_tracking": "Track release-health sessions.",
-    "send_client_reports": "Report counts of dropped events to Sentry.",
-    "enable_backpressure_handling": "Lower the sample rate when the SDK's queue is overloaded.",
-    "enable_db_query_source": "Attach the code location of slow database queries.",
-    "db_query_source_threshold_ms": "Queries slower than this (ms) get their code location.",
-    "enable_http_request_source": "Attach the code location of slow outgoing HTTP requests.",
-    "http_request_source_threshold_ms": "Requests slower than this (ms) get their code location.",
-    "spotlight": "Send events to Spotlight too: `true` (its default URL) or its URL.",
-    "enable_logs": "Send log records to Sentry Logs.",
-    "enable_metrics": "Send metrics emitted through the SDK.",
-    "stream_gen_ai_spans": "Send AI model spans as they finish.",
-    "tags": "Static tags added to every event: name -> value.",
-    "integrations": "Which Sentry integrations turn on, and their options.",
-    "integrations.auto": "Turn on every integration whose framework is installed.",
-    "integrations.enabled": "Opt-in integrations to turn on as well (e.g. `asyncio`, "
-                            "`sys_exit`).",
-    "integrations.disabled": "Integrations never turned on, by name.",
-    "integrations.django": "Options of the Django integration.",
-    "integrations.django.middleware_spans": "A span for each middleware.",
-    "integrations.django.signals_spans": "A span for each signal receiver.",
-    "integrations.django.cache_spans": "A span for each cache call.",
-    "integrations.django.db_transaction_spans": "A span for each database transaction.",
-    "integrations.django.signals_denylist": "Signals (`module:name`) that get no span.",
-    "integrations.flask": "Options of the Flask integration.",
-    "integrations.starlette": "Options of the Starlette integration.",
-    "integrations.fastapi": "Options of the FastAPI integration.",
-    "integrations.celery": "Options of the Celery integration.",
-    "integrations.celery.propagate_traces": "Carry the trace from the caller into its tasks.",
-    "integrations.celery.monitor_beat_tasks": "Send cron check-ins for Celery beat tasks.",
-    "integrations.celery.exclude_beat_tasks": "Beat task names (regexes) without check-ins.",
-    "integrations.logging": "Options of the logging integration.",
-    "integrations.logging.level": "Log records at or above this level become breadcrumbs "
-                                  "(null: none).",
-    "integrations.logging.event_level": "Log records at or above this level become events "
-                                        "(null: none).",
-    "integrations.logging.sentry_logs_level": "Log records at or above this level go to Sentry "
-                                              "Logs when `enable_logs` is on.",
-    "integrations.logging.capture_sentry_logs": "Also capture the SDK's own log records "
-                                                "(unset: the SDK decides).",
-    "integrations.sqlalchemy": "The SQLAlchemy integration (no options).",
-    "integrations.redis": "Options of the Redis integration.",
-    "integrations.redis.max_data_size": "Characters of a command's data kept in its span.",
-    "integrations.redis.cache_prefixes": "Key prefixes whose commands are reported as cache spans.",
-    "integrations.httpx": "The HTTPX integration (no options).",
-    "integrations.asyncio": "Options of the asyncio integration (opt-in: list it in "
-                            "`integrations.enabled`).",
-    "integrations.asyncio.task_spans": "A span for each asyncio task.",
-    "integrations.rq": "Options of the RQ integration.",
-    "integrations.rq.monitor_cron_jobs": "Send cron check-ins for RQ scheduled jobs.",
-    "integrations.rq.exclude_cron_jobs": "Job names (regexes) without check-ins.",
-    "integrations.aiohttp": "Options of the aiohttp integration.",
-    "context": "What the context middleware adds to each request's events.",
-    "context.user_fields": "Fields of the authenticated user sent as the event's user (only `id` "
-                           "without `send_default_pii`).",
-    "context.request_fields": "Request fields added to the event.",
-    "context.header_tags": "Request headers turned into tags: header name -> tag name.",
-    "context.request_id_header": "Header whose value becomes the `request_id` tag (null: none).",
-    "instrument": "Functions and methods to wrap with the bootstrap's decorators, applied when "
-                  "their module is imported.",
-    "instrument[].target": "What to wrap: `package.module:Class.method` or `package.module:function`.",
-    "instrument[].context": "Service name set as context while the target runs.",
-    "instrument[].capture_errors": "Report exceptions raised by the target.",
-    "instrument[].capture_errors.service": "Service tag of the reported errors.",
-    "instrument[].capture_errors.reraise": "Raise the exception again after reporting it.",
-    "instrument[].trace": "Run the target in a span.",
-    "instrument[].trace.op": "Span operation.",
-    "instrument[].trace.name": "Span name (default: the target's qualified name).",
-    "instrument[].monitor": "Send cron check-ins around each run of the target.",
-    "instrument[].monitor.slug": "The monitor's slug.",
-    "instrument[].monitor.schedule": "Crontab schedule, e.g. `0 3 * * *`; creates the monitor "
-                                     "when it doesn't exist.",
-    "instrument[].monitor.timezone": "Time zone of the schedule (tz database name).",
-    "instrument[].monitor.checkin_margin": "Minutes a check-in may be late.",
-    "instrument[].monitor.max_runtime": "Minutes a run may take before it counts as failed.",
-    "scrub": "Data removed from events before they leave the process, on top of safe defaults.",
-    "scrub.fields": "Extra key names whose values are removed (matched loosely: case, `-`, `_`).",
-    "scrub.patterns": "Extra regexes whose matches are replaced in every string.",
-    "scrub.keep": "Default key names that are not removed.",
-    "processes": "Which processes the hook instruments, and what their children do.",
-    "processes.include": "Program patterns to instrument; empty: every process not excluded.",
-    "processes.exclude": "Program patterns never instrumented, added to the default excludes "
-                         "(installers, build backends, ...).",
-    "processes.children": "`inherit`: child processes run the hook too; `none`: they don't.",
-    "outbox": "The local store of events used when no DSN is set.",
-    "outbox.path": "Its directory (null: `outbox` in the per-user state directory, "
-                   "`$XDG_STATE_HOME/sentry-bootstrap`). Relative paths start at the config "
-                   "file's directory.",
-    "outbox.max_bytes": "Size bound; the oldest events are removed beyond it.",
-    "spool": "Durable delivery with a DSN: envelopes that can't be sent wait here.",
-    "spool.path": "Its exact directory (null: `spool/<hash of the DSN>` in the per-user state "
-                  "directory). Relative paths start at the config file's directory.",
-    "spool.max_bytes": "Size bound; the oldest envelopes are dropped (and counted) beyond it.",
-    "spool.max_age": "Seconds an envelope is kept before it is dropped.",
-    "diagnostics": "Ways to check the set-up from a running application.",
-    "diagnostics.endpoint": "An HTTP endpoint in the web application that sends a test event "
-                            "(`?debug=true` raises a test error, `?celery=true` enqueues the Celery test task).",
-    "diagnostics.endpoint.enabled": "Add the endpoint.",
-    "diagnostics.endpoint.path": "Its URL path.",
-    "diagnostics.endpoint.token": "Bearer token Flask and FastAPI requests must carry; with none, the "
-                                  "endpoint stays off there (Django asks for a staff user). Secret: masked "
-                                  "in every output.",
-    "diagnostics.celery_task": "Register `sentry_bootstrap.test_sentry_task` on every Celery app; it raises a "
-                               "test error in the worker.",
-    "environments": "Overlays: environment name -> partial configuration merged over the base "
-                    "keys when that environment is active (maps merge, lists replace, `null` "
-                    "resets a key to its default). Any key but `version`, `environment` and "
-                    "`environments`.",
-}
-
-# (defining class name, field) -> description, for classes used at several paths.
-SHARED = {
-    ("KeyValueCollection", "mode"): "`off`, `denylist` (all but `terms`) or `allowlist` "
-                                    "(only `terms`).",
-    ("KeyValueCollection", "terms"): "Names the mode applies to.",
-    ("DjangoOptions", "transaction_style"): "How transactions are named: `url` (the route "
-                                            "pattern) or `function_name` (the view).",
-    ("DjangoOptions", "http_methods_to_capture"): "HTTP methods whose requests are traced.",
-    ("DjangoOptions", "failed_request_status_codes"): "Status codes (or `[low, high]` ranges) "
-                                                      "reported as errors (null: 500-599).",
-    ("FlaskOptions", "transaction_style"): "How transactions are named: `endpoint` or `url`.",
-    ("FlaskOptions", "http_methods_to_capture"): "HTTP methods whose requests are traced.",
-    ("StarletteOptions", "transaction_style"): "How transactions are named: `url` (the route "
-                                               "pattern) or `endpoint` (the handler).",
-    ("StarletteOptions", "failed_request_status_codes"): "Status codes (or `[low, high]` ranges) "
-                                                         "reported as errors (null: 500-599).",
-    ("StarletteOptions", "middleware_spans"): "A span for each middleware.",
-    ("StarletteOptions", "http_methods_to_capture"): "HTTP methods whose requests are traced.",
-    ("AioHttpOptions", "transaction_style"): "How transactions are named: `handler_name` or "
-                                             "`method_and_path_pattern`.",
-    ("AioHttpOptions", "failed_request_status_codes"): "Status codes (or `[low, high]` ranges) "
-                                                       "reported as errors (null: 500-599).",
-}
-
 # Validators of the model whose accepted form the reference names instead of the bare type.
 _VALIDATOR_TYPES = {
     "_rate": "number 0-1",
@@ -298,16 +59,9 @@ class Key:
 
     @property
     def description(self):
-        """The key's description, or None when it has none (a test requires one)."""
-        if self.path in DESCRIPTIONS:
-            return DESCRIPTIONS[self.path]
-        if self.field.description:
-            return self.field.description
-        for cls in self.owner.__mro__:
-            text = SHARED.get((cls.__name__, self.name))
-            if text:
-                return text
-        return None
+        """The key's description: its model field's `description` (None when it has none; a test
+        requires one)."""
+        return self.field.description
 
     @property
     def type_text(self):
@@ -339,6 +93,26 @@ def keys(model=None, prefix=""):
     if model is _model.Integrations:
         out.append(_other_integrations_key(prefix))
     return out
+
+
+def describe(path):
+    """The description of a dotted key path as `explain` prints it (`instrument.0.target`,
+    `tags.team`, `integrations.openai.include_prompts`), read from its model field; None when the
+    path is no key. Inside a free mapping (`tags.team`) the mapping's description stands."""
+    model = _model.Settings
+    description = None
+    for part in (p for p in path.split(".") if p and not p.isdigit()):
+        if model is None:
+            break  # a key of a free mapping
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        description = field.description
+        if model is _model.Integrations and part in _model.UNMODELLED_INTEGRATIONS:
+            model = _model.options_model(part)
+        else:
+            model = _model._submodel(field.annotation)
+    return description
 
 
 def _other_integrations_key(prefix):
