@@ -10,8 +10,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 # Fixtures that live with their support code.
-pytest_plugins = ["tests.support.sentry_server", "tests.support.redis_server", "tests.support.app",
-                  "tests.support.collecting", "tests.support.keyed_server"]
+pytest_plugins = ["tests.support.sentry_server", "tests.support.git", "tests.support.redis_server",
+                  "tests.support.app", "tests.support.collecting", "tests.support.keyed_server"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,5 @@
 """Release resolution against real repositories made with the `git` command in temporary directories."""
 import os
-import subprocess
 
 import pytest
 
@@ -11,28 +10,6 @@ from sentry_bootstrap.release import (
     read_git,
     resolve_release,
 )
-
-
-@pytest.fixture
-def git_env(tmp_path):
-    """An environment in which `git commit` works and no user or system git config leaks in."""
-    home = tmp_path / "_home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-               GIT_AUTHOR_NAME="T", GIT_AUTHOR_EMAIL="t@example.invalid",
-               GIT_COMMITTER_NAME="T", GIT_COMMITTER_EMAIL="t@example.invalid")
-    return env
-
-
-@pytest.fixture
-def git(git_env):
-    """Run a git command in a directory and return its stripped stdout."""
-    def run(cwd, *args):
-        return subprocess.run(["git", *args], cwd=str(cwd), env=git_env, check=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True).stdout.strip()
-    return run
 
 
 @pytest.fixture
@@ -142,7 +119,7 @@ def test_no_git_anywhere(tmp_path):
     assert resolve_release(None, str(tmp_path), {}) == (None, "none")
 
 
-def test_submodule(repo, git, tmp_path, git_env):
+def test_submodule(repo, git, tmp_path):
     """Inside a submodule (a `.git` file pointing into .git/modules) the submodule's HEAD is read."""
     lib = tmp_path / "lib"
     lib.mkdir()

@@ -4,7 +4,7 @@ import os
 
 from sentry_bootstrap.config.model import Integrations
 from tests.cli.helpers import cli, write_config
-from tests.support.child import make_git_repo
+from tests.support.git import make_git_repo
 
 SECRET = "supersecretkey0123"
 

@@ -4,14 +4,14 @@ import subprocess
 import sys
 
 from sentry_bootstrap.transport.spool import Spool, spool_dir
-from tests.transport.helpers import ROOT, child_env
+from tests.support.child import ROOT, code_env
 
 RAW = b'{"event_id":"%s"}\n{"type":"event","length":2}\n{}\n'
 
 
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "sentry_bootstrap", "spool"] + list(args), cwd=ROOT,
-                          env=child_env(), capture_output=True, text=True, timeout=60)
+                          env=code_env(), capture_output=True, text=True, timeout=60)
 
 
 def _fill(dsn, n):

@@ -25,22 +25,6 @@ def project(tmp_path, monkeypatch):
     return path
 
 
-@pytest.fixture
-def git(tmp_path):
-    """Run git with an isolated identity and configuration."""
-    home = tmp_path / "_home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-               GIT_AUTHOR_NAME="T", GIT_AUTHOR_EMAIL="t@example.invalid",
-               GIT_COMMITTER_NAME="T", GIT_COMMITTER_EMAIL="t@example.invalid")
-
-    def run(cwd, *args):
-        return subprocess.run(["git", *args], cwd=str(cwd), env=env, check=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, universal_newlines=True).stdout.strip()
-    return run
-
-
 def resolve(project, environ):
     """What the hook does: the cache when warm, else the loader, then store. -> (config, was_hit)."""
     config_file = str(project / "sentry.yaml")

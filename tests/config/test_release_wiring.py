@@ -1,25 +1,14 @@
 """What the loader hands to the release resolver (spec and start directory) and how it records
 the source. The resolver's own behaviour is tested with it, in tests/test_release*.py."""
-import subprocess
 
 import pytest
 
 from sentry_bootstrap.config.errors import ConfigError
 from sentry_bootstrap.config.loader import load_config
 
+from tests.support.git import make_git_repo
+
 from .conftest import problems_of
-
-
-def make_repo(path):
-    """A real git repository with one commit; returns its HEAD sha."""
-    path.mkdir(parents=True, exist_ok=True)
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-           "HOME": str(path), "PATH": "/usr/bin:/bin"}
-    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "x"]):
-        subprocess.run(["git"] + args, cwd=str(path), env=env, check=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(path), env=env, check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
 def test_literal_release_from_file(project):
@@ -49,7 +38,7 @@ def test_release_from_parent_process_keeps_its_origin(project):
 def test_auto_release_searches_from_config_file_directory(tmp_path):
     """With a file, git is read from the file's directory, not the working directory."""
     repo = tmp_path / "repo"
-    sha = make_repo(repo)
+    sha = make_git_repo(repo)
     (repo / "sentry.yaml").write_text("version: 1\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -63,7 +52,7 @@ def test_auto_release_searches_from_config_file_directory(tmp_path):
 def test_auto_release_searches_from_entry_script_without_file(tmp_path):
     """Without a file, git is read from the entry script's directory."""
     repo = tmp_path / "repo"
-    sha = make_repo(repo)
+    sha = make_git_repo(repo)
     (repo / "app.py").write_text("")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -74,7 +63,7 @@ def test_auto_release_searches_from_entry_script_without_file(tmp_path):
 def test_release_format_filled_from_git(tmp_path):
     """A format is passed to the resolver and filled from git."""
     repo = tmp_path / "repo"
-    sha = make_repo(repo)
+    sha = make_git_repo(repo)
     (repo / "sentry.yaml").write_text("version: 1\nrelease: 'app@{short_sha}'\n")
     resolved = load_config(environ={}, cwd=str(repo))
     assert resolved.release == "app@" + sha[:7]

@@ -2,11 +2,7 @@
 server that never answers, a self-signed TLS server and broken configurations."""
 import json
 import os
-import ssl
-import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,6 +11,7 @@ from sentry_bootstrap.diagnostics import doctor
 from tests.support.keyed_server import KEY
 from tests.support.child import ROOT, run_python
 from tests.support.redis_server import free_port
+from tests.support.sentry_server import SentryServer, self_signed_certificate
 
 
 @pytest.fixture
@@ -207,39 +204,13 @@ def test_clock_skew_is_read_from_the_date_header():
 
 # -- TLS -------------------------------------------------------------------------------------------
 
-class _Accepting(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def tls_server(tmp_path):
-    """(port, cert path) of an HTTPS server on 127.0.0.1 with a self-signed 5-day certificate."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "5",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Accepting)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert), str(key))
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1], str(cert)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    """(port, cert path) of the test Sentry server over HTTPS on 127.0.0.1, with a self-signed
+    5-day certificate."""
+    cert, key = self_signed_certificate(tmp_path, days=5)
+    with SentryServer(public_key=KEY, tls=(cert, key)) as srv:
+        yield srv.port, cert
 
 
 def test_self_signed_certificate_fails_tls_and_names_the_bundle(tls_server, run_doctor,

@@ -18,7 +18,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.support.child import child_env, make_git_repo
+from tests.support.child import child_env
+from tests.support.git import make_git_repo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = os.path.join(HERE, "apps")

@@ -47,14 +47,6 @@ def serve(app):
         thread.join(10)
 
 
-def _wait_events(transport, count=1):
-    # The SDK captures after the 500 has been sent, so the response can arrive first.
-    deadline = time.monotonic() + 5
-    while len(transport.events()) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return transport.events()
-
-
 def test_fastapi_under_uvicorn_with_pii(sentry_init):
     """Under uvicorn with PII allowed the event carries the authenticated user's id, username and
     email, the proxied client IP, the route, the request id and header tags; transaction_style=url
@@ -66,7 +58,7 @@ def test_fastapi_under_uvicorn_with_pii(sentry_init):
         response = httpx.get(url + "/items/3/fail", headers=dict(HEADERS, Authorization=TOKEN))
 
     assert response.status_code == 500
-    [event] = _wait_events(transport)
+    [event] = transport.wait_for_events()
     assert event["user"] == {"id": "7", "username": "carol.api", "email": "carol@example.invalid",
                              "ip_address": "81.2.69.160"}
     assert event["contexts"]["request_info"] == {
@@ -85,7 +77,7 @@ def test_fastapi_under_uvicorn_without_pii(sentry_init):
     with serve(create_fastapi()) as url:
         httpx.get(url + "/items/3/fail", headers=dict(HEADERS, Authorization=TOKEN))
 
-    [event] = _wait_events(transport)
+    [event] = transport.wait_for_events()
     assert event["user"] == {"id": "7"}
     # Frame variables are the SDK's and the scrubber's business, not this middleware's.
     text = json.dumps({key: value for key, value in event.items() if key != "exception"})
@@ -104,7 +96,7 @@ def test_fastapi_test_client(sentry_init):
     client = TestClient(create_fastapi(), raise_server_exceptions=False)
     assert client.get("/items/4/fail", headers=HEADERS).status_code == 500
 
-    [event] = _wait_events(transport)
+    [event] = transport.wait_for_events()
     assert not event.get("user")  # the SDK may leave an empty user for an anonymous request
     assert event["contexts"]["request_info"]["route"] == "/items/{item_id}/fail"
     assert event["tags"]["tenant"] == "acme"
@@ -120,7 +112,7 @@ def test_starlette_mounted_route_and_user(sentry_init):
     response = client.get("/shop/orders/12", headers=dict(HEADERS, Authorization=TOKEN))
 
     assert response.status_code == 500
-    [event] = _wait_events(transport)
+    [event] = transport.wait_for_events()
     assert event["user"] == {"id": "7"}
     assert event["contexts"]["request_info"] == {
         "method": "GET", "route": "/shop/orders/{order_id:int}", "path": "/shop/orders/12"}
@@ -136,7 +128,7 @@ def test_context_does_not_leak_between_requests(sentry_init):
     client.get("/shop/orders/1", headers=dict(HEADERS, Authorization=TOKEN))
     client.get("/shop/orders/2")
 
-    first, second = _wait_events(transport, 2)
+    first, second = transport.wait_for_events(2)
     assert first["user"] == {"id": "7"}
     assert not second.get("user")
     assert "tenant" not in second.get("tags", {})

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from tests.support.child import make_git_repo
+from tests.support.git import make_git_repo
 
 
 class App:

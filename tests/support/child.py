@@ -9,6 +9,7 @@ path: a child that needs `sentry_bootstrap` without the hook inserts `HOOK_DIR` 
 import os
 import subprocess
 import sys
+import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOOK_DIR = os.path.join(ROOT, "bootstrap")  # the hook and the package, nothing else importable
@@ -61,31 +62,29 @@ def spawn_python(args, *, env=None, cwd=None, hook=True, **popen_kwargs):
     )
 
 
-def make_git_repo(path, files=None):
-    """`git init` a real repository at `path`, commit `files` ({relative name: text}, by default one
-    README), and return the commit's full sha."""
-    os.makedirs(str(path), exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(path),  # no user or system git config leaks in
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "Test Author",
-        "GIT_AUTHOR_EMAIL": "author@example.invalid",
-        "GIT_COMMITTER_NAME": "Test Author",
-        "GIT_COMMITTER_EMAIL": "author@example.invalid",
-    }
 
-    def git(*argv):
-        return subprocess.run(["git"] + list(argv), cwd=str(path), env=env, check=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True).stdout.strip()
+def code_env(env=None):
+    """The environment of a `run_code` child: the checkout importable (`tests` included) and the
+    hook switched off (the checkout's sitecustomize.py would start it; these children drive the SDK
+    and the package directly)."""
+    return child_env(dict({"PYTHONPATH": ROOT, "SENTRY_BOOTSTRAP_DISABLED": "1"}, **(env or {})),
+                     hook=False)
 
-    git("init", "-q", "-b", "main")
-    for name, text in (files or {"README": "test repository\n"}).items():
-        target = os.path.join(str(path), name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "w") as f:
-            f.write(text)
-    git("add", "-A")
-    git("commit", "-q", "-m", "initial commit")
-    return git("rev-parse", "HEAD")
+
+def run_code(code, timeout=60, env=None, check=True):
+    """Run dedented `code` with `python -c` in a fresh interpreter (see `code_env`); with `check`,
+    a non-zero exit fails the test with the child's output."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=code_env(env),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=timeout, cwd=ROOT)
+    if check and proc.returncode != 0:
+        raise AssertionError("child failed (%s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+    return proc
+
+
+def start_code(code, env=None):
+    """Start dedented `code` in a fresh interpreter without waiting; returns the Popen (text pipes
+    for stdin, stdout and stderr). The caller ends it and waits for it."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=code_env(env),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, cwd=ROOT)

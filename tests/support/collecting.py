@@ -1,6 +1,8 @@
 """An SDK transport that keeps envelopes in this process instead of sending them: the SDK's own test
 pattern, for unit tests that assert on events without a server (the child-process tests use the real
 HTTP transport and tests/support/sentry_server.py)."""
+import time
+
 import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
@@ -32,6 +34,14 @@ class CollectingTransport(Transport):
 
     def transactions(self):
         return self.payloads("transaction")
+
+    def wait_for_events(self, count=1, timeout=5.0):
+        """The events once `count` have arrived (or whatever arrived by the timeout): the SDK may
+        capture after a response has already been sent."""
+        deadline = time.monotonic() + timeout
+        while len(self.events()) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.events()
 
 
 class Recorder:

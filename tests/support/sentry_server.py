@@ -29,6 +29,8 @@ What is recorded (all lists are snapshots, safe to read from the test thread):
     server.transactions   payload dicts of `transaction` items answered 2xx
     server.items(type)    Item(headers, payload) of that type answered 2xx; `item.json` decodes
     server.accepted       {event id: times it was answered 2xx}; `server.duplicates()` lists ids > 1
+Over TLS: `SentryServer(tls=self_signed_certificate(directory))` answers https (its `url` and `dsn`
+say so); `self_signed_certificate` returns (cert path, key path, days) for 127.0.0.1 made with openssl.
 Waiting: `wait_for_events(n, timeout)`, `wait_for_envelopes(n, timeout)`, `wait_for_requests(n,
 timeout)`, `wait_for(predicate, timeout)`; each raises AssertionError on timeout. `clear()` forgets
 everything recorded (the mode stays).
@@ -36,7 +38,9 @@ everything recorded (the mode stays).
 import gzip
 import json
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 import time
 import uuid
@@ -51,7 +55,19 @@ try:
 except ImportError:  # pragma: no cover - brotli is a test dependency
     brotli = None
 
-__all__ = ["SentryServer", "Envelope", "Item", "Request", "parse_envelope", "sentry_server"]
+__all__ = ["SentryServer", "Envelope", "Item", "Request", "parse_envelope", "self_signed_certificate",
+           "sentry_server"]
+
+
+def self_signed_certificate(directory, days=5):
+    """(cert path, key path) of a self-signed certificate for 127.0.0.1 valid `days` days, written
+    into `directory` by openssl."""
+    cert, key = str(directory / "cert.pem"), str(directory / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", str(days),
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
 
 
 class Headers(dict):
@@ -226,9 +242,13 @@ class _Handler(BaseHTTPRequestHandler):
 class SentryServer(object):
     """A threaded HTTP server on 127.0.0.1 that records envelopes. See the module docstring."""
 
-    def __init__(self, project_id=1, public_key="public"):
+    def __init__(self, project_id=1, public_key="public", tls=None):
         self.project_id = project_id
         self.public_key = public_key
+        self._tls = None
+        if tls is not None:  # (cert path, key path)
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(*tls)
         self.port = None
         self._lock = threading.Condition()
         self._mode = "ok"
@@ -269,11 +289,15 @@ class SentryServer(object):
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % (self._scheme, self.port)
+
+    @property
+    def _scheme(self):
+        return "https" if self._tls is not None else "http"
 
     @property
     def dsn(self):
-        return "http://%s@127.0.0.1:%d/%s" % (self.public_key, self.port, self.project_id)
+        return "%s://%s@127.0.0.1:%d/%s" % (self._scheme, self.public_key, self.port, self.project_id)
 
     def _listen(self):
         if self._listener is not None:
@@ -331,6 +355,10 @@ class SentryServer(object):
             # Headers and body go out in separate writes; without this, Nagle plus the client's
             # delayed ACK costs ~40 ms per answer.
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._tls is not None:
+                conn.settimeout(10)  # a client that never finishes the handshake frees the thread
+                conn = self._tls.wrap_socket(conn, server_side=True)
+                conn.settimeout(None)
             _Handler(conn, addr, self)
         except Exception:
             pass

@@ -6,7 +6,7 @@ import signal
 import time
 
 from sentry_bootstrap.transport.spool import CORRUPT_DIR, TMP_PREFIX, Spool, spool_dir
-from tests.transport.helpers import run_child, start_child
+from tests.support.child import run_code, start_code
 
 CHILD = """
 import json, sys, time
@@ -46,7 +46,7 @@ def _tell(children, expect="phase"):
 def test_four_processes_1000_events_exactly_once(sentry_server):
     """4 processes capture 1,000 events across an outage; the server gets 1,000 ids, each once."""
     code = PHASED % {"dsn": sentry_server.dsn, "cfg": FAST, "first": 100, "second": 150}
-    children = [start_child(code) for _ in range(4)]
+    children = [start_code(code) for _ in range(4)]
     _tell(children)  # phase 1: 400 events delivered directly
     assert len(sentry_server.accepted) == 400
     sentry_server.set_mode("reset")
@@ -100,7 +100,7 @@ def test_kill_9_while_spooling_breaks_nothing(sentry_server):
     sentry_server.set_mode("refuse")
     cfg = dict(FAST, backoff=0.05)
     for delay in (0.05, 0.2, 0.4):
-        child = start_child(SPOOLER % {"dsn": sentry_server.dsn, "cfg": cfg})
+        child = start_code(SPOOLER % {"dsn": sentry_server.dsn, "cfg": cfg})
         assert child.stdout.readline().strip() == "spooling"
         time.sleep(delay)
         os.kill(child.pid, signal.SIGKILL)
@@ -112,7 +112,7 @@ def test_kill_9_while_spooling_breaks_nothing(sentry_server):
     # What a crash can leave beyond a kill: a truncated envelope and a claim by a dead process.
     with open(os.path.join(directory, names[0]), "rb+") as f:
         f.truncate(40)
-    dead = run_child("import os; print(os.getpid())").stdout.strip()
+    dead = run_code("import os; print(os.getpid())").stdout.strip()
     os.rename(os.path.join(directory, names[1]),
               os.path.join(directory, names[1] + ".claimed-%s-deadbeef" % dead))
     with open(os.path.join(directory, "%s%s-deadbeef-1" % (TMP_PREFIX, dead)), "wb") as f:
@@ -125,7 +125,7 @@ def test_kill_9_while_spooling_breaks_nothing(sentry_server):
         partial += len(os.listdir(os.path.join(directory, CORRUPT_DIR)))
 
     sentry_server.set_mode("ok")
-    proc = run_child(DRAIN % {"dsn": sentry_server.dsn, "cfg": cfg})
+    proc = run_code(DRAIN % {"dsn": sentry_server.dsn, "cfg": cfg})
     assert "Traceback" not in proc.stderr
     status = json.loads(proc.stdout.strip().splitlines()[-1])
     assert status["files"] == status["claimed"] == 0
@@ -151,7 +151,7 @@ def test_burst_of_10000_keeps_the_bounds_and_counts_drops(sentry_server):
     # No drain attempts during the burst; no fsync: it costs 1-3 ms per file here and changes
     # nothing about bounds or counting (the other tests spool with fsync).
     cfg = dict(FAST, backoff=30, max_bytes=max_bytes, fsync=False)
-    run_child(BURST % {"dsn": sentry_server.dsn, "cfg": cfg, "n": 10000}, timeout=120)
+    run_code(BURST % {"dsn": sentry_server.dsn, "cfg": cfg, "n": 10000}, timeout=120)
     status = Spool(spool_dir(sentry_server.dsn)).status()
     assert 0 < status["bytes"] <= max_bytes
     on_disk = sum(os.path.getsize(os.path.join(status["path"], n))

@@ -11,7 +11,7 @@ import brotli
 import pytest
 
 from tests.support.sentry_server import SentryServer, parse_envelope
-from tests.transport.helpers import run_child
+from tests.support.child import run_code
 
 
 def _post(server, body, headers=None, path="/api/1/envelope/", timeout=5):
@@ -36,7 +36,7 @@ sentry_sdk.flush(5)
 
 def test_real_sdk_brotli_by_default(sentry_server):
     """The SDK's own transport delivers a brotli envelope that the server decodes and records."""
-    run_child(SDK_CHILD % {"dsn": sentry_server.dsn, "experiments": {}})
+    run_code(SDK_CHILD % {"dsn": sentry_server.dsn, "experiments": {}})
     events = sentry_server.wait_for_events(1)
     assert events[0]["message"] == "hello from child"
     req = sentry_server.requests[0]
@@ -47,7 +47,7 @@ def test_real_sdk_brotli_by_default(sentry_server):
 
 def test_real_sdk_gzip(sentry_server):
     """With gzip compression chosen, the SDK's envelope is decoded and counted once."""
-    run_child(SDK_CHILD % {"dsn": sentry_server.dsn,
+    run_code(SDK_CHILD % {"dsn": sentry_server.dsn,
                            "experiments": {"transport_compression_algo": "gzip"}})
     sentry_server.wait_for_events(1)
     assert {r.headers.get("content-encoding") for r in sentry_server.requests} == {"gzip"}
@@ -64,7 +64,7 @@ with sentry_sdk.start_transaction(name="checkout"):
     pass
 sentry_sdk.flush(5)
 """ % sentry_server.dsn
-    run_child(code)
+    run_code(code)
     sentry_server.wait_for(lambda: sentry_server.transactions, what="a transaction")
     assert sentry_server.transactions[0]["transaction"] == "checkout"
     assert sentry_server.events == []
