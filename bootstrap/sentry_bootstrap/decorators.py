@@ -24,9 +24,10 @@ closure of the right kind costs about 0.1 µs and keeps the same introspection.
 
 Why the isolation scope is forked lazily: `sentry_sdk.isolation_scope()` copies two scopes on every
 call (about 8 µs measured). Instead each call installs one empty isolation scope that forks its parent
-on first touch (`_LazyScope`), and forks the current scope at the same moment. A call that never
-touches Sentry pays for one small object and one context-variable switch; a call that does gets the
-SDK's fork semantics. The limit: a change made straight to the current scope
+on first touch (`LazyScope`, built by `sdk_compat.lazy_isolation()` since it works on the SDK's scope
+internals), and forks the current scope at the same moment. A call that never touches Sentry pays
+for one small object and one context-variable switch; a call that does gets the SDK's fork
+semantics. The limit: a change made straight to the current scope
 (`sentry_sdk.get_current_scope().set_x(...)`, `sentry_sdk.set_transaction_name`) before anything in the
 call touched the isolation scope lands in the caller's scope; `sentry_bootstrap.set_transaction` settles the
 fork first, so it stays inside.

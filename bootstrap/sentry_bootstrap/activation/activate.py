@@ -11,6 +11,7 @@ from sentry_bootstrap import _log, sdk_compat
 from sentry_bootstrap._mask import mask_dsn
 from sentry_bootstrap.activation.options import sdk_options
 
+
 class ActivationReport:
     """What activation did, for the startup report and for `sentry-bootstrap` commands."""
 

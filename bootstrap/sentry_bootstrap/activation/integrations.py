@@ -1,4 +1,5 @@
-"""The one table of Sentry integrations the hook knows, and the plan of which ones apply.
+"""The plan of which Sentry integrations apply, and when, from the integrations table
+(`sentry_bootstrap/integrations_table.py`).
 
 Deciding never imports a framework, nor the SDK's integration module (which imports its framework
 at module level): it reads installed distribution metadata from the `*.dist-info` directory names
