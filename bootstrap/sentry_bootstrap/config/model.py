@@ -361,6 +361,7 @@ class Spool(Section):
     path: Optional[str] = None  # None: <state dir>/spool
     max_bytes: PositiveInt = 50 * 1024 * 1024
     max_age: PositiveInt = 7 * 24 * 3600  # seconds
+    write_ahead: bool = False  # every envelope reaches the spool before it is sent
 
 
 class Endpoint(Section):

@@ -225,6 +225,9 @@ DESCRIPTIONS = {
                   "directory). Relative paths start at the config file's directory.",
     "spool.max_bytes": "Size bound; the oldest envelopes are dropped (and counted) beyond it.",
     "spool.max_age": "Seconds an envelope is kept before it is dropped.",
+    "spool.write_ahead": "Write every envelope to the spool before it is sent (deleted after the "
+                         "server's answer), so that `kill -9` or the OOM killer loses nothing "
+                         "captured; costs a file write per envelope on the healthy path.",
     "diagnostics": "Ways to check the set-up from a running application.",
     "diagnostics.endpoint": "An HTTP endpoint in the web application that sends a test event "
                             "(`?debug=true` raises a test error, `?celery=true` enqueues the Celery test task).",

@@ -502,9 +502,8 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 _spool.check_envelope(raw)
-            except OSError:
-                continue
-            except ValueError:
+            except (OSError, ValueError):
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
                 self.spool.set_aside(claim.path)
                 continue
             if int(name.split("-", 1)[0]) < oldest_ok:
