@@ -113,6 +113,10 @@ class RateLimitFile(object):
     def merge(self, limits):
         """Add {category or None: until (unix seconds)} to the shared file, keeping the later end of
         each limit. Raises OSError (or UnsafeDirectory) when the spool can't be written."""
+        known = self.read() if limits else {}
+        # A server may repeat a long limit on every answer (bugsink does): the file is rewritten
+        # only when a limit is new or moves more than a second.
+        limits = {k: v for k, v in limits.items() if v > known.get(k, 0) + 1.0}
         if not limits:
             return
         self.spool.ensure()
