@@ -3,11 +3,16 @@ SIGKILL mid-burst loses nothing it captured; the next start delivers it. Real pr
 test server."""
 import json
 import signal
+import time
+import uuid
 
+from sentry_sdk.envelope import Envelope
+
+from sentry_bootstrap.transport.durable import make_transport
 from sentry_bootstrap.transport.spool import Spool, spool_dir
 from tests.transport.helpers import run_child
 
-CFG = {"backoff": 0.1, "backoff_max": 0.3, "timeout": 2, "write_ahead": True, "fsync": False}
+CFG = {"backoff": 0.1, "backoff_max": 0.3, "timeout": 2, "write_ahead": True}
 
 BURST = """
 import os, signal
@@ -68,3 +73,27 @@ def test_healthy_write_ahead_leaves_nothing_behind(sentry_server):
     assert sorted(sentry_server.accepted) == sorted(ids) and sentry_server.duplicates() == []
     status = Spool(spool_dir(sentry_server.dsn)).status()
     assert status["files"] == status["claimed"] == 0
+
+
+def test_write_ahead_copies_of_failed_sends_are_delivered_once(sentry_server):
+    """With write-ahead on, envelopes that meet a refused connection or a 503 are handed to the spool
+    (not written twice) and each arrives exactly once when the server is back."""
+    sentry_server.set_mode("status_503", times=3)
+    transport = make_transport({"dsn": sentry_server.dsn}, CFG)
+    ids = []
+    try:
+        for _ in range(10):
+            env = Envelope(headers={"event_id": uuid.uuid4().hex})
+            env.add_event({"event_id": env.headers["event_id"], "message": "m"})
+            ids.append(env.headers["event_id"])
+            transport.capture_envelope(env)
+        transport.flush(5)
+        sentry_server.wait_for(lambda: len(sentry_server.accepted) == 10, timeout=20,
+                               what="10 events")
+        deadline = time.monotonic() + 10
+        while transport.spool.status()["files"] + transport.spool.status()["claimed"]:
+            assert time.monotonic() < deadline, transport.spool.status()
+            time.sleep(0.05)
+    finally:
+        transport.kill()
+    assert sorted(sentry_server.accepted) == sorted(ids) and sentry_server.duplicates() == []

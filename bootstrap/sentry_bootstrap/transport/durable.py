@@ -26,7 +26,9 @@ What a caller may rely on:
 - With `spool.write_ahead`, every envelope is written to the spool (as a file claimed by this
   process) before it is queued, and removed after the server's answer; after `kill -9` the next
   start's drainer finds the claim abandoned and sends it. At most the envelope in flight at the
-  kill can reach the server twice (same event id, which the server deduplicates).
+  kill can reach the server twice (same event id, which the server deduplicates). The copy is not
+  fsync'd (a process's death needs only the rename; a machine crash may lose it) until it is handed
+  to the spool after a failure.
 - A spool directory that can't be trusted (a symbolic link, another owner, group- or
   world-writable) is refused with one line saying the fix; delivery then works as the SDK's own
   transport, without a spool.
@@ -216,7 +218,10 @@ class DurableTransport(HttpTransport):
         if self._spool_refused:
             return None
         try:
-            return self.spool.write(envelope.serialize(), claimed=True)
+            # No fsync: the copy is there for the death of this process (kill -9, the OOM killer),
+            # which the rename alone survives; an fsync per envelope costs milliseconds. It is
+            # fsync'd when handed to the spool after a failure (see _keep).
+            return self.spool.write(envelope.serialize(), claimed=True, fsync=False)
         except _spool.UnsafeDirectory as exc:
             self._refuse_spool(exc)
         except Exception as exc:
@@ -233,7 +238,7 @@ class DurableTransport(HttpTransport):
             path = self._spool_envelope(envelope or job.envelope)
         if ahead is not None:
             if path is None:
-                self.spool.release(ahead)
+                self.spool.release(ahead, sync=True)
                 path = os.path.join(ahead.directory, ahead.name)
             else:
                 self.spool.done(ahead)

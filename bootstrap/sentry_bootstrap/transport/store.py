@@ -387,10 +387,11 @@ class EnvelopeStore(object):
         return sorted(n for n in self.names() if parse_name(n) is not None)
 
     # -- writing ------------------------------------------------------------------------------------
-    def write(self, raw, claimed=False):
+    def write(self, raw, claimed=False, fsync=None):
         """Store one serialized envelope atomically and keep the bounds. Returns the file's path (a
         `Claim` held by this process when `claimed`), or None when the envelope alone exceeds
-        `max_bytes` (counted as a drop). Raises UnsafeDirectory or OSError when the disk refuses."""
+        `max_bytes` (counted as a drop). `fsync` overrides the store's setting for this file.
+        Raises UnsafeDirectory or OSError when the disk refuses."""
         size = len(raw)
         if size > self.max_bytes:
             self.record_drops(collections.Counter((c, REASON_SIZE) for c in categories(raw)))
@@ -403,7 +404,7 @@ class EnvelopeStore(object):
         try:
             try:
                 _write_all(fd, raw)
-                if self.fsync:
+                if self.fsync if fsync is None else fsync:
                     os.fsync(fd)
             finally:
                 os.close(fd)
@@ -520,8 +521,18 @@ class EnvelopeStore(object):
             pass
         return Claim(self.directory, name, path)
 
-    def release(self, claim):
-        """Give a claimed file back (to be sent later)."""
+    def release(self, claim, sync=False):
+        """Give a claimed file back (to be sent later); `sync`: fsync it first when the store
+        fsyncs (for a file written without, as write-ahead copies are)."""
+        if sync and self.fsync:
+            try:
+                fd = open_regular(claim.path)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
         try:
             os.rename(claim.path, self._path(claim.name))
         except OSError:
