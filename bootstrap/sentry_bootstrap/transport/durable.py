@@ -41,8 +41,9 @@ tests/transport/test_sdk_shape.py, which fails loudly when one of them changes):
   rate-limited items, appends a pending client report, compresses) then
   `_send_request(body, headers, endpoint_type, envelope)`, which we override.
 - `_update_headers(headers)` (auth and user agent), `_request(method, endpoint_type, body, headers)`
-  returning a response with `.status`, `.headers`, `.close()`, `_update_rate_limits(response)`,
-  `_handle_response(response, envelope)`, `_check_disabled(category)`, `_disabled_until` (dict of
+  returning a response with `.status`, `.headers`, `.close()`, `_update_rate_limits(response)`
+  (overridden: it also shares what it learned), `_handle_response(response, envelope)`,
+  `_handle_request_error(envelope, loss_reason)` (a failure without a spool), `_check_disabled(category)`, `_disabled_until` (dict of
   aware datetimes), `_compression_algo`, `_compression_level`.
 - `_fetch_pending_client_report(force, interval)` and `_flush_client_reports()`.
 - `_worker`: a `BackgroundWorker` with `submit(callable) -> bool` and `_queue`, a queue with
