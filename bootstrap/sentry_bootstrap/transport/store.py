@@ -399,7 +399,14 @@ class EnvelopeStore(object):
         self.ensure()
         token = process_token()
         pid, n = os.getpid(), next(_counter)
-        tmp = self._path("%s%d-%s-%d" % (TMP_PREFIX, pid, token, n))
+        if claimed:
+            # Written straight under its claim: no reader takes a live process's claim, and a dead
+            # writer's half file is set aside like a temporary file. Saves the rename.
+            name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
+            claim = Claim(self.directory, name, self._claim_path(name))
+            tmp = claim.path
+        else:
+            tmp = self._path("%s%d-%s-%d" % (TMP_PREFIX, pid, token, n))
         fd = _create_new(tmp)
         try:
             try:
@@ -414,11 +421,8 @@ class EnvelopeStore(object):
                     ledger.bytes = self._evict(ledger, self.max_bytes - size)
                 elif ledger.bytes + size > self.max_bytes:
                     ledger.bytes = self._evict(ledger, max(int(self.max_bytes * LOW_WATER) - size, 0))
-                name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
-                if claimed:
-                    claim = Claim(self.directory, name, self._claim_path(name))
-                    os.rename(tmp, claim.path)
-                else:
+                if not claimed:
+                    name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
                     os.rename(tmp, self._path(name))
                 ledger.bytes += size
                 ledger.save()
