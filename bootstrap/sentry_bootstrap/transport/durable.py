@@ -251,8 +251,10 @@ class DurableTransport(HttpTransport):
         if job is not None and job.envelope is not envelope:
             job = None
         if not self._online and not self._spool_refused:
-            self._mark_spooled(job)
-            self._keep(job) if job is not None else self._spool_envelope(envelope)
+            if job is None:
+                self._spool_envelope(envelope)
+            elif self._mark_spooled(job):
+                self._keep(job)
             self._kick()
             return None
         self._load_shared_limits()
@@ -287,9 +289,13 @@ class DurableTransport(HttpTransport):
         return max(ends) if ends else datetime.now(timezone.utc)
 
     def _mark_spooled(self, job):
-        if job is not None:
-            with self._jobs_lock:
-                job.state = _SPOOLED
+        """True when this thread takes the job's envelope to the spool; False when kill() has
+        taken it already."""
+        with self._jobs_lock:
+            if job.state == _SPOOLED:
+                return False
+            job.state = _SPOOLED
+            return True
 
     def _send_request(self, body, headers, endpoint_type, envelope=None):
         if envelope is None:
