@@ -81,16 +81,23 @@ def check_private_dir(path):
 
 
 def private_dir(path, environ=None):
-    """Create `path` (missing directories 0700) and check it, and every directory between it and
-    the state directory when it lies inside that one, with `check_private_dir`. Returns `path`."""
-    make_private_dirs(path)
-    check_private_dir(path)
+    """Create `path` (missing directories 0700) and check it with `check_private_dir`; inside the
+    state directory, every directory from the state directory down is checked before anything is
+    created in it, so nothing is ever made through a link. Returns `path`."""
     root = state_dir(environ)
-    if os.path.commonpath([root, path]) == root and path != root:
-        parent = os.path.dirname(path)
-        while True:
-            check_private_dir(parent)
-            if parent == root or os.path.dirname(parent) == parent:
-                break
-            parent = os.path.dirname(parent)
+    try:
+        inside = os.path.commonpath([root, path]) == root
+    except ValueError:
+        inside = False
+    chain = [path]
+    if inside:
+        while chain[-1] != root and os.path.dirname(chain[-1]) != chain[-1]:
+            chain.append(os.path.dirname(chain[-1]))
+    make_private_dirs(os.path.dirname(chain[-1]))
+    for directory in reversed(chain):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        check_private_dir(directory)
     return path

@@ -108,6 +108,20 @@ def test_writable_state_directory_above_the_outbox_is_refused(isolated_environ):
     assert state in str(err.value) and "chmod 700" in str(err.value)
 
 
+def test_symlinked_state_directory_is_refused_for_the_spool(isolated_environ, tmp_path):
+    """A state directory that is a link (to a directory another user could own) is refused for
+    the default spool under it, and nothing is written through it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    os.makedirs(str(isolated_environ))
+    os.symlink(str(elsewhere), os.path.join(str(isolated_environ), "sentry-bootstrap"))
+    spool = Spool.for_dsn("http://k@127.0.0.1:9/1")
+    with pytest.raises(store.UnsafeDirectory) as err:
+        spool.write(RAW)
+    assert "symbolic link" in str(err.value)
+    assert os.listdir(str(elsewhere)) == []
+
+
 def test_directory_owned_by_another_user_is_refused(tmp_path):
     """A store directory owned by another local user is refused, with the chown that fixes it."""
     uid = _other_uid()
