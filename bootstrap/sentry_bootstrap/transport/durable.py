@@ -3,7 +3,9 @@ compression, keep-alive and rate-limit headers unchanged) that writes an envelop
 on-disk spool (`sentry_bootstrap.transport.spool`) instead of dropping it, and sends the spool later.
 
 What a caller may rely on:
-- The healthy path touches no disk (one `stat` of the spool directory at start, to drain leftovers).
+- The healthy path touches no disk (one `lstat` of the spool directory at start, to drain leftovers,
+  and at most one `lstat` a second of the shared rate-limit file), unless write-ahead is on or the
+  server announces a rate limit (written to the shared file when it is new or moves).
 - A network error, a timeout, a 5xx or a 429 spools the envelope. After a network error or a 5xx the
   transport goes "offline": new envelopes are spooled directly until a background drainer, retrying
   the oldest file with exponential backoff (1 s doubling to 5 min), gets a 2xx. A 429 sets the SDK's
