@@ -4,6 +4,7 @@ every process configured with the same DSN; `durable.py` sends what it holds.
 The spool policy over the store: an envelope is written when it can't be sent now (or, with
 `spool.write_ahead`, before every send, as a file claimed by the sending process); files are claimed,
 sent oldest first with backoff, and deleted on a 2xx. Past `max_bytes` the oldest files are evicted
+(down to 90% of it, so that a full spool is scanned once per tenth of its size, not on every write)
 and past `max_age` (seconds) they are dropped, each counted by data category (`cache_overflow`,
 `max_age`) for the next client report. Files are fsync'd (a spooled envelope survives a machine
 crash), except when `fsync: false`.
