@@ -143,6 +143,7 @@ def test_http_transport_methods_have_the_expected_signatures():
         "_request": ["self", "method", "endpoint_type", "body", "headers"],
         "_update_rate_limits": ["self", "response"],
         "_handle_response": ["self", "response", "envelope"],
+        "_handle_request_error": ["self", "envelope", "loss_reason", "record_reason"],
         "_check_disabled": ["self", "category"],
         "_fetch_pending_client_report": ["self", "force", "interval"],
         "_flush_client_reports": ["self", "force"],

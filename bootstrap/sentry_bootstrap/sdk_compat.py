@@ -324,8 +324,22 @@ def _build_transport_base():
         def pool(self):
             return self._pool
 
+        def _update_rate_limits(self, response):
+            return self.on_update_rate_limits(response)
+
+        def on_update_rate_limits(self, response):
+            """Overridable: learn the limits an answer carries (429, Retry-After, X-Sentry-Rate-Limits)."""
+            return self.sdk_update_rate_limits(response)
+
+        def sdk_update_rate_limits(self, response):
+            return HttpTransport._update_rate_limits(self, response)
+
         def update_rate_limits(self, response):
             self._update_rate_limits(response)
+
+        def handle_request_error(self, envelope, loss_reason):
+            """What the SDK does when a request fails: count the envelope's items as lost."""
+            self._handle_request_error(envelope=envelope, loss_reason=loss_reason)
 
         def handle_response(self, response, envelope):
             self._handle_response(response=response, envelope=envelope)
@@ -335,7 +349,8 @@ def _build_transport_base():
             return self._check_disabled(category)
 
         def rate_limits(self):
-            """{category or None (all): aware datetime until which it is limited}."""
+            """{category or None (all): aware datetime until which it is limited}; the SDK's own dict,
+            so a limit set in it holds for the SDK's checks too."""
             return self._disabled_until
 
         def compression(self):

@@ -54,3 +54,14 @@ def test_no_dsn_exits_2():
     """Without a DSN there is no spool: a one-line explanation and exit code 2."""
     proc = _cli("status")
     assert proc.returncode == 2 and "no DSN" in proc.stderr
+
+
+def test_untrusted_spool_directory_is_refused_with_the_fix(tmp_path):
+    """`spool status` on a group/world-writable directory exits 1 with one line naming the chmod."""
+    directory = tmp_path / "spool"
+    directory.mkdir()
+    directory.chmod(0o777)
+    proc = _cli("status", "--dsn", "http://k@127.0.0.1:9/1", "--path", str(directory))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "sentry-bootstrap: refused: %s is writable by group and others " \
+        "(mode 777); `chmod 700 %s`" % (directory, directory)

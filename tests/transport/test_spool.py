@@ -3,6 +3,7 @@ import os
 import time
 
 from sentry_bootstrap.transport import spool as spool_mod
+from sentry_bootstrap.transport import store as store_mod
 from sentry_bootstrap.transport.spool import Spool, check_envelope, spool_dir
 
 RAW = b'{"event_id":"e"}\n{"type":"event","length":2}\n{}\n'
@@ -29,7 +30,7 @@ def test_claim_is_exclusive(tmp_path):
     s.release(claim)
     assert s.pending() == [name]
     s.done(s.claim(name))
-    assert os.listdir(str(tmp_path)) == []
+    assert os.listdir(str(tmp_path)) == [store_mod.STATE_FILE]
 
 
 def test_max_age_drops_old_files_and_counts_them(tmp_path):
@@ -70,7 +71,7 @@ def test_counter_log_survives_a_torn_line_and_compacts(tmp_path, monkeypatch):
     s.record_drops({("error", "cache_overflow"): 1})
     with open(os.path.join(str(tmp_path), spool_mod.DROPS_FILE), "a") as f:
         f.write("\nD cache_overf")  # a write of ours cut short: it starts with its newline
-    monkeypatch.setattr(spool_mod, "COUNTS_COMPACT_BYTES", 200)
+    monkeypatch.setattr(store_mod, "COUNTS_COMPACT_BYTES", 200)
     for _ in range(20):
         s.record_drops({("error", "cache_overflow"): 1})
     assert s.drop_counts() == {"cache_overflow:error": 21}

@@ -135,10 +135,14 @@ def _spool_notes(client):
     if spool is None:
         return []
     notes = []
-    dropped = sum(spool.drop_counts().values())
+    try:
+        dropped = sum(spool.drop_counts().values())
+        waiting = spool.has_work()
+    except OSError:  # an untrusted spool directory: the transport said so already
+        return []
     if dropped:
         notes.append("spool: {} envelope(s) dropped so far, see `sentry-bootstrap spool status`".format(dropped))
-    if spool.has_work():
+    if waiting:
         notes.append("spool: envelopes waiting to be sent")
     return notes
 

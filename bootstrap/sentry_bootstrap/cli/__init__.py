@@ -48,7 +48,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    from sentry_bootstrap._paths import UnsafeDirectory
+
     try:
         return _command_module(args.command).run(args) or 0
     except KeyboardInterrupt:
         return 130
+    except UnsafeDirectory as exc:  # a state directory another user could tamper with
+        sys.stderr.write("sentry-bootstrap: refused: {}\n".format(exc))
+        return 1

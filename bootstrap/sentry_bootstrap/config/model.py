@@ -502,6 +502,10 @@ class Spool(Section):
     # seconds
     max_age: PositiveInt = Field(7 * 24 * 3600, description=(
         "Seconds an envelope is kept before it is dropped."))
+    write_ahead: bool = Field(False, description=(
+        "Every envelope reaches the spool directory before it is sent, and is deleted once the "
+        "server answers, so `kill -9` or the OOM killer loses nothing captured (costs a file "
+        "create per event; see the README's durable delivery)."))
 
 
 class Endpoint(Section):

@@ -86,7 +86,7 @@ def send_test_events(resolved, message=None, exception=False, environ=None, time
         transport = outbox.make_outbox_transport(values.get("outbox") or {}, environ)
         outbox_path = transport.path
         delivery = Delivery(outbox_path)
-        before = set(outbox._envelope_names(outbox_path))
+        before = set(outbox.envelope_names(outbox_path))
     options["transport"] = transport
     # The pristine init: an application-init guard installed in this process must not see this.
     sdk_compat.original_init()(**options)
@@ -115,5 +115,5 @@ def send_test_events(resolved, message=None, exception=False, environ=None, time
         from sentry_bootstrap.transport import outbox
 
         delivery.files = [os.path.join(outbox_path, n)
-                          for n in outbox._envelope_names(outbox_path) if n not in before]
+                          for n in outbox.envelope_names(outbox_path) if n not in before]
     return delivery

@@ -3,7 +3,9 @@ compression, keep-alive and rate-limit headers unchanged) that writes an envelop
 on-disk spool (`sentry_bootstrap.transport.spool`) instead of dropping it, and sends the spool later.
 
 What a caller may rely on:
-- The healthy path touches no disk (one `stat` of the spool directory at start, to drain leftovers).
+- The healthy path touches no disk (one `lstat` of the spool directory at start, to drain leftovers,
+  and at most one `lstat` a second of the shared rate-limit file), unless write-ahead is on or the
+  server announces a rate limit (written to the shared file when it is new or moves).
 - A network error, a timeout, a 5xx or a 429 spools the envelope. After a network error or a 5xx the
   transport goes "offline": new envelopes are spooled directly until a background drainer, retrying
   the oldest file with exponential backoff (1 s doubling to 5 min), gets a 2xx. A 429 sets the SDK's
@@ -19,6 +21,19 @@ What a caller may rely on:
   stable; a file is removed only after a 2xx.
 - Drops counted by the spool are sent as a `client_report` item once the server answers 2xx, unless
   `send_client_reports` is off.
+- Rate limits are shared: a limit learned from any answer (429, `Retry-After`,
+  `X-Sentry-Rate-Limits`) is written to the spool's `ratelimits` file and read by every process with
+  the same DSN, the next start included. Items of a category limited beyond `spool.max_age` are
+  dropped and counted by the SDK (`ratelimit_backoff`), not spooled: they could only expire there.
+- With `spool.write_ahead`, every envelope is written to the spool (as a file claimed by this
+  process) before it is queued, and removed after the server's answer; after `kill -9` the next
+  start's drainer finds the claim abandoned and sends it. At most the envelope in flight at the
+  kill can reach the server twice (same event id, which the server deduplicates). The copy is not
+  fsync'd (a process's death needs only the rename; a machine crash may lose it) until it is handed
+  to the spool after a failure.
+- A spool directory that can't be trusted (a symbolic link, another owner, group- or
+  world-writable) is refused with one line saying the fix; delivery then works as the SDK's own
+  transport, without a spool.
 
 The SDK's `HttpTransport` internals are reached through `sentry_bootstrap.sdk_compat.http_transport_base()`
 (public names over `_send_envelope`, `_send_request`, `_request`, the worker queue, the rate limits and
@@ -31,7 +46,7 @@ import gzip
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sentry_sdk.consts import DEFAULT_OPTIONS
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
@@ -49,6 +64,7 @@ __all__ = ["DurableTransport", "make_transport", "durable_transport_class", "spo
            "clear"]
 
 HttpTransport = sdk_compat.http_transport_base()
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 _PENDING, _IN_FLIGHT, _DONE, _SPOOLED = range(4)
 _FAILED, _EMPTY, _STOPPED = "failed", "empty", "stopped"
@@ -60,13 +76,14 @@ class _EnvelopeJob(object):
     """What the worker queue holds instead of the SDK's closure, so that `kill()` can find the
     envelopes still waiting and spool them."""
 
-    __slots__ = ("transport", "envelope", "state", "spooled_path")
+    __slots__ = ("transport", "envelope", "state", "spooled_path", "ahead")
 
-    def __init__(self, transport, envelope):
+    def __init__(self, transport, envelope, ahead=None):
         self.transport = transport
         self.envelope = envelope
         self.state = _PENDING
         self.spooled_path = None
+        self.ahead = ahead  # the write-ahead copy (a spool Claim), when spool.write_ahead is on
 
     def __call__(self):
         transport = self.transport
@@ -79,7 +96,7 @@ class _EnvelopeJob(object):
                 self.state = _IN_FLIGHT
                 transport._in_flight = self
         if self.state == _SPOOLED:
-            self.spooled_path = transport._spool_envelope(self.envelope)
+            transport._keep(self)
             return
         try:
             with capture_internal_exceptions():
@@ -90,13 +107,15 @@ class _EnvelopeJob(object):
                 if self.state == _IN_FLIGHT:
                     self.state = _DONE
                 transport._in_flight = None
+            if self.state == _DONE and self.ahead is not None:
+                transport.spool.done(self.ahead)  # answered: the write-ahead copy has done its job
 
 
 class DurableTransport(HttpTransport):
     """`HttpTransport` that spools what it can't send and drains the spool in the background.
 
-    Class attributes (set by `durable_transport_class`): `spool_cfg` ({path, max_bytes, max_age},
-    plus the tuning knobs `backoff`, `backoff_max`, `timeout`, `fsync` used by tests), `environ`
+    Class attributes (set by `durable_transport_class`): `spool_cfg` ({path, max_bytes, max_age,
+    write_ahead}, plus the tuning knobs `backoff`, `backoff_max`, `timeout`, `fsync` used by tests), `environ`
     (for the state directory), `drain_in_background` (False for the CLI, which drains in the
     calling thread)."""
 
@@ -122,36 +141,151 @@ class DurableTransport(HttpTransport):
         self._next_attempt = 0.0
         self._held_for = None  # seconds until the earliest category limit holding a file ends
         self._spool_error_reported = False
+        self._spool_refused = False
+        self.write_ahead = bool(cfg.get("write_ahead"))
         self.sent_count = 0  # spooled files delivered by this transport
-        # Drain leftovers from earlier runs; a healthy start costs one stat.
-        if self.drain_in_background and self.spool.has_work():
-            self._kick()
+        # Drain leftovers from earlier runs and learn the limits other processes met; a healthy
+        # start costs one lstat.
+        try:
+            if self.spool.exists():
+                self._load_shared_limits()
+                if self.drain_in_background and self.spool.has_work():
+                    self._kick()
+        except _spool.UnsafeDirectory as exc:
+            self._refuse_spool(exc)
+
+    def _refuse_spool(self, exc):
+        """From now on, send as the SDK's own transport does: no spool, no drainer."""
+        if not self._spool_refused:
+            self._spool_refused = True
+            _log.report("error", "delivery spool refused: %s; sending without a spool" % (exc,),
+                        self.environ)
+
+    # -- shared rate limits -------------------------------------------------------------------
+    def on_update_rate_limits(self, response):
+        before = dict(self.rate_limits())
+        self.sdk_update_rate_limits(response)
+        learned = {category: (until - _EPOCH).total_seconds()
+                   for category, until in self.rate_limits().items()
+                   if before.get(category) != until}
+        if learned and not self._spool_refused:
+            try:
+                self.spool.rate_limits.merge(learned)
+            except _spool.UnsafeDirectory as exc:
+                self._refuse_spool(exc)
+            except Exception as exc:
+                _log.report("debug", "cannot share a rate limit: %r" % (exc,), self.environ)
+
+    def _load_shared_limits(self):
+        """Take the limits other processes learned for this DSN (rereads the file only when it
+        changed, and looks at most once a second)."""
+        if self._spool_refused:
+            return
+        try:
+            shared = self.spool.rate_limits.read()
+        except Exception:
+            return
+        for category, until in shared.items():
+            when = datetime.fromtimestamp(until, timezone.utc)
+            current = self.rate_limits().get(category)
+            if current is None or current < when:
+                self.rate_limits()[category] = when
 
     # -- the write path -----------------------------------------------------------------------
     def capture_envelope(self, envelope):
-        job = _EnvelopeJob(self, envelope)
+        ahead = None
+        if self.write_ahead and not self._closing:
+            ahead = self._write_ahead(envelope)
+        job = _EnvelopeJob(self, envelope, ahead)
         if self._closing or not self.submit_to_worker(job):
             # Where the SDK would drop it (queue full, or after kill), keep it.
-            self._spool_envelope(envelope)
+            job.state = _SPOOLED
+            self._keep(job)
             self._kick()
 
+    def _write_ahead(self, envelope):
+        """The envelope as a spool file this process holds, written before it is sent; None when
+        the spool can't take it (the envelope is then sent as without write-ahead)."""
+        if self._spool_refused:
+            return None
+        try:
+            # No fsync: the copy is there for the death of this process (kill -9, the OOM killer),
+            # which the rename alone survives; an fsync per envelope costs milliseconds. It is
+            # fsync'd when handed to the spool after a failure (see _keep).
+            return self.spool.write(envelope.serialize(), claimed=True, fsync=False)
+        except _spool.UnsafeDirectory as exc:
+            self._refuse_spool(exc)
+        except Exception as exc:
+            self._report_spool_error(exc)
+        return None
+
+    def _keep(self, job, envelope=None):
+        """Keep a job's envelope in the spool for later. Its write-ahead copy, if any, is handed to
+        the drainers (renamed to an unclaimed name) unless `envelope` (what was actually sent, as
+        the SDK prepared it: maybe fewer items, maybe a client report more) replaces it."""
+        ahead, job.ahead = job.ahead, None
+        path = None
+        if envelope is not None or ahead is None:
+            path = self._spool_envelope(envelope or job.envelope)
+        if ahead is not None:
+            if path is None:
+                self.spool.release(ahead, sync=True)
+                path = os.path.join(ahead.directory, ahead.name)
+            else:
+                self.spool.done(ahead)
+        job.spooled_path = path
+        return path
+
     def on_send_envelope(self, envelope):
-        if not self._online:
-            self._spool_envelope(envelope)
+        job = self._in_flight
+        if job is not None and job.envelope is not envelope:
+            job = None
+        if not self._online and not self._spool_refused:
+            if job is None:
+                self._spool_envelope(envelope)
+            elif self._mark_spooled(job):
+                self._keep(job)
             self._kick()
             return None
+        self._load_shared_limits()
         # Checked only while some limit is recorded: the healthy path stays as cheap as the SDK's.
         limited = self.rate_limits() and [
             item for item in envelope.items if self.rate_limited(item.data_category)]
-        if limited:
-            # The SDK would drop these as ratelimit_backoff; they wait in the spool instead.
-            self._spool_envelope(Envelope(headers=envelope.headers, items=limited))
-            self._kick()
-            rest = [item for item in envelope.items if item not in limited]
+        if limited and not self._spool_refused:
+            # Items limited for longer than the spool keeps anything are left to the SDK, which
+            # drops them as ratelimit_backoff; the others wait in the spool instead.
+            horizon = datetime.now(timezone.utc) + timedelta(seconds=self.spool.max_age)
+            waiting = [item for item in limited if self._limit_end(item.data_category) <= horizon]
+            if waiting:
+                self._spool_envelope(Envelope(headers=envelope.headers, items=waiting))
+                self._kick()
+            rest = [item for item in envelope.items if item not in waiting]
+            if job is not None and job.ahead is not None and waiting:
+                # The write-ahead copy holds the spooled items too: replace it by one of the rest.
+                old, job.ahead = job.ahead, None
+                if rest:
+                    job.ahead = self._write_ahead(Envelope(headers=envelope.headers, items=rest))
+                self.spool.done(old)
             if not rest:
                 return None
             envelope = Envelope(headers=envelope.headers, items=rest)
+            if job is not None:
+                job.envelope = envelope
         return self.sdk_send_envelope(envelope)
+
+    def _limit_end(self, category):
+        ends = [t for t in (self.rate_limits().get(category), self.rate_limits().get(None))
+                if t is not None]
+        return max(ends) if ends else datetime.now(timezone.utc)
+
+    def _mark_spooled(self, job):
+        """True when this thread takes the job's envelope to the spool; False when kill() has
+        taken it already."""
+        with self._jobs_lock:
+            if job.state == _SPOOLED:
+                return False
+            job.state = _SPOOLED
+            return True
 
     def on_send_request(self, body, headers, endpoint_type, envelope=None):
         if envelope is None:
@@ -181,12 +315,17 @@ class DurableTransport(HttpTransport):
                 if job.state == _SPOOLED:  # kill() spooled it already
                     return
                 job.state = _SPOOLED
+        if self._spool_refused:
+            # No spool: lost, as the SDK's own transport would record it.
+            self.handle_request_error(envelope, "network")
+            return
         if offline:
             self._online = False
         _log.report("debug", "delivery failed (%s); envelope spooled" % why, self.environ)
-        path = self._spool_envelope(envelope)
         if job is not None:
-            job.spooled_path = path
+            self._keep(job, envelope)
+        else:
+            self._spool_envelope(envelope)
         self._kick()
 
     def _sent_after_abandon(self):
@@ -199,17 +338,23 @@ class DurableTransport(HttpTransport):
 
     def _spool_envelope(self, envelope):
         """Write one envelope to the spool; on a disk error fall back to the SDK's loss record."""
-        try:
-            return self.spool.write(envelope.serialize())
-        except Exception as exc:
-            if not self._spool_error_reported:
-                self._spool_error_reported = True
-                _log.report("error", "cannot write the delivery spool %s: %s"
-                            % (self.spool.directory, exc), self.environ)
-            self.on_dropped_event("spool_error")
-            for item in envelope.items:
-                self.record_lost_event("network_error", item=item)
-            return None
+        if not self._spool_refused:
+            try:
+                return self.spool.write(envelope.serialize())
+            except _spool.UnsafeDirectory as exc:
+                self._refuse_spool(exc)
+            except Exception as exc:
+                self._report_spool_error(exc)
+        self.on_dropped_event("spool_error")
+        for item in envelope.items:
+            self.record_lost_event("network_error", item=item)
+        return None
+
+    def _report_spool_error(self, exc):
+        if not self._spool_error_reported:
+            self._spool_error_reported = True
+            _log.report("error", "cannot write the delivery spool %s: %s"
+                        % (self.spool.directory, exc), self.environ)
 
     # -- shutdown -----------------------------------------------------------------------------
     def kill(self):
@@ -229,7 +374,7 @@ class DurableTransport(HttpTransport):
                         callback.state = _SPOOLED
                         to_spool.append(callback)
         for job in to_spool:
-            job.spooled_path = self._spool_envelope(job.envelope)
+            self._keep(job)
         with capture_internal_exceptions():
             report = self.pending_client_report(force=True)
             if report is not None and (to_spool or not self._online):
@@ -246,7 +391,7 @@ class DurableTransport(HttpTransport):
     # -- draining -----------------------------------------------------------------------------
     def _kick(self):
         """Make sure a drainer runs in this process (fork-safe) and has another look."""
-        if not self.drain_in_background:
+        if not self.drain_in_background or self._spool_refused:
             return
         with self._drain_lock:
             self._work_pending = True
@@ -326,6 +471,7 @@ class DurableTransport(HttpTransport):
         """Send every unclaimed spooled file, oldest first, until one fails.
         Returns "empty" (nothing failed), "failed" or "stopped". `progress(done, total)` is called
         after each file."""
+        self._load_shared_limits()
         names = self.spool.pending()
         self._held_for = None
         oldest_ok = time.time_ns() - int(self.spool.max_age * 1e9)
@@ -340,15 +486,19 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 _spool.check_envelope(raw)
-            except OSError:
-                continue
-            except ValueError:
+            except (OSError, ValueError):
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
                 self.spool.set_aside(claim.path)
                 continue
             if int(name.split("-", 1)[0]) < oldest_ok:
                 self.spool.discard(claim, _spool.REASON_AGE, raw)
                 continue
             held = self._category_limit_wait(raw)
+            if held > 0 and time.time_ns() + int(held * 1e9) > \
+                    int(name.split("-", 1)[0]) + int(self.spool.max_age * 1e9):
+                # Limited until after it would expire anyway: dropped now, counted.
+                self.spool.discard(claim, _spool.REASON_RATE_LIMIT, raw)
+                continue
             if held > 0:
                 self.spool.release(claim)  # kept for when its categories' limit ends
                 self._held_for = held if self._held_for is None else min(self._held_for, held)
@@ -412,7 +562,7 @@ class DurableTransport(HttpTransport):
             return False
         finally:
             if lock is not None:
-                lock.close()
+                os.close(lock)
 
 
 def durable_transport_class(spool_cfg=None, environ=None, drain_in_background=True):

@@ -1,22 +1,16 @@
 """The local outbox: where events go when no DSN is set.
 
-A bounded directory of envelope files in the per-user state directory, so that the hook is useful on a
-fresh machine with no account; `sentry-bootstrap events` reads it back.
+A bounded envelope directory (`transport/store.py`: atomic private writes, naming, the ledger and
+its lock, drop counters, trust checks) in the per-user state directory, so that the hook is useful on
+a fresh machine with no account; `sentry-bootstrap events` reads it back.
 
-Files and their guarantees:
-- `<time_ns>-<pid>-<counter>-<size>.envelope`: one envelope each, in the SDK's wire format. The names
-  sort by time, are unique per process (fork-safe: the pid is read at every write) and carry the file
-  size, so a scan needs one `listdir` and no `stat` per file. Each file is written to a `.tmp-*` name
-  and renamed into place, so a reader never sees a half-written envelope.
-- `outbox.state`: the ledger, `<bytes> <evicted>` as two fixed-width numbers: the bytes of envelopes
-  held and how many envelopes were evicted since the last clear. Several processes share it under an
-  exclusive `flock` (where the platform has one; elsewhere best effort), so a write costs one small
-  locked update instead of a directory scan. A write waits at most LOCK_TIMEOUT for the lock, and a
-  child forked while the lock is held drops its copy, so nothing deadlocks across fork.
+The outbox policy over the store: every envelope is written, nothing is sent. When the bytes held
+pass `max_bytes` the oldest envelopes are evicted (down to 90% of it, so a full outbox is scanned
+once per tenth of its size rather than on every write) and counted; `evicted_count` is that count
+since the last `clear`.
 
-The bound: when the ledger passes `max_bytes`, the directory is scanned (the ledger is corrected to
-the truth) and the oldest envelopes are evicted down to 90% of `max_bytes`, so that a full outbox is
-scanned once per tenth of its size rather than on every write.
+A directory another user could tamper with (a symbolic link, another owner, group- or
+world-writable) is refused: events are not written, and one stderr line says the fix.
 
 Nothing here imports `sentry_sdk` at module level: its transport base class (and the ~0.2 s import of
 the SDK) is looked up when `OutboxTransport` is first used, so `read_events` and the CLI stay fast.
@@ -25,34 +19,20 @@ On `sentry_sdk.init(transport=...)` with no DSN (checked against sentry-sdk 2.75
 uses a `Transport` *instance* as it is, whatever the DSN; only a transport *class* is left
 uninstantiated when `dsn` is empty. `Client.is_active()` is always true and nothing on the capture
 path looks at the DSN, so events, messages and transactions reach `capture_envelope`. The base class
-needs no options (`parsed_dsn` stays None). tests/test_outbox.py checks this against the real SDK.
+needs no options (`parsed_dsn` stays None). tests/transport/test_outbox.py checks this against the
+real SDK.
 """
-import itertools
 import json
 import os
 import time
 
 from sentry_bootstrap import _log
-from sentry_bootstrap._paths import make_private_dirs, state_dir
-
-try:
-    import fcntl
-except ImportError:  # Windows: the ledger is then updated without a lock (best effort)
-    fcntl = None
+from sentry_bootstrap._paths import state_dir
+from sentry_bootstrap.transport import store as _store
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-SUFFIX = ".envelope"
-TMP_PREFIX = ".tmp-"
-STATE_FILE = "outbox.state"
-# Eviction goes down to this fraction of max_bytes (hysteresis, see the module docstring).
-LOW_WATER = 0.9
-# Longest a write waits for another process's hold on the ledger.
-LOCK_TIMEOUT = 2.0
-# A temporary file older than this was left by a process that died mid-write.
-_STALE_TMP_SECONDS = 3600
-_STATE_FORMAT = "{:020d} {:020d}\n"
-
-_counter = itertools.count()
+SUFFIX = _store.SUFFIX
+TMP_PREFIX = _store.TMP_PREFIX
 
 
 def outbox_dir(path_setting=None, environ=None):
@@ -63,221 +43,37 @@ def outbox_dir(path_setting=None, environ=None):
     return os.path.join(state_dir(environ), "outbox")
 
 
-# -- writing ----------------------------------------------------------------------------------------
-
-def _entry_size(path, name):
-    """The size recorded in an envelope file's name, else from the file itself; None if it is gone."""
-    parts = name[:-len(SUFFIX)].split("-")
-    if len(parts) == 4 and parts[3].isdigit():
-        return int(parts[3])
-    try:
-        return os.stat(os.path.join(path, name)).st_size
-    except OSError:
-        return None
+def outbox_store(path, max_bytes=DEFAULT_MAX_BYTES, environ=None):
+    """The envelope store of the outbox at `path`: no age bound, nothing ever sent."""
+    return _store.EnvelopeStore(path, max_bytes, max_age=None, fsync=False, environ=environ)
 
 
-def _envelope_names(path):
-    """Envelope file names, oldest first. An absent directory has none."""
-    try:
-        names = os.listdir(path)
-    except FileNotFoundError:
-        return []
-    return sorted(n for n in names if n.endswith(SUFFIX) and not n.startswith("."))
-
-
-def _ensure_dir(path):
-    # Events can hold personal data: the outbox and the state directory above it are private.
-    make_private_dirs(path)
-
-
-def write_envelope(path, data):
-    """Write one serialised envelope atomically; returns the file name. Creates the directory. Does
-    not account for the bound: `OutboxTransport` follows each write with `record_write`."""
-    stamp = "{:020d}-{}-{}".format(time.time_ns(), os.getpid(), next(_counter))
-    final = "{}-{}{}".format(stamp, len(data), SUFFIX)
-    tmp = os.path.join(path, TMP_PREFIX + stamp)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileNotFoundError:
-        _ensure_dir(path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, os.path.join(path, final))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return final
-
-
-# Ledger descriptors open in this process. A child forked while one is open closes its copy, so the
-# flock (which belongs to the open file, and so to both processes) isn't held for the child's life.
-_open_ledgers = set()
-
-
-def _close_inherited_ledgers():
-    for fd in list(_open_ledgers):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _open_ledgers.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_inherited_ledgers)
-
-
-def _lock(fd, timeout=LOCK_TIMEOUT):
-    """Take the ledger's flock, waiting at most `timeout` seconds. A write never blocks for longer:
-    past it (a stopped process holding the lock) the ledger is updated unlocked, and a drift is
-    corrected by the next scan."""
-    if fcntl is None:
-        return
-    deadline = time.monotonic() + timeout
-    delay = 0.0005
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except (BlockingIOError, PermissionError):
-            if time.monotonic() >= deadline:
-                return
-            time.sleep(delay)
-            delay = min(delay * 2, 0.02)
-
-
-class _Ledger:
-    """The locked `outbox.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
-
-    def __init__(self, path):
-        self._fd = os.open(os.path.join(path, STATE_FILE), os.O_RDWR | os.O_CREAT, 0o600)
-        _open_ledgers.add(self._fd)
-        try:
-            _lock(self._fd)
-            os.lseek(self._fd, 0, os.SEEK_SET)
-            self.bytes, self.evicted = _parse_state(os.read(self._fd, 64))
-        except BaseException:
-            self.close()
-            raise
-
-    def save(self):
-        # Same length every time, one write at offset 0: never a half-updated or shorter file.
-        os.lseek(self._fd, 0, os.SEEK_SET)
-        os.write(self._fd, _STATE_FORMAT.format(max(self.bytes or 0, 0), self.evicted).encode())
-
-    def close(self):
-        _open_ledgers.discard(self._fd)
-        os.close(self._fd)  # releases the flock
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def _parse_state(raw):
-    parts = raw.split()
-    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-        return int(parts[0]), int(parts[1])
-    return None, 0
-
-
-def _evict(path, target):
-    """Remove the oldest envelopes until at most `target` bytes remain: (removed, remaining bytes).
-    Call with the ledger locked, so that one process evicts at a time."""
-    sizes = []
-    total = 0
-    for name in _envelope_names(path):
-        size = _entry_size(path, name)
-        if size is not None:
-            sizes.append((name, size))
-            total += size
-    removed = 0
-    for name, size in sizes:
-        if total <= target:
-            break
-        try:
-            os.unlink(os.path.join(path, name))
-            removed += 1
-        except FileNotFoundError:
-            pass  # removed by hand meanwhile: not an eviction
-        total -= size
-    if removed:
-        _remove_stale_tmp(path)
-    return removed, total
-
-
-def _remove_stale_tmp(path):
-    cutoff = time.time() - _STALE_TMP_SECONDS
-    try:
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.name.startswith(TMP_PREFIX) and entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-    except OSError:
-        pass
-
-
-def record_write(path, size, max_bytes):
-    """Account for an envelope of `size` bytes just written; evict past `max_bytes` (down to 90% of
-    it). Returns how many envelopes this call evicted."""
-    with _Ledger(path) as ledger:
-        if ledger.bytes is None:
-            # A new or damaged ledger: learn the truth once (the new file is already counted in it).
-            ledger.bytes = _evict(path, float("inf"))[1]
-        else:
-            ledger.bytes += size
-        removed = 0
-        if ledger.bytes > max_bytes:
-            removed, ledger.bytes = _evict(path, int(max_bytes * LOW_WATER))
-            ledger.evicted += removed
-        ledger.save()
-        return removed
+def write_envelope(path, data, max_bytes=DEFAULT_MAX_BYTES):
+    """Write one serialised envelope atomically within the bound; returns the file name. Creates the
+    directory (0700). Raises UnsafeDirectory or OSError."""
+    written = outbox_store(path, max_bytes).write(data)
+    return None if written is None else os.path.basename(written)
 
 
 def enforce_bound(path, max_bytes):
-    """Evict the oldest envelopes until at most `max_bytes` remain (no hysteresis) and correct the
-    ledger; returns how many were evicted. Safe while other processes write."""
-    if not os.path.isdir(path):
-        return 0
-    with _Ledger(path) as ledger:
-        removed, ledger.bytes = _evict(path, max_bytes)
-        ledger.evicted += removed
-        ledger.save()
-        return removed
+    """Evict the oldest envelopes until at most `max_bytes` remain (no hysteresis); returns how
+    many were evicted. Safe while other processes write."""
+    return outbox_store(path, max_bytes).enforce_bounds(max_bytes)
 
 
 def evicted_count(path):
     """How many envelopes have been evicted from the outbox at `path` since it was last cleared."""
-    try:
-        with open(os.path.join(path, STATE_FILE), "rb") as f:
-            return _parse_state(f.read(64))[1]
-    except OSError:
-        return 0
+    return outbox_store(path).evicted_count()
 
 
 def clear(path):
-    """Remove every envelope and reset the ledger (bytes and the eviction count); returns how many
-    envelopes were removed."""
-    if not os.path.isdir(path):
-        return 0
-    with _Ledger(path) as ledger:
-        removed = 0
-        for name in _envelope_names(path):
-            try:
-                os.unlink(os.path.join(path, name))
-                removed += 1
-            except FileNotFoundError:
-                pass
-        ledger.bytes, ledger.evicted = 0, 0
-        ledger.save()
-        return removed
+    """Remove every envelope and reset the eviction count; returns how many envelopes were removed."""
+    return outbox_store(path).clear(every_name=True, reset=True)
+
+
+def envelope_names(path):
+    """The envelope file names in the outbox, oldest first (for `events --follow`)."""
+    return sorted(_store.list_envelopes(path))
 
 
 def _transport_base():
@@ -290,9 +86,10 @@ class _OutboxWriter:
     """The transport's behaviour, kept apart from the SDK base class so that the class itself can be
     built lazily (importing this module must not import sentry_sdk)."""
 
-    def _setup(self, path, max_bytes):
+    def _setup(self, path, max_bytes, environ=None):
         self.path = path
         self.max_bytes = int(max_bytes)
+        self.store = outbox_store(path, self.max_bytes, environ)
         # Informational counts; no lock (a lock held across a fork would deadlock the child).
         self.written = 0
         self.failures = 0
@@ -300,17 +97,16 @@ class _OutboxWriter:
 
     def capture_envelope(self, envelope):
         """Write the envelope to the outbox and keep the bound. Never raises: a failure (disk full,
-        read-only home) is counted in `failures` and reported once on stderr."""
+        read-only home, an untrusted directory) is counted in `failures` and reported once."""
         try:
-            data = envelope.serialize()
-            write_envelope(self.path, data)
+            self.store.write(envelope.serialize())
             self.written += 1
-            record_write(self.path, len(data), self.max_bytes)
         except Exception as exc:
             self.failures += 1
             first, self._reported = not self._reported, True
             if first:
-                _log.report("error", "cannot write to the outbox {}: {}".format(self.path, exc))
+                _log.report("error", "cannot write to the outbox {}: {}; events are not written"
+                            .format(self.path, exc))
 
     def flush(self, timeout, callback=None):
         return None  # every write is synchronous
@@ -335,7 +131,7 @@ def _outbox_transport_class():
 
             def __init__(self, path=None, max_bytes=DEFAULT_MAX_BYTES, environ=None):
                 base.__init__(self, None)
-                self._setup(outbox_dir(path, environ), max_bytes)
+                self._setup(outbox_dir(path, environ), max_bytes, environ)
 
         OutboxTransport.__module__ = __name__
         OutboxTransport.__qualname__ = "OutboxTransport"
@@ -446,8 +242,7 @@ def summarize(event, file=None):
 
 def _events_in_file(path, name):
     try:
-        with open(os.path.join(path, name), "rb") as f:
-            data = f.read()
+        data = _store.read_envelope(os.path.join(path, name))
         found = []
         for headers, payload in _parse_items(data):
             if headers.get("type") == "event":
@@ -463,7 +258,7 @@ def read_events(path, limit=None, names=None):
     """The error and message events in the outbox at `path`, oldest first (newest last), at most
     `limit` of the newest. Transactions, sessions, client reports and corrupt files are skipped.
     `names` restricts the read to those envelope file names (for following new files)."""
-    names = _envelope_names(path) if names is None else sorted(names)
+    names = envelope_names(path) if names is None else sorted(names)
     found = []
     # Read from the newest back so that `limit` costs only the files it shows.
     for name in reversed(names):
@@ -473,8 +268,3 @@ def read_events(path, limit=None, names=None):
             break
     found.reverse()
     return found
-
-
-def envelope_names(path):
-    """The envelope file names in the outbox, oldest first (for `events --follow`)."""
-    return _envelope_names(path)

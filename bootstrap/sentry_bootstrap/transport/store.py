@@ -1,0 +1,781 @@
+"""The envelope-directory store: the one implementation under the local outbox (no DSN) and the
+delivery spool (with a DSN), which are two policies over it (see `outbox.py` and `spool.py`).
+
+Layout of a store directory:
+- `<time_ns>-<pid>-<token>-<counter>-<size>.envelope`: one envelope in the SDK's wire format,
+  uncompressed. Names sort oldest first and are unique per process (`token` is random per process,
+  renewed after fork, so a reused pid, as in containers, never collides); the size in the name keeps
+  the bound without a `stat`. Written to `.tmp-*` (optionally fsync'd), then renamed into place: a
+  reader never sees half a file.
+- `<name>.claimed-<pid>-<token>`: a file held by that process (being sent, evicted, or written ahead
+  of its send). The rename is the claim, so two processes never take the same file. A claim whose
+  process is gone (or whose pid was reused), or older than `CLAIM_TTL`, is stale: `recover` renames
+  it back.
+- `store.state`: the ledger, `<bytes> <evicted>` as two fixed-width numbers: the bytes written
+  since the last scan, and how many envelopes were evicted for the bounds since the last clear. Writers update it under an exclusive `flock` (waiting at most LOCK_TIMEOUT, then best
+  effort), so the bound holds across processes at the cost of one small locked update per write.
+  Files leaving the store (sent, cleared) are not subtracted: the ledger only over-counts, and when
+  it passes `max_bytes` the directory is scanned, the ledger set to the truth and the oldest files
+  evicted down to `LOW_WATER` of the bound (so a full store is scanned once per tenth of its size).
+- `drops.log`: cumulative drop counts, one line per update: `D <reason>:<category> <n>` (dropped)
+  or `R <reason>:<category> <n>` (reported to the server), appended with one write under a shared
+  `flock` on `drops.lock` and compacted under an exclusive one. `dropped - reported` is what still
+  has to reach the server as a client report.
+- `corrupt/`: unreadable files and temporary files left by a writer that died (`kill -9`), set
+  aside (the newest CORRUPT_KEEP of them) and counted as drops.
+
+Trust: the directory is created 0700 and refused (`UnsafeDirectory`, whose message says the fix)
+when it is a symbolic link, owned by another user or writable by group or others. Every file is
+opened with O_NOFOLLOW (reads also O_NONBLOCK, then checked to be a regular file on the descriptor)
+and read with a size bound; renames and unlinks act on names, never through links.
+
+Nothing here imports `sentry_sdk`.
+"""
+import collections
+import itertools
+import json
+import os
+import stat
+import threading
+import time
+
+from sentry_bootstrap._paths import UnsafeDirectory, check_private_dir, private_dir
+
+try:
+    import fcntl
+except ImportError:  # Windows: the ledger and counters are then updated without a lock
+    fcntl = None
+
+__all__ = ["EnvelopeStore", "UnsafeDirectory", "list_envelopes", "read_envelope", "check_envelope"]
+
+SUFFIX = ".envelope"
+TMP_PREFIX = ".tmp-"
+CLAIM_MARK = ".claimed-"
+CORRUPT_DIR = "corrupt"
+STATE_FILE = "store.state"
+DROPS_FILE = "drops.log"
+LOCK_FILE = "drops.lock"
+REPORT_LOCK_FILE = "report.lock"
+# Eviction goes down to this fraction of max_bytes (hysteresis, see the module docstring).
+LOW_WATER = 0.9
+# Longest a write waits for another process's hold on the ledger.
+LOCK_TIMEOUT = 2.0
+# The counter log is rewritten as one line per key past this size.
+COUNTS_COMPACT_BYTES = 64 * 1024
+# A claim older than this is stale even when its pid is alive: no send takes that long.
+CLAIM_TTL = 600
+# A temporary file older than this was left by a writer that died.
+TMP_TTL = 60
+CORRUPT_KEEP = 50
+# No envelope file is read past this size (the SDK refuses larger envelopes anyway).
+READ_LIMIT = 64 * 1024 * 1024
+_STATE_FORMAT = "{:020d} {:020d}\n"
+
+# Drop reasons, as the client-report protocol names them where it has a name.
+REASON_SIZE = "cache_overflow"
+REASON_AGE = "max_age"
+REASON_CORRUPT = "internal_sdk_error"
+REASON_REJECTED = "send_error"
+REASON_RATE_LIMIT = "ratelimit_backoff"
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+# Item type -> client-report data category, as sentry_sdk.envelope.Item.data_category maps it.
+_CATEGORIES = {
+    "session": "session", "sessions": "session", "attachment": "attachment",
+    "transaction": "transaction", "span": "span", "event": "error", "log": "log_item",
+    "trace_metric": "trace_metric", "client_report": "internal", "profile": "profile",
+    "profile_chunk": "profile_chunk", "check_in": "monitor",
+}
+
+_TOKEN = os.urandom(4).hex()
+_TOKEN_PID = os.getpid()
+_counter = itertools.count()
+
+
+def process_token():
+    """Random per process (renewed after fork): tells this process's claims from a reused pid's."""
+    global _TOKEN, _TOKEN_PID
+    if _TOKEN_PID != os.getpid():
+        _TOKEN, _TOKEN_PID = os.urandom(4).hex(), os.getpid()
+    return _TOKEN
+
+
+# -- files, safely ----------------------------------------------------------------------------------
+
+def open_regular(path, flags=os.O_RDONLY):
+    """A descriptor on the regular file `path`: never follows a link, never blocks on a fifo or a
+    device (those raise OSError, as a link does)."""
+    fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file: %s" % path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bounded(path, limit=READ_LIMIT):
+    """The bytes of the regular file `path`, at most `limit` of them (OSError past it)."""
+    fd = open_regular(path)
+    try:
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise OSError("larger than %d bytes: %s" % (limit, path))
+    return data
+
+
+def _create_new(path):
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# -- names ------------------------------------------------------------------------------------------
+
+def parse_name(name):
+    """(time_ns, size) of an envelope file name, else None (other files, claims, old-style names)."""
+    if not name.endswith(SUFFIX) or name.startswith("."):
+        return None
+    parts = name[:-len(SUFFIX)].split("-")
+    if len(parts) != 5 or not (parts[0].isdigit() and parts[4].isdigit()):
+        return None
+    return int(parts[0]), int(parts[4])
+
+
+def _is_envelope(name):
+    return name.endswith(SUFFIX) and not name.startswith(".")
+
+
+def _listdir(directory):
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
+
+
+def list_envelopes(directory):
+    """The envelope file names of a store directory, newest first (claimed and temporary files left
+    out). An absent directory has none. One `listdir`, no `stat`."""
+    return sorted((n for n in _listdir(directory) if _is_envelope(n)), reverse=True)
+
+
+def read_envelope(path, limit=READ_LIMIT):
+    """The raw bytes of one envelope file, read safely (regular file, no link followed, bounded).
+    Raises OSError (gone, not a regular file, too large)."""
+    return read_bounded(path, limit)
+
+
+def check_envelope(raw):
+    """The item types of a serialized envelope; ValueError when it is truncated or malformed."""
+    try:
+        end = raw.index(b"\n") if b"\n" in raw else len(raw)
+        if not isinstance(json.loads(raw[:end].decode("utf-8") or "{}"), dict):
+            raise ValueError("envelope header is not an object")
+        pos, types = end + 1, []
+        while pos < len(raw):
+            end = raw.find(b"\n", pos)
+            end = len(raw) if end < 0 else end
+            line = raw[pos:end]
+            pos = end + 1
+            if not line.strip():
+                continue
+            headers = json.loads(line.decode("utf-8"))
+            if not isinstance(headers, dict):
+                raise ValueError("item header is not an object")
+            length = headers.get("length")
+            if length is None:
+                end = raw.find(b"\n", pos)
+                end = len(raw) if end < 0 else end
+                json.loads(raw[pos:end].decode("utf-8"))
+                pos = end + 1
+            else:
+                if pos + int(length) > len(raw):
+                    raise ValueError("item shorter than its length")
+                pos += int(length) + 1
+            types.append(headers.get("type"))
+    except (UnicodeDecodeError, TypeError) as exc:
+        raise ValueError(str(exc))
+    if not types:
+        raise ValueError("envelope has no items")
+    return types
+
+
+def categories(raw):
+    """The client-report data category of each item of a serialized envelope (["error"] when it
+    can't be parsed)."""
+    try:
+        return [_CATEGORIES.get(t, "default") for t in check_envelope(raw)]
+    except ValueError:
+        return ["error"]
+
+
+# -- claims -----------------------------------------------------------------------------------------
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _abandoned(path, owner_pid, ttl, now):
+    """True when the process that owns `path` is gone (or is this one, after a fork or a pid reuse
+    the token check did not match), or the file is older than `ttl` seconds."""
+    try:
+        age = now - os.lstat(path).st_mtime
+    except OSError:
+        return False
+    dead = (not owner_pid.isdigit() or int(owner_pid) == os.getpid()
+            or not _pid_alive(int(owner_pid)))
+    return dead or age > ttl
+
+
+class Claim(object):
+    """A file this process holds: `name` (the unclaimed name), `path` (the claimed path)."""
+
+    __slots__ = ("name", "path", "directory")
+
+    def __init__(self, directory, name, path):
+        self.directory, self.name, self.path = directory, name, path
+
+    def read(self):
+        return read_bounded(self.path)
+
+
+# -- the ledger -------------------------------------------------------------------------------------
+
+# Ledger descriptors open in this process. A child forked while one is open closes its copy, so the
+# flock (which belongs to the open file, and so to both processes) isn't held for the child's life.
+_open_ledgers = set()
+
+
+def _close_inherited_ledgers():
+    for fd in list(_open_ledgers):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _open_ledgers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_ledgers)
+
+
+def _flock(fd, mode, timeout=LOCK_TIMEOUT):
+    """Take a flock, waiting at most `timeout` seconds. A writer never blocks for longer: past it
+    (a stopped process holding the lock) it goes on unlocked, and a drift is corrected by a scan."""
+    if fcntl is None:
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except (BlockingIOError, PermissionError):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+
+def parse_state(raw):
+    """(bytes or None, evicted) from the ledger's bytes."""
+    parts = raw.split()
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return None, 0
+
+
+class _Ledger(object):
+    """The locked `store.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
+
+    def __init__(self, directory):
+        self._fd = open_regular(os.path.join(directory, STATE_FILE), os.O_RDWR | os.O_CREAT)
+        _open_ledgers.add(self._fd)
+        try:
+            _flock(self._fd, fcntl.LOCK_EX if fcntl else 0)
+            raw = os.pread(self._fd, 64, 0) if hasattr(os, "pread") else os.read(self._fd, 64)
+            self.bytes, self.evicted = parse_state(raw)
+        except BaseException:
+            self.close()
+            raise
+
+    def save(self):
+        # Same length every time, one write at offset 0: never a half-updated or shorter file.
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.write(self._fd, _STATE_FORMAT.format(max(self.bytes or 0, 0), self.evicted).encode())
+
+    def close(self):
+        _open_ledgers.discard(self._fd)
+        os.close(self._fd)  # releases the flock
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# -- the store --------------------------------------------------------------------------------------
+
+class EnvelopeStore(object):
+    """One envelope directory, bounded by `max_bytes` and (when set) `max_age` seconds. Safe to
+    share between threads and between processes. The policies (outbox, spool) decide what is read,
+    sent and removed; the store keeps the files, the bounds and the counts."""
+
+    def __init__(self, directory, max_bytes, max_age=None, fsync=False, environ=None):
+        self.directory = directory
+        self.max_bytes = int(max_bytes)
+        self.max_age = None if max_age is None else float(max_age)
+        # fsync makes a stored envelope survive a machine crash; a process crash only needs the rename.
+        self.fsync = fsync
+        self.environ = environ
+        self._lock = threading.Lock()
+        self._checked = None  # set once `ensure` has created and checked the directory
+
+    # -- the directory ------------------------------------------------------------------------------
+    def ensure(self):
+        """Create the directory (0700) if needed and check it can be trusted; raises
+        UnsafeDirectory (with the fix in its message) or OSError. Checked once per store."""
+        if self._checked is None:
+            private_dir(self.directory, self.environ)
+            self._checked = True
+        return self.directory
+
+    def exists(self):
+        """True when the directory exists (one `lstat`); raises UnsafeDirectory when it exists and
+        can't be trusted."""
+        try:
+            os.lstat(self.directory)
+        except OSError:
+            return False
+        if self._checked is None:
+            check_private_dir(self.directory)
+        return True
+
+    def _path(self, name):
+        return os.path.join(self.directory, name)
+
+    def names(self):
+        return _listdir(self.directory)
+
+    def pending(self):
+        """Unclaimed envelope file names in the store's own naming, oldest first."""
+        return sorted(n for n in self.names() if parse_name(n) is not None)
+
+    # -- writing ------------------------------------------------------------------------------------
+    def write(self, raw, claimed=False, fsync=None):
+        """Store one serialized envelope atomically and keep the bounds. Returns the file's path (a
+        `Claim` held by this process when `claimed`), or None when the envelope alone exceeds
+        `max_bytes` (counted as a drop). `fsync` overrides the store's setting for this file.
+        Raises UnsafeDirectory or OSError when the disk refuses."""
+        size = len(raw)
+        if size > self.max_bytes:
+            self.record_drops(collections.Counter((c, REASON_SIZE) for c in categories(raw)))
+            return None
+        self.ensure()
+        token = process_token()
+        pid, n = os.getpid(), next(_counter)
+        if claimed:
+            # Written straight under its claim: no reader takes a live process's claim, and a dead
+            # writer's half file is set aside like a temporary file. Saves the rename.
+            name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
+            claim = Claim(self.directory, name, self._claim_path(name))
+            tmp = claim.path
+        else:
+            tmp = self._path("%s%d-%s-%d" % (TMP_PREFIX, pid, token, n))
+        fd = _create_new(tmp)
+        try:
+            try:
+                _write_all(fd, raw)
+                if self.fsync if fsync is None else fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            with _Ledger(self.directory) as ledger:
+                # Room is made before the rename, so the new file never counts against itself.
+                if ledger.bytes is None:  # a new or damaged ledger: learn the truth once
+                    ledger.bytes = self._evict(ledger, self.max_bytes - size)
+                elif ledger.bytes + size > self.max_bytes:
+                    ledger.bytes = self._evict(ledger, max(int(self.max_bytes * LOW_WATER) - size, 0))
+                if not claimed:
+                    name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
+                    os.rename(tmp, self._path(name))
+                ledger.bytes += size
+                ledger.save()
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return claim if claimed else self._path(name)
+
+    def _evict(self, ledger, target):
+        """Claim and remove the oldest files past max_age, then until at most `target` bytes of
+        unclaimed files remain, counting each by category (and each envelope in `ledger.evicted`);
+        returns the bytes that remain. Call with the ledger locked: one process evicts at a time."""
+        entries = []
+        total = 0
+        for name in sorted(self.names()):
+            if not _is_envelope(name):
+                continue
+            parsed = parse_name(name)
+            if parsed is None:
+                try:
+                    parsed = (0, os.lstat(self._path(name)).st_size)
+                except OSError:
+                    continue
+            entries.append((name, parsed))
+            total += parsed[1]
+        oldest_ok = None if self.max_age is None else time.time_ns() - int(self.max_age * 1e9)
+        drops = collections.Counter()
+        for name, (stamp, size) in entries:
+            too_old = oldest_ok is not None and stamp < oldest_ok and parse_name(name) is not None
+            if not too_old and total <= target:
+                break
+            total -= size
+            claim = self.claim(name)
+            if claim is None:  # sent or evicted by someone else meanwhile: not a drop
+                continue
+            try:
+                raw = claim.read()
+            except OSError:
+                raw = b""
+            try:
+                os.unlink(claim.path)
+            except OSError:
+                continue
+            reason = REASON_AGE if too_old else REASON_SIZE
+            drops.update((c, reason) for c in categories(raw))
+            ledger.evicted += 1
+        if drops:
+            self.record_drops(drops)
+            self._remove_stale_tmp()
+        return total
+
+    def enforce_bounds(self, max_bytes=None):
+        """Scan the directory, evict what is past a bound (counted; down to `max_bytes` when given,
+        else to the store's bound, with no hysteresis) and set the ledger to the truth. Returns how
+        many envelopes were evicted."""
+        if not self.exists():
+            return 0
+        with _Ledger(self.directory) as ledger:
+            before = ledger.evicted
+            ledger.bytes = self._evict(ledger, self.max_bytes if max_bytes is None else max_bytes)
+            ledger.save()
+            return ledger.evicted - before
+
+    def evicted_count(self):
+        """How many envelopes were evicted for the bounds since the last `clear(reset=True)`."""
+        try:
+            return parse_state(read_bounded(self._path(STATE_FILE), 64))[1]
+        except OSError:
+            return 0
+
+    def _remove_stale_tmp(self):
+        now = time.time()
+        for name in self.names():
+            if name.startswith(TMP_PREFIX):
+                owner_pid = name[len(TMP_PREFIX):].partition("-")[0]
+                path = self._path(name)
+                if owner_pid != str(os.getpid()) and _abandoned(path, owner_pid, TMP_TTL, now):
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+
+    # -- claiming -----------------------------------------------------------------------------------
+    def _claim_path(self, name):
+        return self._path("%s%s%d-%s" % (name, CLAIM_MARK, os.getpid(), process_token()))
+
+    def claim(self, name):
+        """Claim an unclaimed file by renaming it; None when another process got there first."""
+        path = self._claim_path(name)
+        try:
+            os.rename(self._path(name), path)
+        except OSError:
+            return None
+        try:
+            os.utime(path, None, follow_symlinks=False)  # the claim's age, for CLAIM_TTL
+        except (OSError, NotImplementedError):
+            pass
+        return Claim(self.directory, name, path)
+
+    def release(self, claim, sync=False):
+        """Give a claimed file back (to be sent later); `sync`: fsync it first when the store
+        fsyncs (for a file written without, as write-ahead copies are)."""
+        if sync and self.fsync:
+            try:
+                fd = open_regular(claim.path)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.rename(claim.path, self._path(claim.name))
+        except OSError:
+            pass
+
+    def done(self, claim):
+        """Remove a claimed file (delivered, or no longer wanted)."""
+        try:
+            os.unlink(claim.path)
+        except OSError:
+            pass
+
+    def discard(self, claim, reason, raw=None):
+        """Remove a claimed file that will never be delivered, counted as a drop."""
+        if raw is None:
+            try:
+                raw = claim.read()
+            except OSError:
+                raw = b""
+        self.done(claim)
+        self.record_drops(collections.Counter((c, reason) for c in categories(raw)))
+
+    def set_aside(self, path, reason=REASON_CORRUPT):
+        """Move a file to `corrupt/` (keeping the newest CORRUPT_KEEP) and count one drop."""
+        corrupt = self._path(CORRUPT_DIR)
+        try:
+            try:
+                os.mkdir(corrupt, 0o700)
+            except FileExistsError:
+                pass
+            check_private_dir(corrupt)  # a link planted there is never renamed into
+            os.replace(path, os.path.join(corrupt, os.path.basename(path)))
+        except OSError:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self.record_drops({("error", reason): 1})
+        try:
+            kept = sorted(os.listdir(corrupt))
+            for name in kept[:-CORRUPT_KEEP]:
+                os.unlink(os.path.join(corrupt, name))
+        except OSError:
+            pass
+
+    def recover(self):
+        """Rename stale claims back and set aside temporary files left by dead writers."""
+        token, pid, now = process_token(), os.getpid(), time.time()
+        for name in self.names():
+            path = self._path(name)
+            if CLAIM_MARK in name:
+                base, _, owner = name.partition(CLAIM_MARK)
+                owner_pid, _, owner_token = owner.partition("-")
+                if owner_token == token and owner_pid == str(pid):
+                    continue
+                if _abandoned(path, owner_pid, CLAIM_TTL, now):
+                    try:
+                        os.rename(path, self._path(base))
+                    except OSError:
+                        pass
+            elif name.startswith(TMP_PREFIX):
+                owner_pid, _, rest = name[len(TMP_PREFIX):].partition("-")
+                if owner_pid == str(pid) and rest.startswith(token + "-"):
+                    continue
+                if _abandoned(path, owner_pid, TMP_TTL, now):
+                    self.set_aside(path)
+
+    def has_work(self):
+        """True when there are files to send (claims and leftovers included) or drops not yet
+        reported. Cheap when the directory does not exist (one `lstat`)."""
+        if not self.exists():
+            return False
+        names = self.names()
+        if any(parse_name(n) or CLAIM_MARK in n or n.startswith(TMP_PREFIX) for n in names):
+            return True
+        return DROPS_FILE in names and bool(self.unreported())
+
+    # -- drop counters ------------------------------------------------------------------------------
+    def _locked(self, fn, shared=False):
+        self.ensure()
+        fd = open_regular(self._path(LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            return fn()
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _read_counts(self):
+        """{"dropped": {...}, "reported": {...}} from the counter log (malformed lines skipped)."""
+        data = {"dropped": {}, "reported": {}}
+        try:
+            text = read_bounded(self._path(DROPS_FILE), 4 * COUNTS_COMPACT_BYTES + (1 << 20))
+        except OSError:
+            return data
+        for line in text.decode("utf-8", "replace").splitlines():
+            parts = line.split()
+            if len(parts) != 3 or parts[0] not in ("D", "R") or not parts[2].isdigit():
+                continue
+            bucket = data["dropped" if parts[0] == "D" else "reported"]
+            bucket[parts[1]] = bucket.get(parts[1], 0) + int(parts[2])
+        return data
+
+    def _append_counts(self, kind, counts):
+        # One O_APPEND write per call: cheap enough for every eviction of a burst, and whole lines
+        # survive a kill. Appenders share the lock; compaction takes it exclusively.
+        # Each line starts with a newline too, so a line torn by a crash never swallows the next.
+        text = "".join("\n%s %s:%s %d" % (kind, reason, category, n)
+                       for (category, reason), n in sorted(counts.items()) if n > 0)
+        if not text:
+            return
+        path = self._path(DROPS_FILE)
+
+        def append():
+            fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            try:
+                os.write(fd, text.encode("utf-8"))
+                return os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        size = self._locked(append, shared=True)
+        if size > COUNTS_COMPACT_BYTES:
+            self._locked(self._compact)
+
+    def _compact(self):
+        data = self._read_counts()
+        lines = ["D %s %d\n" % (k, n) for k, n in sorted(data["dropped"].items())]
+        lines += ["R %s %d\n" % (k, n) for k, n in sorted(data["reported"].items())]
+        self._replace(DROPS_FILE, "".join(lines).encode("utf-8"))
+
+    def _replace(self, name, data):
+        """Atomically replace the small file `name` with `data` (private, never through a link)."""
+        tmp = self._path("%s%d-%s-%d-%s" % (TMP_PREFIX, os.getpid(), process_token(),
+                                             next(_counter), name))
+        fd = _create_new(tmp)
+        try:
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self._path(name))
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def record_drops(self, counts):
+        """Add {(category, reason): n} to the persistent drop counters. Never raises."""
+        try:
+            self._append_counts("D", counts)
+        except OSError:
+            pass
+
+    def drop_counts(self):
+        """{"reason:category": n} of every drop ever counted here (reported or not)."""
+        if not self.exists():
+            return {}
+        return self._read_counts()["dropped"]
+
+    def unreported(self):
+        """{(category, reason): n} of drops not yet sent to the server as a client report."""
+        if not self.exists():
+            return {}
+        data = self._read_counts()
+        out = {}
+        for key, n in data["dropped"].items():
+            left = n - data["reported"].get(key, 0)
+            if left > 0:
+                reason, _, category = key.partition(":")
+                out[(category, reason)] = left
+        return out
+
+    def mark_reported(self, counts):
+        """Record that {(category, reason): n} reached the server."""
+        try:
+            self._append_counts("R", counts)
+        except OSError:
+            pass
+
+    def try_report_lock(self):
+        """A non-blocking exclusive lock for sending the drop report, or None when another process
+        holds it. Close the returned descriptor (`os.close`) to release it."""
+        if fcntl is None:
+            return None
+        try:
+            self.ensure()
+            fd = open_regular(self._path(REPORT_LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return fd
+
+    # -- commands -----------------------------------------------------------------------------------
+    def status(self):
+        """Plain data for `spool status` and the startup report."""
+        names = self.names()
+        files = [parse_name(n) for n in names if parse_name(n)]
+        try:
+            corrupt = len(os.listdir(self._path(CORRUPT_DIR)))
+        except OSError:
+            corrupt = 0
+        oldest = min((f[0] for f in files), default=None)
+        return {
+            "path": self.directory,
+            "files": len(files),
+            "bytes": sum(f[1] for f in files),
+            "claimed": sum(1 for n in names if CLAIM_MARK in n),
+            "corrupt": corrupt,
+            "oldest_age": None if oldest is None else max(0.0, time.time() - oldest / 1e9),
+            "max_bytes": self.max_bytes,
+            "max_age": self.max_age,
+            "dropped": self.drop_counts(),
+            "unreported": sum(self.unreported().values()),
+        }
+
+    def clear(self, every_name=False, reset=False):
+        """Remove every unclaimed envelope file (not counted as drops: the user asked) and set the
+        ledger to what is left. `every_name` also takes files not in the store's own naming; `reset`
+        also forgets the eviction and drop counts. Returns how many were removed."""
+        if not self.exists():
+            return 0
+        removed = 0
+        with _Ledger(self.directory) as ledger:
+            for name in self.names():
+                if parse_name(name) is None and not (every_name and _is_envelope(name)):
+                    continue
+                claim = self.claim(name)
+                if claim is not None:
+                    self.done(claim)
+                    removed += 1
+            ledger.bytes = self._evict(ledger, float("inf"))
+            if reset:
+                ledger.evicted = 0
+                self._locked(lambda: self._replace(DROPS_FILE, b""))
+            ledger.save()
+        return removed
