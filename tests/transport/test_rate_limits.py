@@ -6,7 +6,7 @@ import time
 
 from sentry_bootstrap.transport.durable import flush
 from sentry_bootstrap.transport.spool import RATE_LIMITS_FILE, Spool, spool_dir
-from tests.transport.helpers import run_child, start_child
+from tests.support.child import run_code, start_code
 
 CFG = {"backoff": 0.1, "backoff_max": 0.3, "timeout": 2, "max_age": 3600}
 
@@ -57,9 +57,9 @@ def test_a_limit_learned_by_one_process_holds_for_all_and_the_next_start(sentry_
     of the next start off the wire and out of the spool; each is counted as ratelimit_backoff."""
     sentry_server.set_mode("ok", rate_limits="86400:transaction:organization")
     args = {"dsn": sentry_server.dsn, "cfg": CFG}
-    waiting = start_child(WAITS % args)  # started before anyone met the limit
+    waiting = start_code(WAITS % args)  # started before anyone met the limit
     assert waiting.stdout.readline().strip() == "ready", waiting.stderr.read()
-    run_child(LEARNS % args)
+    run_code(LEARNS % args)
     directory = spool_dir(sentry_server.dsn)
     with open("%s/%s" % (directory, RATE_LIMITS_FILE)) as f:
         category, until = f.read().split()
@@ -67,7 +67,7 @@ def test_a_limit_learned_by_one_process_holds_for_all_and_the_next_start(sentry_
     time.sleep(1.1)  # a running process looks at the shared file at most once a second
     _out, err = waiting.communicate("\n", timeout=60)
     assert waiting.returncode == 0, err
-    run_child(NEXT_START % args)
+    run_code(NEXT_START % args)
     sentry_server.wait_for_events(2)
     assert sentry_server.transactions == []
     assert [e["message"] for e in sentry_server.events] == ["first", "still sent"]
@@ -80,7 +80,7 @@ def test_a_limit_learned_by_one_process_holds_for_all_and_the_next_start(sentry_
 def test_a_limit_within_max_age_still_spools(sentry_server):
     """A limit that ends before spool.max_age keeps the limited envelopes in the spool for later."""
     sentry_server.set_mode("ok", rate_limits="30:transaction:organization")
-    run_child(LEARNS % {"dsn": sentry_server.dsn, "cfg": dict(CFG, backoff=30)})
+    run_code(LEARNS % {"dsn": sentry_server.dsn, "cfg": dict(CFG, backoff=30)})
     assert sentry_server.transactions == []
     assert len(Spool(spool_dir(sentry_server.dsn)).pending()) == 2
 

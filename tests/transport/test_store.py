@@ -12,7 +12,7 @@ import pytest
 from sentry_bootstrap.transport import outbox, store
 from sentry_bootstrap.transport.durable import make_transport
 from sentry_bootstrap.transport.spool import RATE_LIMITS_FILE, Spool
-from tests.transport.helpers import run_child
+from tests.support.child import run_code
 
 RAW = b'{"event_id":"e"}\n{"type":"event","length":2}\n{}\n'
 VICTIM_TEXT = b"precious data of another file\n"
@@ -197,7 +197,7 @@ def test_links_and_fifos_named_like_envelopes_are_never_read(tmp_path):
             store.read_envelope(str(directory / name))
     assert time.monotonic() - started < 5
     # The spool's drainer sets both aside (counted) and sends only the real envelope.
-    proc = run_child("""
+    proc = run_code("""
         from sentry_bootstrap.transport.durable import flush
         print(flush("http://k@127.0.0.1:9/1", {"path": %r, "timeout": 0.5}))
         """ % str(directory))

@@ -10,7 +10,7 @@ from sentry_sdk.envelope import Envelope
 
 from sentry_bootstrap.transport.durable import make_transport
 from sentry_bootstrap.transport.spool import Spool, spool_dir
-from tests.transport.helpers import run_child
+from tests.support.child import run_code
 
 CFG = {"backoff": 0.1, "backoff_max": 0.3, "timeout": 2, "write_ahead": True}
 
@@ -47,7 +47,7 @@ def test_sigkill_mid_burst_loses_nothing_captured(sentry_server):
     delivers every event id the killed process got back, and at most the one envelope in flight at
     the kill reaches the server twice."""
     args = {"dsn": sentry_server.dsn, "cfg": CFG, "n": 200, "kill_at": 100}
-    killed = run_child(BURST % args, check=False)
+    killed = run_code(BURST % args, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     captured = killed.stdout.split()
     assert len(captured) == 100
@@ -56,7 +56,7 @@ def test_sigkill_mid_burst_loses_nothing_captured(sentry_server):
     left = Spool(directory).status()
     assert left["files"] + left["claimed"] > 0  # the kill did leave envelopes behind
 
-    status = json.loads(run_child(NEXT_START % args).stdout.strip().splitlines()[-1])
+    status = json.loads(run_code(NEXT_START % args).stdout.strip().splitlines()[-1])
     assert status["files"] == status["claimed"] == 0
     assert set(captured) <= set(sentry_server.accepted), \
         sorted(set(captured) - set(sentry_server.accepted))
@@ -67,7 +67,7 @@ def test_sigkill_mid_burst_loses_nothing_captured(sentry_server):
 def test_healthy_write_ahead_leaves_nothing_behind(sentry_server):
     """With write-ahead on and the server answering 200, every event arrives once and the spool
     holds no envelope afterwards."""
-    proc = run_child(BURST % {"dsn": sentry_server.dsn, "cfg": CFG, "n": 50, "kill_at": 0})
+    proc = run_code(BURST % {"dsn": sentry_server.dsn, "cfg": CFG, "n": 50, "kill_at": 0})
     ids = proc.stdout.split()
     sentry_server.wait_for_events(50)
     assert sorted(sentry_server.accepted) == sorted(ids) and sentry_server.duplicates() == []
