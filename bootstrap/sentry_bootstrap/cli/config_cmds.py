@@ -18,12 +18,16 @@ STARTER_NAME = "sentry.yaml"
 def add_arguments(parser, name):
     if name in ("check", "explain"):
         parser.add_argument("--env", metavar="NAME",
-                            help="validate this environment's overlay (beats SENTRY_ENVIRONMENT)")
+                            help="the active environment: its overlay, if the file has one, applies "
+                                 "over the base keys (beats SENTRY_ENVIRONMENT and ENVIRONMENT)")
         parser.add_argument("--config", metavar="FILE",
                             help="the configuration file (beats SENTRY_CONFIG_FILE and ./sentry.yaml)")
     if name == "check":
         parser.add_argument("--all-environments", action="store_true",
                             help="validate the base keys with every overlay in the file")
+        parser.add_argument("--strict", action="store_true",
+                            help="refuse what strict mode refuses (an environment whose name is "
+                                 "close to an overlay's), as SENTRY_BOOTSTRAP_STRICT=1 does")
     elif name == "explain":
         parser.add_argument("key", nargs="?", metavar="KEY",
                             help="only this dotted key and the keys below it")
@@ -48,7 +52,8 @@ def _check(args):
 
     if not args.all_environments:
         try:
-            resolved = load_config(env_name=args.env, config_file=args.config)
+            resolved = load_config(env_name=args.env, config_file=args.config,
+                                   strict=args.strict or None)
         except ConfigError as exc:
             _print_problems(exc.problems)
             return 1
@@ -72,7 +77,8 @@ def _check(args):
             continue
         done.add(env_name)
         try:
-            resolved = load_config(env_name=env_name, config_file=args.config)
+            resolved = load_config(env_name=env_name, config_file=args.config,
+                                   strict=args.strict or None)
         except ConfigError as exc:
             failed += 1
             new = [p for p in exc.problems if str(p) not in shown]
@@ -183,6 +189,9 @@ def explain_entries(resolved, is_secret, expand=""):
         out[path] = {"value": _masked(path, node, is_secret), "source": resolved.source(path)}
 
     walk(values, [])
+    if "environment" in out and resolved.sources.get("environments"):
+        # Which overlay, if any, applied: said where the environment's own source is.
+        out["environment"]["source"] += "; " + resolved.sources["environments"]
     return out
 
 
