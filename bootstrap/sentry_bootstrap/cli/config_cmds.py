@@ -165,6 +165,8 @@ def explain_entries(resolved, is_secret, expand=""):
     Mappings are walked down to their leaves (an empty mapping is a leaf); lists are values. The
     options of an integration without a model of its own (`integrations.openai`, ...) are shown
     when set, and all of them (each with the SDK's default when unset) when `expand` names it.
+    A key reset by `null` says so in its source (`...; null: the default`), a key switched off by
+    `false` says what off means.
     """
     from sentry_bootstrap.config import model
 
@@ -189,6 +191,9 @@ def explain_entries(resolved, is_secret, expand=""):
         out[path] = {"value": _masked(path, node, is_secret), "source": resolved.source(path)}
 
     walk(values, [])
+    for path, meaning in model.OFF_KEYS.items():
+        if path in out and out[path]["value"] is False:
+            out[path]["source"] += "; off: " + meaning
     if "environment" in out and resolved.sources.get("environments"):
         # Which overlay, if any, applied: said where the environment's own source is.
         out["environment"]["source"] += "; " + resolved.sources["environments"]

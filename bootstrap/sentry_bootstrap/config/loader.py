@@ -127,6 +127,10 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     values.pop("environments", None)
     _anchor_paths(values, os.path.dirname(path) if path else cwd)
     sources = merged.sources()
+    for reset in merged.resets:  # `null`: said where it was written, for `explain`
+        dotted = ".".join(str(p) for p in reset)
+        if dotted in sources:
+            sources[dotted] += "; null: the default"
     start_dir = os.path.dirname(path) if path else (
         os.path.dirname(os.path.abspath(entry_script)) if entry_script else cwd)
     release, release_source = _release(settings.release, start_dir, environ, merged)
