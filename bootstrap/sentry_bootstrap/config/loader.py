@@ -445,10 +445,23 @@ def _error(problems, environ, data):
             secrets.add(value)
     masked = [Problem(mask_text(p.source, secrets), p.path, _without(p.message, secrets), p.hint)
               for p in problems]
-    # The file's problems in file order first, then the command line's, then the variables'.
-    rank = {"argument": 1, "env": 2}
-    masked.sort(key=lambda p: rank.get(p.source.split(" ", 1)[0], 0))
+    # The file's problems by position (line, then column) first, then the command line's, then
+    # the variables'; the sort is stable, so problems at one place keep the order they were found.
+    masked.sort(key=_position)
     return ConfigError(masked)
+
+
+_RANK = {"argument": 1, "env": 2}
+
+
+def _position(problem):
+    source = problem.source
+    rank = _RANK.get(source.split(" ", 1)[0], 0)
+    name, line, column = source, 0, 0
+    parts = source.split(" ", 1)[0].rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        name, line, column = parts[0], int(parts[1]), int(parts[2])
+    return rank, name if rank else "", line, column
 
 
 def _without(message, secrets):
