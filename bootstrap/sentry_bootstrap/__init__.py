@@ -34,6 +34,14 @@ _HOMES = {
 
 
 def __getattr__(name):
+    if name == "test_sentry_task":
+        # The Celery test task, as a shared task: `test_sentry_task.delay()` raises a deliberate
+        # error in a worker. Not in __all__: it imports Celery, which `import *` must not need.
+        from sentry_bootstrap.diagnostics.celery_task import install_celery_task
+
+        task = install_celery_task()
+        globals()[name] = task
+        return task
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError("module 'sentry_bootstrap' has no attribute {!r}".format(name))
@@ -45,4 +53,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__)
+    return sorted(set(list(globals()) + __all__ + ["test_sentry_task"]))

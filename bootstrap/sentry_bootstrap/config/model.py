@@ -540,8 +540,9 @@ class Endpoint(Section):
     path: str = Field("/api/v1/common/test-sentry/", description="Its URL path.")
     # secret
     token: Optional[str] = Field(None, description=(
-        "Bearer token Flask and FastAPI requests must carry; with none, the endpoint stays off "
-        "there (Django asks for a staff user). Secret: masked in every output."))
+        "Bearer token a request may carry instead of a session (Flask and FastAPI: must carry; "
+        "with none, the endpoint stays off there). In Django a session works too: staff only, "
+        "POST with the CSRF token. Secret: masked in every output."))
 
 
 class Diagnostics(Section):
@@ -550,7 +551,8 @@ class Diagnostics(Section):
         "test error, `?celery=true` enqueues the Celery test task)."))
     celery_task: bool = Field(False, description=(
         "Register `sentry_bootstrap.test_sentry_task` on every Celery app; it raises a test error "
-        "in the worker."))
+        "in the worker (`from sentry_bootstrap import test_sentry_task; "
+        "test_sentry_task.delay()`)."))
 
 
 class Settings(Section):
