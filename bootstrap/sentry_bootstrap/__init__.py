@@ -6,6 +6,14 @@ helpers are loaded on first use (PEP 562), which keeps the switched-off path fre
 
 __version__ = "0.1.0"
 
+# For type checkers only (they treat the name as true): the real imports happen in __getattr__.
+# A plain constant, not typing.TYPE_CHECKING, so the hook's start-up imports nothing for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sentry_bootstrap.api import (add_breadcrumb, capture_exception, capture_message,
+                                      set_context, set_tag, set_tags, set_transaction, set_user)
+    from sentry_bootstrap.decorators import capture_errors, with_sentry_context
+
 __all__ = [
     "add_breadcrumb",
     "capture_errors",
