@@ -3,15 +3,9 @@ test endpoint registers with it (issue 12, point 4)."""
 import ast
 import os
 
-import wrapt
-
-from sentry_bootstrap.diagnostics import endpoint
-from sentry_bootstrap.diagnostics.endpoint import DEFAULT_PATH
-from sentry_bootstrap.middleware.common import ContextPolicy
-from tests.support.child import HOOK_DIR
+from tests.support.child import HOOK_DIR, run_python
 
 PACKAGE = os.path.join(HOOK_DIR, "sentry_bootstrap")
-CFG = {"enabled": True, "path": DEFAULT_PATH, "token": "t0ken-for-the-test"}
 
 
 def _patch_sites():
@@ -44,36 +38,41 @@ def test_each_framework_method_is_patched_in_one_module():
             os.path.join("middleware", wanted[0].split(".")[0] + ".py")]
 
 
-def _layers(owner, name):
-    attr = owner.__dict__[name]
-    count = 0
+RUNTIME = """\
+import sys
+sys.path.insert(0, {hook_dir!r})
+import wrapt
+from django.core.handlers.base import BaseHandler
+from flask import Flask
+from starlette.applications import Starlette
+
+from sentry_bootstrap.diagnostics import endpoint
+from sentry_bootstrap.middleware.common import ContextPolicy
+from sentry_bootstrap.middleware.django import install_django
+from sentry_bootstrap.middleware.flask import install_flask
+from sentry_bootstrap.middleware.starlette import install_starlette
+
+
+def layers(owner, name):
+    attr, count = owner.__dict__[name], 0
     while isinstance(attr, wrapt.FunctionWrapper):
-        count += 1
-        attr = attr.__wrapped__
+        count, attr = count + 1, attr.__wrapped__
     return count
 
 
+policy = ContextPolicy.from_config({{}}, False)
+for install in (install_flask, install_starlette, install_django):
+    install(policy)
+cfg = {{"enabled": True, "path": "/t/", "token": "t0ken"}}
+assert endpoint.install_endpoint_flask(cfg) and endpoint.install_endpoint_starlette(cfg)
+assert endpoint.install_endpoint_django(cfg)
+print(layers(Flask, "wsgi_app"), layers(Starlette, "__call__"), layers(BaseHandler, "load_middleware"))
+"""
+
+
 def test_context_and_endpoint_share_one_wrapper_at_runtime():
-    """With the context middleware and the endpoint both installed, each framework method carries
-    one wrapper of ours."""
-    from django.core.handlers.base import BaseHandler
-    from flask import Flask
-    from starlette.applications import Starlette
-
-    from sentry_bootstrap.middleware.django import install_django
-    from sentry_bootstrap.middleware.flask import install_flask
-    from sentry_bootstrap.middleware.starlette import install_starlette
-
-    policy = ContextPolicy.from_config({}, False)
-    try:
-        for install in (install_flask, install_starlette, install_django):
-            install(policy)
-        assert endpoint.install_endpoint_flask(CFG)
-        assert endpoint.install_endpoint_starlette(CFG)
-        assert endpoint.install_endpoint_django(CFG)
-        assert (_layers(Flask, "wsgi_app"), _layers(Starlette, "__call__"),
-                _layers(BaseHandler, "load_middleware")) == (1, 1, 1)
-    finally:
-        for uninstall in (endpoint.install_endpoint_flask, endpoint.install_endpoint_starlette,
-                          endpoint.install_endpoint_django):
-            uninstall({"enabled": False})
+    """In a fresh interpreter, with the context middleware and the endpoint both installed, each
+    framework method carries one wrapper of ours."""
+    result = run_python(["-c", RUNTIME.format(hook_dir=HOOK_DIR)], hook=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1", "1"]
