@@ -144,3 +144,13 @@ def test_explain_says_when_no_overlay_applies(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ('environment = "staging"  (env ENVIRONMENT; no overlay '
                            'environments.staging in sentry.yaml: the base keys apply)\n')
+
+
+def test_explain_release_says_what_was_tried(tmp_path):
+    """With no git, no CI variable and no package version, `explain release` names each place tried."""
+    write_config(tmp_path, "version: 1\n")
+    proc = cli("explain", "release", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        "release = null  (none (tried: git at {}: none, CI variables: none, package version: "
+        "none))\n".format(os.path.realpath(str(tmp_path))))
