@@ -60,3 +60,13 @@ def test_usage_error_exits_2(tmp_path):
     assert cli("no-such-command", cwd=tmp_path).returncode == 2
     assert cli("check", "--no-such-flag", cwd=tmp_path).returncode == 2
     assert cli("explain", "no.such.key", cwd=tmp_path).returncode == 2
+
+
+def test_configuration_errors_exit_1_in_every_command(tmp_path):
+    """A broken configuration is a failed check (exit 1) for check, explain, test and spool, never
+    the usage-error code 2."""
+    write_config(tmp_path, "version: 1\nsample_rate: lots\n")
+    for argv in (["check"], ["explain"], ["test"], ["spool", "status"]):
+        proc = cli(*argv, cwd=tmp_path)
+        assert proc.returncode == 1, (argv, proc.stderr)
+        assert "sample_rate" in proc.stderr
