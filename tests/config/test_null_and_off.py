@@ -43,6 +43,14 @@ def _nest(path, value, siblings=False):
     return data
 
 
+def _merge(base, extra):
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and \
+            isinstance(out.get(key), dict) else value
+    return out
+
+
 def _get(data, path):
     for part in path.split("."):
         data = data.get(part) if isinstance(data, dict) else None
@@ -146,6 +154,15 @@ def test_reference_schema_and_explain_state_the_rule(tmp_path):
     for path, meaning in OFF_KEYS.items():
         assert meaning in by_path[path].description
         assert "`false` or `off`: {}".format(meaning) in schema
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for spelling in (False, "off"):
+        document = {"version": 1, "environments": {"production": {}}}
+        for path in OFF_KEYS:
+            document.update(_merge(document, _nest(path, spelling)))
+        document["environments"]["production"] = _nest("integrations.logging.level", None)
+        assert list(validator.iter_errors(document)) == []
     write_config(tmp_path, """\
         version: 1
         max_breadcrumbs: 5

@@ -29,6 +29,8 @@ def add_arguments(parser, name):
                             help="refuse what strict mode refuses (an environment whose name is "
                                  "close to an overlay's), as SENTRY_BOOTSTRAP_STRICT=1 does")
     elif name == "explain":
+        parser.epilog = ("A source ending '; null: the default' was reset by null; a value false "
+                         "ending '; off: ...' is a feature switched off.")
         parser.add_argument("key", nargs="?", metavar="KEY",
                             help="only this dotted key and the keys below it")
         parser.add_argument("--json", action="store_true",
