@@ -243,3 +243,23 @@ def test_init_with_pii_gives_the_sdks_client_without_its_warning():
         assert ours["send_default_pii"] is sdk["send_default_pii"] is pii
         assert ours["data_collection"] == sdk["data_collection"]
         assert our_scrubber == sdk_scrubber
+
+
+def test_init_with_pii_and_a_user_data_collection_warns_about_nothing():
+    """With the user's data_collection too, that one decides what is collected, the integrations
+    still see send_default_pii, and nothing warns."""
+    import warnings
+
+    from sentry_bootstrap.sdk_compat import init_with_pii
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        init_with_pii(True, default_integrations=False, data_collection={"user_info": False})
+    try:
+        client = sentry_sdk.get_client()
+        assert [str(w.message) for w in caught] == []
+        assert client.should_send_default_pii() is True
+        assert client.options["data_collection"]["user_info"] is False
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()

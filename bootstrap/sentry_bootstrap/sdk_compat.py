@@ -393,8 +393,10 @@ def init_with_pii(send_default_pii, init=None, **options):
     passing `data_collection` instead would switch their user data off. Without `data_collection`
     written by the user, the client is started without the option and then given both options as
     the SDK itself would have set them: the SDK does the same when Spotlight turns PII on after
-    init (`sentry_sdk.client._Client._init_impl`, with `_map_from_send_default_pii`). An SDK without
-    `data_collection`, or a `data_collection` written by the user, gets the options as they are.
+    init (`sentry_sdk.client._Client._init_impl`, with `_map_from_send_default_pii`). With a
+    `data_collection` written by the user, that one decides (the SDK ignores `send_default_pii`
+    then, and warns) and only `send_default_pii` is set after init. An SDK without
+    `data_collection` gets the option as it is.
     """
     import sentry_sdk
     import sentry_sdk.client
@@ -402,14 +404,15 @@ def init_with_pii(send_default_pii, init=None, **options):
 
     init = init or sentry_sdk.init
     mapping = getattr(sentry_sdk.client, "_map_from_send_default_pii", None)
-    if send_default_pii is None or "data_collection" not in DEFAULT_OPTIONS or mapping is None \
-            or options.get("data_collection") is not None:
+    if send_default_pii is None or "data_collection" not in DEFAULT_OPTIONS or mapping is None:
         if send_default_pii is not None:
             options["send_default_pii"] = send_default_pii
         return init(**options)
     result = init(**options)
     client = sentry_sdk.get_client()
     client.options["send_default_pii"] = bool(send_default_pii)
+    if options.get("data_collection") is not None:
+        return result  # the user's data_collection decides what is collected, as in the SDK
     client.options["data_collection"] = mapping(
         send_default_pii=bool(send_default_pii),
         include_local_variables=client.options.get("include_local_variables") is not False,
