@@ -142,8 +142,9 @@ def test_explain_says_when_no_overlay_applies(tmp_path):
         """)
     proc = cli("explain", "environment", cwd=tmp_path, env={"ENVIRONMENT": "staging"})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == ('environment = "staging"  (env ENVIRONMENT; no overlay '
-                           'environments.staging in sentry.yaml: the base keys apply)\n')
+    assert proc.stdout.splitlines()[-1] == (
+        'environment = "staging"  (env ENVIRONMENT; no overlay environments.staging in '
+        'sentry.yaml: the base keys apply)')
 
 
 def test_explain_release_says_what_was_tried(tmp_path):
@@ -151,6 +152,6 @@ def test_explain_release_says_what_was_tried(tmp_path):
     write_config(tmp_path, "version: 1\n")
     proc = cli("explain", "release", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == (
+    assert proc.stdout.splitlines()[-1] == (
         "release = null  (none (tried: git at {}: none, CI variables: none, package version: "
-        "none))\n".format(os.path.realpath(str(tmp_path))))
+        "none))".format(os.path.realpath(str(tmp_path))))
