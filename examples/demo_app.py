@@ -3,8 +3,10 @@
 Run it under the hook: its output, its exit code and its traceback stay exactly as they are, and
 the crash lands in the local outbox, with the warning as a breadcrumb (no DSN needed):
 
-    PYTHONPATH="$(sentry-bootstrap hook-path)" python examples/demo_app.py
-    sentry-bootstrap events
+    .venv/bin/sentry-bootstrap run -- .venv/bin/python examples/demo_app.py
+    .venv/bin/sentry-bootstrap events
+
+(the interpreter the hook runs in needs sentry-bootstrap installed: here the checkout's .venv).
 """
 import logging
 

@@ -107,7 +107,9 @@ def test_fresh_repository_without_commits(tmp_path, git):
     git(path, "init", "-q", "-b", "main")
     info = read_git(str(path))
     assert (info.sha, info.short_sha, info.branch, info.tag) == (None, None, "main", None)
-    assert resolve_release("auto", str(path), {}) == (None, "none")
+    assert resolve_release("auto", str(path), {}) == (None, (
+        "none (tried: git at {}: no commit yet, CI variables: none, package version: none)".format(
+            path)))
     with pytest.raises(ReleaseFormatError, match="no commit yet"):
         resolve_release("{sha}", str(path), {})
 
@@ -116,7 +118,9 @@ def test_no_git_anywhere(tmp_path):
     """Without a .git in the directory or any parent, read_git is None and auto gives none."""
     assert no_git_above(tmp_path)
     assert read_git(str(tmp_path)) is None
-    assert resolve_release(None, str(tmp_path), {}) == (None, "none")
+    assert resolve_release(None, str(tmp_path), {}) == (None, (
+        "none (tried: git at {}: none, CI variables: none, package version: none)".format(
+            tmp_path)))
 
 
 def test_submodule(repo, git, tmp_path):

@@ -12,6 +12,7 @@ from sentry_sdk.scrubber import EventScrubber
 from tests.support.collecting import CollectingTransport
 
 from sentry_bootstrap.scrub import MAX_TEXT, BootstrapScrubber, luhn_valid, make_scrubber, normalise_key
+from sentry_bootstrap.sdk_compat import init_with_pii
 from tests.support import sensitive
 
 FILTERED = "[Filtered]"
@@ -20,11 +21,11 @@ FILTERED = "[Filtered]"
 def sent_bytes(scrubber, send_default_pii=False, emit=None):
     """Run `emit` (the corpus by default) through a real client; return all envelopes as bytes."""
     transport = CollectingTransport()
-    sentry_sdk.init(
+    init_with_pii(
+        send_default_pii,
         dsn=sensitive.DSN,
         transport=transport,
         event_scrubber=scrubber,
-        send_default_pii=send_default_pii,
         default_integrations=False,
         integrations=[LoggingIntegration(event_level=logging.ERROR)],
         traces_sample_rate=1.0,
@@ -37,6 +38,9 @@ def sent_bytes(scrubber, send_default_pii=False, emit=None):
     finally:
         sentry_sdk.get_client().close()
         sentry_sdk.init()  # back to a no-op client for the next test
+        # The corpus sets a user and tags on the scopes: the next test must not inherit them.
+        sentry_sdk.get_isolation_scope().clear()
+        sentry_sdk.get_current_scope().clear()
     return b"".join(envelope.serialize() for envelope in transport.envelopes)
 
 

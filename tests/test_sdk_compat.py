@@ -214,3 +214,53 @@ def test_envelope_api():
     assert env.serialize().startswith(b'{"event_id":"' + b"a" * 32)
     assert item.data_category == "internal"
     assert Envelope(items=[item]).items == [item]
+    assert "_tags" in scope.Scope.__slots__
+
+
+def _options_after(init_call, pii):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        init_call(pii)
+    options = dict(sentry_sdk.get_client().options)
+    scrubber = options.pop("event_scrubber")
+    sentry_sdk.get_client().close()
+    sentry_sdk.init()
+    return options, sorted(scrubber.denylist), [str(w.message) for w in caught]
+
+
+def test_init_with_pii_gives_the_sdks_client_without_its_warning():
+    """sdk_compat.init_with_pii leaves the client's options as init(send_default_pii=...) would
+    (send_default_pii, data_collection, the scrubber's PII mode), and warns about nothing."""
+    from sentry_bootstrap.sdk_compat import init_with_pii
+
+    for pii in (True, False):
+        ours, our_scrubber, our_warnings = _options_after(
+            lambda p: init_with_pii(p, default_integrations=False), pii)
+        sdk, sdk_scrubber, _ = _options_after(
+            lambda p: sentry_sdk.init(send_default_pii=p, default_integrations=False), pii)
+        assert our_warnings == []
+        assert ours["send_default_pii"] is sdk["send_default_pii"] is pii
+        assert ours["data_collection"] == sdk["data_collection"]
+        assert our_scrubber == sdk_scrubber
+
+
+def test_init_with_pii_and_a_user_data_collection_warns_about_nothing():
+    """With the user's data_collection too, that one decides what is collected, the integrations
+    still see send_default_pii, and nothing warns."""
+    import warnings
+
+    from sentry_bootstrap.sdk_compat import init_with_pii
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        init_with_pii(True, default_integrations=False, data_collection={"user_info": False})
+    try:
+        client = sentry_sdk.get_client()
+        assert [str(w.message) for w in caught] == []
+        assert client.should_send_default_pii() is True
+        assert client.options["data_collection"]["user_info"] is False
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()

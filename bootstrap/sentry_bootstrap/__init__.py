@@ -6,6 +6,14 @@ helpers are loaded on first use (PEP 562), which keeps the switched-off path fre
 
 __version__ = "0.1.0"
 
+# For type checkers only (they treat the name as true): the real imports happen in __getattr__.
+# A plain constant, not typing.TYPE_CHECKING, so the hook's start-up imports nothing for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sentry_bootstrap.api import (add_breadcrumb, capture_exception, capture_message,
+                                      set_context, set_tag, set_tags, set_transaction, set_user)
+    from sentry_bootstrap.decorators import capture_errors, with_sentry_context
+
 __all__ = [
     "add_breadcrumb",
     "capture_errors",
@@ -34,6 +42,14 @@ _HOMES = {
 
 
 def __getattr__(name):
+    if name == "test_sentry_task":
+        # The Celery test task, as a shared task: `test_sentry_task.delay()` raises a deliberate
+        # error in a worker. Not in __all__: it imports Celery, which `import *` must not need.
+        from sentry_bootstrap.diagnostics.celery_task import install_celery_task
+
+        task = install_celery_task()
+        globals()[name] = task
+        return task
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError("module 'sentry_bootstrap' has no attribute {!r}".format(name))
@@ -45,4 +61,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__)
+    return sorted(set(list(globals()) + __all__ + ["test_sentry_task"]))

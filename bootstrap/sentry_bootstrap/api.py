@@ -9,10 +9,21 @@ Tags, user, context and breadcrumbs go to the isolation scope (one request, task
 `with_sentry_context` call); the transaction name goes to the current scope, so a running transaction
 is renamed as well.
 """
+from __future__ import annotations  # annotations stay text: nothing of `typing` at run time
+
+from typing import TYPE_CHECKING
+
 import sentry_sdk
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import sdk_compat
+
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional, Union
+
+    from typing_extensions import Literal
+
+    Level = Literal["fatal", "critical", "error", "warning", "info", "debug"]
 
 __all__ = [
     "add_breadcrumb",
@@ -26,14 +37,14 @@ __all__ = [
 ]
 
 
-def _active():
+def _active() -> bool:
     try:
         return sentry_sdk.get_client().is_active()
     except Exception:
         return False
 
 
-def capture_message(message, level="info"):
+def capture_message(message: str, level: Level = "info") -> Optional[str]:
     """Send `message` as an event at `level` (fatal, error, warning, info, debug); return its id or None."""
     if not _active():
         return None
@@ -42,7 +53,7 @@ def capture_message(message, level="info"):
     return None
 
 
-def capture_exception(exc=None):
+def capture_exception(exc: Optional[BaseException] = None) -> Optional[str]:
     """Send `exc` (default: the exception being handled) as an event; return its id or None."""
     if not _active():
         return None
@@ -51,21 +62,21 @@ def capture_exception(exc=None):
     return None
 
 
-def set_user(user):
+def set_user(user: Optional[Mapping[str, Any]]) -> None:
     """Attach `user` (a dict such as {"id", "email", "username"}) to later events; None forgets the user."""
     if _active():
         with capture_internal_exceptions():
             sentry_sdk.set_user(dict(user) if user is not None else None)
 
 
-def set_context(name, context):
+def set_context(name: str, context: Optional[Mapping[str, Any]]) -> None:
     """Attach the dict `context` under `name` to later events."""
     if _active():
         with capture_internal_exceptions():
             sentry_sdk.set_context(name, dict(context) if context is not None else None)
 
 
-def set_transaction(name):
+def set_transaction(name: str) -> None:
     """Name the current transaction (and the `transaction` of later events) `name`."""
     if _active():
         with capture_internal_exceptions():
@@ -73,21 +84,24 @@ def set_transaction(name):
             sentry_sdk.get_current_scope().set_transaction_name(name, source="custom")
 
 
-def set_tag(key, value):
+def set_tag(key: str, value: Any) -> None:
     """Attach the tag `key`=`value` to later events."""
     if _active():
         with capture_internal_exceptions():
             sentry_sdk.set_tag(key, value)
 
 
-def set_tags(tags):
+def set_tags(tags: Mapping[str, Any]) -> None:
     """Attach every `key: value` of the mapping `tags` as a tag to later events."""
     if _active():
         with capture_internal_exceptions():
             sentry_sdk.set_tags(dict(tags))
 
 
-def add_breadcrumb(message=None, category=None, level="info", data=None, type=None, **fields):
+def add_breadcrumb(message: Union[str, Mapping[str, Any], None] = None,
+                   category: Optional[str] = None, level: Level = "info",
+                   data: Optional[Mapping[str, Any]] = None, type: Optional[str] = None,
+                   **fields: Any) -> None:
     """Record a breadcrumb for later events. A dict as the only argument is taken as the whole crumb,
     as `sentry_sdk.add_breadcrumb` accepts it."""
     if not _active():

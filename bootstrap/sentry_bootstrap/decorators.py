@@ -32,16 +32,42 @@ semantics. The limit: a change made straight to the current scope
 call touched the isolation scope lands in the caller's scope; `sentry_bootstrap.set_transaction` settles the
 fork first, so it stays inside.
 """
+from __future__ import annotations  # annotations stay text: nothing of `typing` at run time
+
 import functools
 import inspect
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import sentry_sdk
 from sentry_sdk.crons import capture_checkin
 from sentry_sdk.utils import capture_internal_exceptions, event_from_exception
 
 from sentry_bootstrap import sdk_compat
+
+if TYPE_CHECKING:
+    from typing import Any, Awaitable, Callable, Coroutine, Dict, Optional, TypeVar, Union, overload
+
+    from typing_extensions import Literal, ParamSpec, Protocol
+
+    F = TypeVar("F", bound=Callable[..., Any])
+    P = ParamSpec("P")
+    R = TypeVar("R")
+
+    class _Swallowing(Protocol):
+        """`capture_errors(service, reraise=False)`: the call returns None instead of raising."""
+
+        @overload
+        def __call__(self, func: Callable[P, Coroutine[Any, Any, R]]
+                     ) -> Callable[P, Coroutine[Any, Any, Optional[R]]]: ...
+
+        @overload
+        def __call__(self, func: Callable[P, R]) -> Callable[P, Optional[R]]: ...
+else:
+    # Only `overload` is needed at run time (it decorates the stubs below); it costs nothing.
+    def overload(func):
+        return func
 
 __all__ = ["capture_errors", "monitor", "trace", "with_sentry_context"]
 
@@ -324,7 +350,7 @@ def _qualname(func):
 # Public decorators
 
 
-def with_sentry_context(service):
+def with_sentry_context(service: str) -> Callable[[F], F]:
     """Run each call of the decorated function in its own Sentry isolation scope, tagged
     `service=<service>` and named `"<service>.<qualname>"` (see the module docstring)."""
     service = str(service)
@@ -364,7 +390,15 @@ def with_sentry_context(service):
     return decorator
 
 
-def capture_errors(service, reraise=True):
+@overload
+def capture_errors(service: str, reraise: Literal[True] = True) -> Callable[[F], F]: ...
+
+
+@overload
+def capture_errors(service: str, reraise: bool) -> _Swallowing: ...
+
+
+def capture_errors(service: str, reraise: bool = True) -> Any:
     """Capture an `Exception` escaping the decorated function, tagged `service=<service>`; re-raise it,
     or with `reraise=False` log it to the `sentry_bootstrap` logger and return None."""
     service = str(service)
@@ -396,7 +430,7 @@ def capture_errors(service, reraise=True):
     return decorator
 
 
-def trace(op="function", name=None):
+def trace(op: str = "function", name: Optional[str] = None) -> Callable[[F], F]:
     """Run each call in a span `op`/`name` (default name: the function's module and qualname): a child
     of the active span, or a new transaction when none is active."""
 
@@ -410,7 +444,9 @@ def trace(op="function", name=None):
     return decorator
 
 
-def monitor_config(schedule, timezone=None, checkin_margin=None, max_runtime=None):
+def monitor_config(schedule: Union[str, Dict[str, Any], None], timezone: Optional[str] = None,
+                   checkin_margin: Optional[int] = None, max_runtime: Optional[int] = None
+                   ) -> Optional[Dict[str, Any]]:
     """The check-in `monitor_config` for a crontab string (`"0 3 * * *"`; a dict is taken as the
     schedule itself), with the optional timezone and margins (minutes). None without a schedule."""
     if schedule is None:
@@ -424,7 +460,9 @@ def monitor_config(schedule, timezone=None, checkin_margin=None, max_runtime=Non
     return config
 
 
-def monitor(slug, schedule=None, timezone=None, checkin_margin=None, max_runtime=None):
+def monitor(slug: str, schedule: Union[str, Dict[str, Any], None] = None,
+            timezone: Optional[str] = None, checkin_margin: Optional[int] = None,
+            max_runtime: Optional[int] = None) -> Callable[[F], F]:
     """Report a cron check-in for each call: `in_progress` at the start, then `ok` or `error` with the
     duration. With `schedule` (a crontab string) the monitor is created or updated on the server."""
     config = monitor_config(schedule, timezone, checkin_margin, max_runtime)

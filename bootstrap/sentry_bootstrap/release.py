@@ -120,7 +120,8 @@ def resolve_release(spec, start_dir, environ):
     SENTRY_RELEASE; the caller applied that):
     - None or `auto`: git HEAD's sha (`git (HEAD at /repo)`), else the first CI variable the SDK
       knows that is set (`env HEROKU_BUILD_COMMIT`), else the package version (see
-      `package_version`), else `(None, "none")`.
+      `package_version`), else `(None, "none (tried: git at <dir>: none, CI variables: none,
+      package version: none)")`.
     - a string with `{sha}`, `{short_sha}`, `{branch}`, `{tag}` or `{version}` (str.format syntax,
       `{{` for a literal brace): filled from git and the package version. Raises
       `ReleaseFormatError` when a placeholder is unknown or can't be filled.
@@ -186,7 +187,10 @@ def _auto_release(start_dir, environ):
     version, source = package_version(start_dir)
     if version:
         return version, source
-    return None, "none"
+    # What was tried, so `explain release` and the start-up line can say why there is none.
+    where = git.work_tree if git is not None else start_dir
+    return None, "none (tried: git at {}: {}, CI variables: none, package version: none)".format(
+        where, "no commit yet" if git is not None else "none")
 
 
 def _format_fields(text):

@@ -398,3 +398,43 @@ def _build_transport_base():
 
     return SdkHttpTransport
 
+
+def init_with_pii(send_default_pii, init=None, **options):
+    """`init(send_default_pii=..., **options)` without the deprecation warning SDK 2.75+ gives for
+    `send_default_pii`, with the same client as a result. Returns what `init` returns.
+
+    Since 2.75 the SDK resolves `send_default_pii` into `data_collection` (and warns), but its
+    integrations still read `client.options["send_default_pii"]` (`should_send_default_pii()`), so
+    passing `data_collection` instead would switch their user data off. Without `data_collection`
+    written by the user, the client is started without the option and then given both options as
+    the SDK itself would have set them: the SDK does the same when Spotlight turns PII on after
+    init (`sentry_sdk.client._Client._init_impl`, with `_map_from_send_default_pii`). With a
+    `data_collection` written by the user, that one decides (the SDK ignores `send_default_pii`
+    then, and warns) and only `send_default_pii` is set after init. An SDK without
+    `data_collection` gets the option as it is.
+    """
+    import sentry_sdk
+    import sentry_sdk.client
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    init = init or sentry_sdk.init
+    mapping = getattr(sentry_sdk.client, "_map_from_send_default_pii", None)
+    if send_default_pii is None or "data_collection" not in DEFAULT_OPTIONS or mapping is None:
+        if send_default_pii is not None:
+            options["send_default_pii"] = send_default_pii
+        return init(**options)
+    result = init(**options)
+    client = sentry_sdk.get_client()
+    client.options["send_default_pii"] = bool(send_default_pii)
+    if options.get("data_collection") is not None:
+        return result  # the user's data_collection decides what is collected, as in the SDK
+    client.options["data_collection"] = mapping(
+        send_default_pii=bool(send_default_pii),
+        include_local_variables=client.options.get("include_local_variables") is not False,
+        include_source_context=client.options.get("include_source_context") is not False)
+    if options.get("event_scrubber") is None and client.options.get("event_scrubber") is not None:
+        # The one the SDK made for itself at init was made for send_default_pii=False.
+        from sentry_sdk.scrubber import EventScrubber
+
+        client.options["event_scrubber"] = EventScrubber(send_default_pii=bool(send_default_pii))
+    return result

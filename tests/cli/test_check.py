@@ -60,19 +60,25 @@ def test_config_option_names_the_file(tmp_path):
     assert proc.stdout == "ok: other.yaml (environment development)\n"
 
 
-def test_env_option_with_an_unknown_overlay_lists_the_known_ones(tmp_path):
-    """`--env prod` with overlays production and staging: an error naming both, suggesting production."""
+def test_env_option_close_to_an_overlay_warns_and_strict_refuses(tmp_path):
+    """`--env prodution` next to a production overlay: ok on the base keys with a did-you-mean
+    warning; with `--strict` the same is an error and exit 1."""
     write_config(tmp_path, """\
         version: 1
         environments:
           production: {}
           staging: {}
         """)
-    proc = cli("check", "--env", "prod", cwd=tmp_path)
-    assert proc.returncode == 1
+    proc = cli("check", "--env", "prodution", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "ok: sentry.yaml (environment prodution)\n")
     assert proc.stderr == (
-        "argument --env='prod': environment: no overlay environments.prod in sentry.yaml "
-        "(known: production, staging) (did you mean 'production'?)\n")
+        "warning: argument --env='prodution': environment: no overlay environments.prodution in "
+        "sentry.yaml: the base keys apply (did you mean 'production'?)\n")
+    strict = cli("check", "--strict", "--env", "prodution", cwd=tmp_path)
+    assert (strict.returncode, strict.stdout) == (1, "")
+    assert strict.stderr == (
+        "argument --env='prodution': environment: no overlay environments.prodution in "
+        "sentry.yaml (strict mode) (did you mean 'production'?)\n")
 
 
 def test_all_environments_reports_each_environment(tmp_path):

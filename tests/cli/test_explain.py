@@ -44,7 +44,9 @@ def test_json_maps_each_leaf_path_to_value_and_source(tmp_path):
     assert out["tags.tier"] == {"value": "prod",
                                 "source": "sentry.yaml:11:12 (environments.production)"}
     assert out["traces_sample_rate"] == {"value": 0.2, "source": "env SENTRY_TRACES_SAMPLE_RATE"}
-    assert out["environment"] == {"value": "production", "source": "argument --env"}
+    assert out["environment"] == {
+        "value": "production",
+        "source": "argument --env; overlay environments.production at sentry.yaml:9:3"}
     # Leaves only: no value is a non-empty mapping, and every entry has exactly the two keys.
     assert all(set(e) == {"value", "source"} for e in out.values())
     assert not any(isinstance(e["value"], dict) and e["value"] for e in out.values())
@@ -129,3 +131,27 @@ def test_dsn_from_the_environment_is_masked(tmp_path):
     out = explain_json("dsn", cwd=tmp_path,
                        env={"SENTRY_DSN": "http://{}@127.0.0.1:9000/7".format(SECRET)})
     assert out == {"dsn": {"value": "http://***@127.0.0.1:9000/7", "source": "env SENTRY_DSN"}}
+
+
+def test_explain_says_when_no_overlay_applies(tmp_path):
+    """An environment without an overlay: `explain environment` says the base keys apply."""
+    write_config(tmp_path, """\
+        version: 1
+        environments:
+          production: {}
+        """)
+    proc = cli("explain", "environment", cwd=tmp_path, env={"ENVIRONMENT": "staging"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == (
+        'environment = "staging"  (env ENVIRONMENT; no overlay environments.staging in '
+        'sentry.yaml: the base keys apply)')
+
+
+def test_explain_release_says_what_was_tried(tmp_path):
+    """With no git, no CI variable and no package version, `explain release` names each place tried."""
+    write_config(tmp_path, "version: 1\n")
+    proc = cli("explain", "release", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == (
+        "release = null  (none (tried: git at {}: none, CI variables: none, package version: "
+        "none))".format(os.path.realpath(str(tmp_path))))

@@ -50,10 +50,13 @@ def test_status_json_masks_the_key_and_clear_empties(sentry_server):
     assert "waiting:    0 envelope(s)" in _cli("status", "--dsn", sentry_server.dsn).stdout
 
 
-def test_no_dsn_exits_2():
-    """Without a DSN there is no spool: a one-line explanation and exit code 2."""
+def test_no_dsn_is_not_a_usage_error():
+    """Without a DSN there is no spool: a one-line explanation and exit 0 (nothing waits); exit 2
+    stays for usage errors."""
     proc = _cli("status")
-    assert proc.returncode == 2 and "no DSN" in proc.stderr
+    assert (proc.returncode, proc.stderr) == (0, "") and "no DSN" in proc.stdout
+    assert json.loads(_cli("status", "--json").stdout) == {"dsn": None, "files": 0}
+    assert _cli("status", "--bogus").returncode == 2
 
 
 def test_untrusted_spool_directory_is_refused_with_the_fix(tmp_path):
@@ -65,3 +68,11 @@ def test_untrusted_spool_directory_is_refused_with_the_fix(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip() == "sentry-bootstrap: refused: %s is writable by group and others " \
         "(mode 777); `chmod 700 %s`" % (directory, directory)
+
+
+def test_status_exits_1_while_envelopes_wait(sentry_server):
+    """status: exit 1 while envelopes wait in the spool, 0 once it is empty."""
+    _fill(sentry_server.dsn, 1)
+    assert _cli("status", "--dsn", sentry_server.dsn).returncode == 1
+    assert _cli("flush", "--dsn", sentry_server.dsn).returncode == 0
+    assert _cli("status", "--dsn", sentry_server.dsn).returncode == 0

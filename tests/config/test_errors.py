@@ -54,16 +54,17 @@ def test_every_problem_reported_at_once(project):
     ]
 
 
-def test_unknown_environment_lists_known_ones(project):
-    """Choosing an overlay that doesn't exist names the existing ones and the nearest."""
+def test_environment_close_to_an_overlay_is_an_error_in_strict_mode(project):
+    """In strict mode an environment named like an overlay but not quite is refused, located at
+    the variable that chose it, with the overlay it probably meant."""
     assert fails(project, """
         version: 1
         environments:
           production: {}
           staging: {}
-    """, {"SENTRY_ENVIRONMENT": "prod"}) == [
-        "env SENTRY_ENVIRONMENT='prod': environment: no overlay environments.prod in sentry.yaml "
-        "(known: production, staging) (did you mean 'production'?)"]
+    """, {"SENTRY_ENVIRONMENT": "prodution"}, strict=True) == [
+        "env SENTRY_ENVIRONMENT='prodution': environment: no overlay environments.prodution in "
+        "sentry.yaml (strict mode) (did you mean 'production'?)"]
 
 
 def test_unknown_environment_without_overlays_is_fine(project):

@@ -106,7 +106,8 @@ def test_overlay_null_resets_to_default(project):
     """)
     resolved = project.load(env_name="production")
     assert resolved.get("max_breadcrumbs") == 100
-    assert resolved.sources["max_breadcrumbs"] == "sentry.yaml:5:5 (environments.production)"
+    assert resolved.sources["max_breadcrumbs"] == \
+        "sentry.yaml:5:5 (environments.production); null: the default"
 
 
 def test_empty_variable_resets_to_default(project):

@@ -1,4 +1,5 @@
-"""The README's configuration reference is generated from the model and stays in step with it."""
+"""The configuration reference (docs/configuration.md) is generated from the model and stays in step
+with it."""
 import os
 import shutil
 
@@ -7,17 +8,17 @@ from sentry_bootstrap.config import reference
 from sentry_bootstrap.config.model import Settings
 from tests.support.child import ROOT, run_python
 
-README = os.path.join(ROOT, "README.md")
-COMMAND = "python -m sentry_bootstrap.config.reference --write README.md"
+REFERENCE = os.path.join(ROOT, "docs", "configuration.md")
+COMMAND = "python -m sentry_bootstrap.config.reference --write docs/configuration.md"
 
 
 def test_readme_block_matches_the_model():
-    """README.md between the config-reference markers is exactly what the generator writes now."""
-    with open(README, encoding="utf-8") as f:
+    """docs/configuration.md between the config-reference markers is exactly what the generator writes now."""
+    with open(REFERENCE, encoding="utf-8") as f:
         block = reference.current_block(f.read())
-    assert block is not None, "README.md lacks the config-reference markers"
+    assert block is not None, "docs/configuration.md lacks the config-reference markers"
     assert block == reference.markdown(), (
-        "README.md's configuration reference is out of date: run `{}`".format(COMMAND))
+        "docs/configuration.md is out of date: run `{}`".format(COMMAND))
 
 
 def test_every_key_has_a_description():
@@ -76,7 +77,7 @@ def test_types_and_defaults_are_readable():
 def test_write_rewrites_only_the_block_between_the_markers(tmp_path):
     """`--write` replaces the text between the markers and keeps everything around it."""
     target = tmp_path / "README.md"
-    shutil.copy(README, str(target))
+    shutil.copy(REFERENCE, str(target))
     text = target.read_text(encoding="utf-8")
     stale = reference.replace_block(text, "stale\n")
     target.write_text("intro\n" + stale + "outro\n", encoding="utf-8")

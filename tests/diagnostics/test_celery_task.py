@@ -128,3 +128,15 @@ def test_install_registers_the_task_on_every_app():
         app.close()
     del before, after, app
     gc.collect()  # later tests choose among the apps that still exist
+
+
+def test_package_exports_the_task_for_delay(worker, producer):
+    """`from sentry_bootstrap import test_sentry_task; test_sentry_task.delay()`, as a hand-written
+    setup would call it: the worker's deliberate error arrives, naming the task id."""
+    from sentry_bootstrap import test_sentry_task
+
+    producer.set_current()
+    result = test_sentry_task.delay()
+    event = _event_for(worker, result.id)
+    assert event["exception"]["values"][-1]["type"] == "SentryBootstrapTestError"
+    assert test_sentry_task.name == celery_task.TASK_NAME

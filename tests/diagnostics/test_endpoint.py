@@ -187,7 +187,7 @@ DJANGO_SCRIPT = textwrap.dedent("""\
     # A file, not :memory:: the async client reaches the database from another thread.
     settings.DATABASES["default"]["NAME"] = sys.argv[2]
     from sentry_bootstrap.diagnostics.endpoint import install_endpoint_django
-    install_endpoint_django({{"enabled": True, "path": "{path}", "token": None}})
+    install_endpoint_django({{"enabled": True, "path": "{path}", "token": "{token}"}})
     django.setup()
     from django.contrib.auth.models import User
     from django.core.management import call_command
@@ -196,23 +196,36 @@ DJANGO_SCRIPT = textwrap.dedent("""\
     staff = User.objects.create_user("staff", password="pw", is_staff=True)
     boss = User.objects.create_superuser("boss", password="pw")
     plain = User.objects.create_user("plain", password="pw")
+    CSRF = "a" * 32  # a well-formed CSRF secret, as the cookie and the header carry it
 
-    def get(user=None, query="", client_cls=Client):
-        client = client_cls(raise_request_exception=False)
+    def call(user=None, query="", client_cls=Client, method="post", csrf=True, headers=None):
+        # enforce_csrf_checks: the test client would otherwise mark every request exempt.
+        client = client_cls(raise_request_exception=False, enforce_csrf_checks=True)
+        extra = dict(headers or {{}})
         if user is not None:
             client.force_login(user)
-        response = client.get("{path}" + query)
+        if csrf:
+            client.cookies[settings.CSRF_COOKIE_NAME] = CSRF
+            extra["X-CSRFToken"] = CSRF
+        response = getattr(client, method)("{path}" + query, headers=extra)
         if client_cls is AsyncClient:
             response = asyncio.run(response)
         return [response.status_code, json.loads(response.content or b"null")]
 
     results = {{
-        "anonymous": get(),
-        "plain": get(plain),
-        "staff": get(staff),
-        "superuser": get(boss),
-        "debug": get(staff, "?debug=true"),
-        "async_staff": get(staff, client_cls=AsyncClient),
+        "anonymous": call(),
+        "plain": call(plain),
+        "staff": call(staff),
+        "superuser": call(boss),
+        "debug": call(staff, "?debug=true"),
+        "async_staff": call(staff, client_cls=AsyncClient),
+        "staff_get": call(staff, method="get"),
+        "staff_get_debug": call(staff, "?debug=true", method="get"),
+        "staff_without_csrf": call(staff, csrf=False),
+        "token_get": call(method="get", csrf=False,
+                          headers={{"Authorization": "Bearer {token}"}}),
+        "wrong_token": call(staff, method="get", csrf=False,
+                            headers={{"Authorization": "Bearer wrong"}}),
         "other_route": [Client().get("/ok/").status_code, None],
     }}
     sentry_sdk.flush(5)
@@ -227,12 +240,12 @@ def django_run(tmp_path_factory):
     try:
         where = tmp_path_factory.mktemp("django")
         script = where / "run.py"
-        script.write_text(DJANGO_SCRIPT.format(root=ROOT, path=DEFAULT_PATH))
+        script.write_text(DJANGO_SCRIPT.format(root=ROOT, path=DEFAULT_PATH, token=TOKEN))
         result = run_python([str(script), server.dsn, str(where / "db.sqlite3")], hook=False,
                             timeout=60)
         assert result.returncode == 0, result.stderr
         results = json.loads(result.stdout.splitlines()[-1])
-        server.wait_for_events(4)
+        server.wait_for_events(5)
         events = {e["event_id"]: e for e in server.events}
     finally:
         server.stop()
@@ -267,6 +280,27 @@ def test_django_debug_true_error_reaches_the_server(django_run):
     assert status == 500
     event = events[body["event_id"]]
     assert event["exception"]["values"][-1]["type"] == "SentryBootstrapTestError"
+
+
+def test_django_session_requests_must_pass_the_csrf_check(django_run):
+    """A request authenticated only by its session cookie sends nothing unless it passes Django's
+    CSRF check: a GET (which the check lets through) is 405, a POST without the token 403."""
+    results, events = django_run
+    assert results["staff_get"][0] == results["staff_get_debug"][0] == 405
+    assert results["staff_without_csrf"][0] == 403
+    assert "CSRF" in results["staff_without_csrf"][1]["error"]
+    sent = {results[c][1]["event_id"] for c in ("staff", "superuser", "debug", "async_staff",
+                                                 "token_get")}
+    assert set(events) == sent  # nothing from the refused requests
+
+
+def test_django_token_requests_need_no_session_or_csrf(django_run):
+    """With diagnostics.endpoint.token set, `Authorization: Bearer <token>` is enough, even on a
+    GET; a wrong token is 403 whatever the session."""
+    results, events = django_run
+    status, body = results["token_get"]
+    assert status == 200 and events[body["event_id"]]["message"] == endpoint.TEST_MESSAGE
+    assert results["wrong_token"] == [403, {"error": "wrong token"}]
 
 
 def test_django_other_routes_untouched(django_run):

@@ -2,6 +2,7 @@
 this process (the SDK's own test pattern), reset after each test."""
 import pytest
 import sentry_sdk
+from sentry_bootstrap.sdk_compat import init_with_pii
 from tests.support.collecting import CollectingTransport
 
 # Never contacted: the collecting transport replaces the HTTP one.
@@ -16,7 +17,9 @@ def sentry_init():
         transport = CollectingTransport()
         options.setdefault("default_integrations", False)
         options.setdefault("auto_enabling_integrations", False)
-        sentry_sdk.init(dsn=DSN, transport=transport, integrations=integrations, **options)
+        # As the hook passes it: no deprecation warning on SDK 2.75.
+        init_with_pii(options.pop("send_default_pii", None), dsn=DSN, transport=transport,
+                      integrations=integrations, **options)
         return transport
 
     # The SDK's Django integration adds its request processor to the *current* scope when the test

@@ -113,8 +113,12 @@ def _init_without_frameworks(init, options, deferred):
     names = {trigger.partition(".")[0] for _name, _opts, trigger in deferred}
     if options.get("spotlight") or os.environ.get("SENTRY_SPOTLIGHT"):
         names.discard("django")
+    from sentry_bootstrap.sdk_compat import init_with_pii
+
+    options = dict(options)
     with hooks.frameworks_hidden(names):
-        return init(**options)
+        # `send_default_pii` without the SDK's deprecation warning (2.75+), same client.
+        return init_with_pii(options.pop("send_default_pii", None), init=init, **options)
 
 
 def _transport(values, dsn):

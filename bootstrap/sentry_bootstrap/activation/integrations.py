@@ -163,12 +163,16 @@ def _older(version, floor):
 
 
 def options_for(name, raw):
-    """Constructor keyword arguments from the integration's config mapping (None entries dropped)."""
+    """Constructor keyword arguments from the integration's config mapping (None entries dropped:
+    the SDK's default applies). A level that is off (`false`) is passed as None, the SDK's off."""
     if not isinstance(raw, dict):
         return {}
     kwargs = {}
     for key, value in raw.items():
         if value is None:
+            continue
+        if value is False and key in _table.LEVEL_OPTIONS:
+            kwargs[key] = None  # a level switched off: the SDK's off
             continue
         if key in _table.LEVEL_OPTIONS and isinstance(value, str):
             import logging

@@ -32,6 +32,7 @@ def build_parser(argv):
     parser = argparse.ArgumentParser(
         prog="sentry-bootstrap",
         description="Zero-code Sentry instrumentation driven by sentry.yaml.",
+        epilog="Exit codes: 0 fine, 1 the check failed or something waits, 2 a usage error.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -45,15 +46,39 @@ def build_parser(argv):
 
 
 def main(argv=None):
+    """Run one command; its exit code (0 fine, 1 the check failed or something waits, 2 a usage
+    error). A reader that stops early (`doctor --json | head`) ends the command quietly."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
     from sentry_bootstrap._paths import UnsafeDirectory
 
     try:
-        return _command_module(args.command).run(args) or 0
+        parser = build_parser(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as done:  # --help (0) or a usage error (2): flush here, as below
+            sys.stdout.flush()
+            return done.code
+        code = _command_module(args.command).run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, where it can still be handled
+        return code
     except KeyboardInterrupt:
         return 130
     except UnsafeDirectory as exc:  # a state directory another user could tamper with
         sys.stderr.write("sentry-bootstrap: refused: {}\n".format(exc))
         return 1
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe():
+    # The reader went away: nothing more can be written, and the interpreter's own flush at exit
+    # would raise again. Point stdout at /dev/null and end like `head`'s writers do (SIGPIPE's 141).
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 141

@@ -18,13 +18,19 @@ STARTER_NAME = "sentry.yaml"
 def add_arguments(parser, name):
     if name in ("check", "explain"):
         parser.add_argument("--env", metavar="NAME",
-                            help="validate this environment's overlay (beats SENTRY_ENVIRONMENT)")
+                            help="the active environment: its overlay, if the file has one, applies "
+                                 "over the base keys (beats SENTRY_ENVIRONMENT and ENVIRONMENT)")
         parser.add_argument("--config", metavar="FILE",
                             help="the configuration file (beats SENTRY_CONFIG_FILE and ./sentry.yaml)")
     if name == "check":
         parser.add_argument("--all-environments", action="store_true",
                             help="validate the base keys with every overlay in the file")
+        parser.add_argument("--strict", action="store_true",
+                            help="refuse what strict mode refuses (an environment whose name is "
+                                 "close to an overlay's), as SENTRY_BOOTSTRAP_STRICT=1 does")
     elif name == "explain":
+        parser.epilog = ("A source ending '; null: the default' was reset by null; a value false "
+                         "ending '; off: ...' is a feature switched off.")
         parser.add_argument("key", nargs="?", metavar="KEY",
                             help="only this dotted key and the keys below it")
         parser.add_argument("--json", action="store_true",
@@ -48,7 +54,8 @@ def _check(args):
 
     if not args.all_environments:
         try:
-            resolved = load_config(env_name=args.env, config_file=args.config)
+            resolved = load_config(env_name=args.env, config_file=args.config,
+                                   strict=args.strict or None)
         except ConfigError as exc:
             _print_problems(exc.problems)
             return 1
@@ -72,7 +79,8 @@ def _check(args):
             continue
         done.add(env_name)
         try:
-            resolved = load_config(env_name=env_name, config_file=args.config)
+            resolved = load_config(env_name=env_name, config_file=args.config,
+                                   strict=args.strict or None)
         except ConfigError as exc:
             failed += 1
             new = [p for p in exc.problems if str(p) not in shown]
@@ -159,6 +167,8 @@ def explain_entries(resolved, is_secret, expand=""):
     Mappings are walked down to their leaves (an empty mapping is a leaf); lists are values. The
     options of an integration without a model of its own (`integrations.openai`, ...) are shown
     when set, and all of them (each with the SDK's default when unset) when `expand` names it.
+    A key reset by `null` says so in its source (`...; null: the default`), a key switched off by
+    `false` says what off means.
     """
     from sentry_bootstrap.config import model
 
@@ -183,6 +193,12 @@ def explain_entries(resolved, is_secret, expand=""):
         out[path] = {"value": _masked(path, node, is_secret), "source": resolved.source(path)}
 
     walk(values, [])
+    for path, meaning in model.OFF_KEYS.items():
+        if path in out and out[path]["value"] is False:
+            out[path]["source"] += "; off: " + meaning
+    if "environment" in out and resolved.sources.get("environments"):
+        # Which overlay, if any, applied: said where the environment's own source is.
+        out["environment"]["source"] += "; " + resolved.sources["environments"]
     return out
 
 

@@ -1,7 +1,8 @@
 """`sentry-bootstrap spool status | flush | clear`: the durable delivery spool of the configured DSN.
 
-Exit codes: 0 done; 1 `flush` left files in the spool; 2 no DSN (nothing to look at) or a
-configuration error.
+Exit codes, as for every command: 0 fine (also: no DSN, so no spool and nothing to do); 1 something
+waits (`status` with envelopes in the spool, `flush` that left some) or the configuration has an
+error; 2 a usage error (argparse's).
 """
 import json
 import sys
@@ -14,8 +15,8 @@ PROGRESS_FROM = 20
 
 def add_arguments(parser, name=None):
     parser.add_argument("action", choices=("status", "flush", "clear"),
-                        help="status: what is waiting; flush: send it now (exit 1 if anything "
-                             "remains); clear: delete it")
+                        help="status: what is waiting (exit 1 if anything is); flush: send it "
+                             "now (exit 1 if anything remains); clear: delete it")
     parser.add_argument("--dsn", help="the DSN whose spool to use (default: from the configuration)")
     parser.add_argument("--path", help="the spool directory (default: spool.path, else the "
                                        "per-user state directory)")
@@ -71,19 +72,24 @@ def run(args):
         dsn, section, options = _settings(args)
     except ConfigError as exc:
         sys.stderr.write("sentry-bootstrap: %s\n" % exc)
-        return 2
+        return 1
     if not dsn:
-        sys.stderr.write("sentry-bootstrap: no DSN configured, so there is no spool "
-                         "(events go to the local outbox: see `sentry-bootstrap events`)\n")
-        return 2
+        # Not a usage error: nothing is waiting because nothing is spooled without a DSN.
+        if args.action == "status" and args.json:
+            print(json.dumps({"dsn": None, "files": 0}, sort_keys=True))
+        else:
+            print("no DSN configured, so there is no spool (events go to the local outbox: "
+                  "see `sentry-bootstrap events`)")
+        return 0
     from sentry_bootstrap.transport import durable
 
     if args.action == "status":
         status = durable.spool_status(dsn, section)
         status["dsn"] = _mask.mask_dsn(dsn)
+        waiting = 1 if status["files"] else 0  # "something waits"
         if args.json:
             print(json.dumps(status, sort_keys=True))
-            return 0
+            return waiting
         print("dsn:        %s" % status["dsn"])
         print("spool:      %s" % status["path"])
         print("waiting:    %d envelope(s), %s (bound %s, %ds)" % (
@@ -98,7 +104,7 @@ def run(args):
         total = sum(dropped.values())
         print("dropped:    %d%s" % (total, "" if not total else " (%s; %d not yet reported)" % (
             ", ".join("%s %d" % (k, v) for k, v in sorted(dropped.items())), status["unreported"])))
-        return 0
+        return waiting
 
     if args.action == "clear":
         removed = durable.clear(dsn, section)

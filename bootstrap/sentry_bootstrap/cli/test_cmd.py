@@ -1,8 +1,8 @@
 """`sentry-bootstrap test [--env NAME] [--message TEXT] [--exception]`: send a test event for real.
 
 Prints each event id and the server's answer (with a DSN) or the outbox file written (without).
-Exit codes: 0 every request was answered 2xx (or the outbox was written); 1 otherwise; 2 a
-configuration error.
+Exit codes, as for every command: 0 every request was answered 2xx (or the outbox was written);
+1 otherwise, or a configuration error; 2 a usage error.
 """
 import sys
 
@@ -28,14 +28,14 @@ def run(args):
     except ConfigError as error:
         for problem in error.problems:
             sys.stderr.write("sentry-bootstrap: {}\n".format(problem))
-        return 2
+        return 1  # the configuration failed its check: not a usage error
     try:
         delivery = send_test_events(resolved, message=args.message, exception=args.exception,
                                     timeout=args.timeout)
     except (ImportError, ValueError) as exc:  # a `module:function` option that can't be loaded
         sys.stderr.write("sentry-bootstrap: cannot build the Sentry client: {}\n".format(
             mask_text(exc, [resolved.get("diagnostics.endpoint.token")])))
-        return 2
+        return 1
     secrets = [resolved.get("diagnostics.endpoint.token")]
     print("environment {}, release {}, to {}".format(
         resolved.environment, resolved.release or "none", delivery.destination))

@@ -33,7 +33,7 @@ _TREE = _model.key_tree()
 
 
 def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config_file=None,
-                discovered=None):
+                discovered=None, strict=None):
     """The validated configuration. Raises `ConfigError` with every problem found.
 
     - `environ`: the variables to read (default `os.environ`); `cwd`: where `sentry.yaml` is looked
@@ -44,6 +44,11 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     - `config_file`: an explicit file (a `--config` flag); it beats discovery and must exist.
     - `discovered`: `discovery.discover(environ, cwd, config_file)`'s answer when the caller (the
       hook) already asked, so that discovery runs once per start.
+    - `strict`: refuse what is otherwise a warning (an environment whose name is close to an
+      overlay's); None: as `SENTRY_BOOTSTRAP_STRICT` or the file's `strict:` say.
+
+    An environment without an overlay runs on the base keys; one whose name is close to an
+    overlay's (`prodution`) gets a did-you-mean warning, an error in strict mode.
     """
     environ = os.environ if environ is None else environ
     cwd = os.path.abspath(cwd or os.getcwd())
@@ -72,15 +77,20 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     problems.extend(found)
     active, chooser = _active_environment(env_name, environ, base, display, document)
     overlay = {}
-    if overlays and active not in overlays and chooser is not None:
-        known = sorted(overlays)
-        near = [k for k in known if k.startswith(active) or active.startswith(k)] or \
-            difflib.get_close_matches(active, known, n=1, cutoff=0.6)
-        problems.append(Problem(chooser.error_source, "environment",
-                                "no overlay environments.{} in {} (known: {})".format(
-                                    active, display, ", ".join(known)),
-                                near[0] if near else None))
-    elif active in overlays:
+    warnings = list(env.warnings)
+    near = near_overlay(active, overlays)
+    if near is not None and chooser is not None:
+        if strict is None:
+            strict = _env.flag(environ, _env.STRICT) or base.get("strict") is True
+        problem = Problem(chooser.error_source, "environment",
+                          "no overlay environments.{} in {}: the base keys apply".format(
+                              active, display), near)
+        if strict:
+            problem.message = "no overlay environments.{} in {} (strict mode)".format(active, display)
+            problems.append(problem)
+        else:
+            warnings.append(str(problem))
+    if active in overlays:
         prefix = ("environments", active)
         overlay = substitute_tree(overlays[active] or {}, environ,
                                   _collect(problems, display, document, prefix))
@@ -117,6 +127,10 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     values.pop("environments", None)
     _anchor_paths(values, os.path.dirname(path) if path else cwd)
     sources = merged.sources()
+    for reset in merged.resets:  # `null`: said where it was written, for `explain`
+        dotted = ".".join(str(p) for p in reset)
+        if dotted in sources:
+            sources[dotted] += "; null: the default"
     start_dir = os.path.dirname(path) if path else (
         os.path.dirname(os.path.abspath(entry_script)) if entry_script else cwd)
     release, release_source = _release(settings.release, start_dir, environ, merged)
@@ -124,8 +138,46 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
         raise _error([release_source], environ, merged.data)
     values["release"] = release
     sources["release"] = release_source
+    overlay_name = active if active in overlays else None
+    # Which overlay applied, for `explain` (and the hook's debug lines): `environments` itself is
+    # not a value of the result, so its source entry says what became of it.
+    sources["environments"] = _overlay_text(active, overlay_name, display, document)
     return ResolvedConfig(values, sources, config_file=path, environment=active, release=release,
-                          release_source=release_source, warnings=env.warnings)
+                          release_source=release_source, warnings=warnings, overlay=overlay_name)
+
+
+def near_overlay(name, overlays):
+    """The overlay name `name` is probably a misspelling of, or None.
+
+    Close means equal but for case, or similar enough (difflib ratio at least 0.8); a name that
+    extends an overlay's with a separator (`production-eu` next to `production`) is a name of its
+    own, not a typo.
+    """
+    if not overlays or name in overlays:
+        return None
+    lowered = name.lower()
+    for known in sorted(overlays):
+        if known.lower() == lowered:
+            return known
+    candidates = [k for k in sorted(overlays) if not _extends(lowered, k.lower())]
+    found = difflib.get_close_matches(lowered, [k.lower() for k in candidates], n=1, cutoff=0.8)
+    if not found:
+        return None
+    return next(k for k in candidates if k.lower() == found[0])
+
+
+def _extends(a, b):
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return long_.startswith(short) and long_[len(short):len(short) + 1] in ("-", "_", ".", "/")
+
+
+def _overlay_text(active, overlay, display, document):
+    if overlay is not None:
+        return "overlay environments.{} at {}".format(
+            overlay, _at(display, document, ("environments", overlay)))
+    if document is None:
+        return "no overlay (no configuration file)"
+    return "no overlay environments.{} in {}: the base keys apply".format(active, display)
 
 
 def known_environments(environ=None, cwd=None, config_file=None):
@@ -393,10 +445,23 @@ def _error(problems, environ, data):
             secrets.add(value)
     masked = [Problem(mask_text(p.source, secrets), p.path, _without(p.message, secrets), p.hint)
               for p in problems]
-    # The file's problems in file order first, then the command line's, then the variables'.
-    rank = {"argument": 1, "env": 2}
-    masked.sort(key=lambda p: rank.get(p.source.split(" ", 1)[0], 0))
+    # The file's problems by position (line, then column) first, then the command line's, then
+    # the variables'; the sort is stable, so problems at one place keep the order they were found.
+    masked.sort(key=_position)
     return ConfigError(masked)
+
+
+_RANK = {"argument": 1, "env": 2}
+
+
+def _position(problem):
+    source = problem.source
+    rank = _RANK.get(source.split(" ", 1)[0], 0)
+    name, line, column = source, 0, 0
+    parts = source.split(" ", 1)[0].rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        name, line, column = parts[0], int(parts[1]), int(parts[2])
+    return rank, name if rank else "", line, column
 
 
 def _without(message, secrets):

@@ -32,6 +32,19 @@ SECRET_PATHS = frozenset({
     "dsn", "http_proxy", "https_proxy", "proxy_headers", "diagnostics.endpoint.token",
 })
 
+# One rule for every key: `null` (or an empty variable) resets a key to its default, which is how an
+# overlay undoes a base key. Where the SDK has an "off", `false` (or the word `off`) switches the
+# feature off; these are the keys, with what off means. Their value is then `false`.
+NULL_RULE = ("`null` (or an empty variable) resets a key to its default; `false` or `off` "
+             "switches a feature off where it has an off")
+OFF_KEYS = {
+    "integrations.logging.level": "no breadcrumbs from log records",
+    "integrations.logging.event_level": "no events from log records",
+    "integrations.logging.sentry_logs_level": "no Sentry logs from log records",
+    "context.request_id_header": "no `request_id` tag from a header",
+}
+OFF_WORDS = ("off", "false")
+
 # `sentry_sdk.init` options that are deliberately not keys of the file, with the reason.
 SDK_EXCLUDED = {
     "transport": "the bootstrap installs its own (durable spool with a DSN, local outbox without)",
@@ -98,8 +111,24 @@ def _number_as_text(value):
     return value
 
 
+def _off(value):
+    """`false` and the word `off` mean off (kept as False); anything else is left to the type."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in OFF_WORDS):
+        return False
+    return value
+
+
+def _header_or_off(value):
+    value = _off(value)
+    if isinstance(value, str) and not value.strip():
+        return False  # an empty header name can't match a header: off, as it always was
+    return value
+
+
 def _log_level(value):
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+    value = _off(value)
+    if value is None or value is False or \
+            (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return value
     if isinstance(value, str):
         word = value.strip().upper()
@@ -108,7 +137,7 @@ def _log_level(value):
         if word.isdigit():
             return int(word)
     raise PydanticCustomError(
-        "log_level", "must be a logging level name ({names}) or a number",
+        "log_level", "must be a logging level name ({names}), a number, or false (off)",
         {"names": ", ".join(_LEVELS)})
 
 
@@ -162,7 +191,9 @@ RELEASE_PLACEHOLDERS = frozenset({"sha", "short_sha", "branch", "tag", "version"
 CallablePath = Annotated[str, BeforeValidator(_callable_path)]
 ImportPath = CallablePath  # `module:qualname`: same shape as a callable
 Rate = Annotated[float, BeforeValidator(_rate)]
-LogLevel = Annotated[Optional[Union[int, str]], BeforeValidator(_log_level)]
+LogLevel = Annotated[Optional[Union[Literal[False], int, str]], BeforeValidator(_log_level)]
+# A header name, or false (off).
+HeaderOrOff = Annotated[Optional[Union[Literal[False], str]], BeforeValidator(_header_or_off)]
 Regex = Annotated[str, BeforeValidator(_regex)]
 IntegrationName = Annotated[str, BeforeValidator(_integration_name)]
 StatusCode = Annotated[int, BeforeValidator(_status_code)]
@@ -289,9 +320,9 @@ class CeleryOptions(Section):
 
 class LoggingOptions(Section):
     level: LogLevel = Field("INFO", description=(
-        "Log records at or above this level become breadcrumbs (null: none)."))
+        "Log records at or above this level become breadcrumbs."))
     event_level: LogLevel = Field("ERROR", description=(
-        "Log records at or above this level become events (null: none)."))
+        "Log records at or above this level become events."))
     sentry_logs_level: LogLevel = Field("INFO", description=(
         "Log records at or above this level go to Sentry Logs when `enable_logs` is on."))
     # None: the SDK decides
@@ -420,8 +451,8 @@ class Context(Section):
     # header name -> tag name
     header_tags: Dict[str, str] = Field(default_factory=dict, description=(
         "Request headers turned into tags: header name -> tag name."))
-    request_id_header: Optional[str] = Field("X-Request-ID", description=(
-        "Header whose value becomes the `request_id` tag (null: none)."))
+    request_id_header: HeaderOrOff = Field("X-Request-ID", description=(
+        "Header whose value becomes the `request_id` tag."))
 
 
 class CaptureErrors(Section):
@@ -513,8 +544,9 @@ class Endpoint(Section):
     path: str = Field("/api/v1/common/test-sentry/", description="Its URL path.")
     # secret
     token: Optional[str] = Field(None, description=(
-        "Bearer token Flask and FastAPI requests must carry; with none, the endpoint stays off "
-        "there (Django asks for a staff user). Secret: masked in every output."))
+        "Bearer token a request may carry instead of a session (Flask and FastAPI: must carry; "
+        "with none, the endpoint stays off there). In Django a session works too: staff only, "
+        "POST with the CSRF token. Secret: masked in every output."))
 
 
 class Diagnostics(Section):
@@ -523,7 +555,8 @@ class Diagnostics(Section):
         "test error, `?celery=true` enqueues the Celery test task)."))
     celery_task: bool = Field(False, description=(
         "Register `sentry_bootstrap.test_sentry_task` on every Celery app; it raises a test error "
-        "in the worker."))
+        "in the worker (`from sentry_bootstrap import test_sentry_task; "
+        "test_sentry_task.delay()`)."))
 
 
 class Settings(Section):

@@ -1,9 +1,9 @@
 """The configuration reference, generated from the model: every key path with its type, default and
-description, and the table of environment variables. README.md holds its output between the markers
-`<!-- config-reference:start -->` and `<!-- config-reference:end -->`.
+description, and the table of environment variables. docs/configuration.md holds its output between
+the markers `<!-- config-reference:start -->` and `<!-- config-reference:end -->`.
 
-    python -m sentry_bootstrap.config.reference                  # print the markdown
-    python -m sentry_bootstrap.config.reference --write README.md  # rewrite the block between the markers
+    python -m sentry_bootstrap.config.reference                                # print the markdown
+    python -m sentry_bootstrap.config.reference --write docs/configuration.md  # rewrite the block
 
 Cold path only (imports pydantic through the model). `keys()` is the walk `schema` and the tests
 share: one `Key` per documented path, in the model's field order.
@@ -60,8 +60,12 @@ class Key:
     @property
     def description(self):
         """The key's description: its model field's `description` (None when it has none; a test
-        requires one)."""
-        return self.field.description
+        requires one); a key that can be switched off says what `false` does."""
+        text = self.field.description
+        off = _model.OFF_KEYS.get(self.path)
+        if text and off:
+            text += " `false` or `off`: {}.".format(off)
+        return text
 
     @property
     def type_text(self):
@@ -269,7 +273,8 @@ def markdown():
     """The whole generated block (without the markers)."""
     return "\n".join([
         "<!-- Generated from bootstrap/sentry_bootstrap/config/model.py by "
-        "`python -m sentry_bootstrap.config.reference --write README.md`; edit there, not here. -->",
+        "`python -m sentry_bootstrap.config.reference --write docs/configuration.md`; edit there, "
+        "not here. -->",
         "",
         "Precedence, lowest first: built-in defaults < the file's base keys < the active overlay "
         "`environments.<name>` < environment variables. The file is `$SENTRY_CONFIG_FILE`, else "
@@ -277,7 +282,11 @@ def markdown():
         "`${VAR:-default}`, `${VAR:?message}` and `$$` (a literal `$`). `sentry-bootstrap init` "
         "writes an annotated starter, `check --all-environments` validates it, `explain` shows "
         "each effective value and its source, and `schema > sentry.schema.json` gives editors "
-        "completion. An annotated example is [`sentry.yaml`](sentry.yaml).",
+        "completion. An annotated example is [`sentry.yaml`](../sentry.yaml).",
+        "",
+        "One rule for `null`: {}. In an overlay, `null` undoes a base key; the keys that can be "
+        "switched off say what `false` does (`integrations.logging.event_level: false`: no events "
+        "from log records). `explain` marks both.".format(_model.NULL_RULE),
         "",
         "### Keys",
         "",
@@ -313,8 +322,10 @@ def current_block(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sentry_bootstrap.config.reference",
-                                     description="Generate the README configuration reference.")
-    parser.add_argument("--write", metavar="README", help="rewrite the block between the markers")
+                                     description="Generate the configuration reference.")
+    parser.add_argument("--write", metavar="FILE",
+                        help="rewrite the block between the markers in FILE "
+                             "(docs/configuration.md)")
     args = parser.parse_args(argv)
     block = markdown()
     if not args.write:

@@ -18,14 +18,16 @@ class ResolvedConfig:
     - `config_file`: absolute path of the file read, or None.
     - `environment`: the active environment name.
     - `release`, `release_source`: the resolved release (or None) and where it came from.
-    - `warnings`: lines to report (e.g. did-you-mean for unknown SENTRY_* variables).
+    - `warnings`: lines to report (e.g. did-you-mean for unknown SENTRY_* variables, or for an
+      environment whose name is close to an overlay's).
+    - `overlay`: the name of the overlay `environments.<name>` that applied, or None (base keys).
     """
 
     __slots__ = ("values", "sources", "config_file", "environment", "release", "release_source",
-                 "warnings")
+                 "warnings", "overlay")
 
     def __init__(self, values, sources, config_file=None, environment="development", release=None,
-                 release_source="none", warnings=()):
+                 release_source="none", warnings=(), overlay=None):
         self.values = values
         self.sources = sources
         self.config_file = config_file
@@ -33,6 +35,7 @@ class ResolvedConfig:
         self.release = release
         self.release_source = release_source
         self.warnings = list(warnings)
+        self.overlay = overlay
 
     def get(self, path, default=None):
         """The value at a dotted path (`integrations.celery.monitor_beat_tasks`)."""
@@ -64,7 +67,7 @@ class ResolvedConfig:
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
-        return cls(**{slot: data[slot] for slot in cls.__slots__})
+        return cls(**{slot: data[slot] for slot in cls.__slots__ if slot in data})
 
     def __eq__(self, other):
         return isinstance(other, ResolvedConfig) and self.to_json() == other.to_json()

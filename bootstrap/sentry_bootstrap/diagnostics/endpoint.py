@@ -1,12 +1,18 @@
 """The opt-in test endpoint: `GET <diagnostics.endpoint.path>` (default `/api/v1/common/test-sentry/`)
 sends a test event from inside the running application and answers with its id.
 
-Mounted without touching the application, like the context middleware (bootstrap/sentry_bootstrap/middleware/):
-- Django: `install_endpoint_django(cfg)` adds `TestEndpointMiddleware` to `settings.MIDDLEWARE`
-  (after the authentication and context middleware) whenever a handler loads its middleware.
-  Only authenticated staff or superusers: anonymous 401, others 403.
-- Flask: `install_endpoint_flask(cfg)` wraps `Flask.wsgi_app` on the class (every app).
-- Starlette/FastAPI: `install_endpoint_starlette(cfg)` wraps `Starlette.__call__` on the class.
+Mounted without touching the application, through the context middleware's own patch of each
+framework (bootstrap/sentry_bootstrap/middleware/: each framework is patched in one place, there):
+- Django: `install_endpoint_django(cfg)` registers `TestEndpointMiddleware` with
+  `middleware.django.add_middleware` (after the authentication and context middleware). A request
+  with `Authorization: Bearer <token>` (when a token is configured) needs nothing else. Otherwise
+  the session decides: anonymous 401, not staff 403; and since a browser sends the session cookie
+  with a cross-site request too, it must pass Django's CSRF check (`CsrfViewMiddleware`) before
+  anything is sent: so a POST with the CSRF token (403 without it); a GET or HEAD, which Django's
+  check lets through, is refused with 405.
+- Flask: `install_endpoint_flask(cfg)` registers with `middleware.flask.set_endpoint` (every app).
+- Starlette/FastAPI: `install_endpoint_starlette(cfg)` registers with
+  `middleware.starlette.set_endpoint` (every app).
   Flask and Starlette need `Authorization: Bearer <diagnostics.endpoint.token>`, compared in
   constant time: none 401, a wrong one 403. With no token configured they are not mounted at all.
 `cfg` is the `diagnostics.endpoint` section: {enabled, path, token}; nothing happens unless enabled.
@@ -26,7 +32,7 @@ import hmac
 import json
 
 from sentry_bootstrap._env import TRUE_WORDS
-from sentry_bootstrap.middleware.django import HybridMiddleware, insert_middleware
+from sentry_bootstrap.middleware.django import HybridMiddleware
 
 DEFAULT_PATH = "/api/v1/common/test-sentry/"
 TEST_MESSAGE = "sentry-bootstrap test endpoint"
@@ -147,55 +153,74 @@ class TestEndpointMiddleware(HybridMiddleware):
     def _answer(self, request):
         from django.http import JsonResponse
 
-        user = getattr(request, "user", None)
-        if user is None:
-            status, body = 403, {"error": "needs django.contrib.auth's AuthenticationMiddleware"}
-        elif not user.is_authenticated:
-            status, body = 401, {"error": "log in as a staff user"}
-        elif not (user.is_staff or user.is_superuser):
-            status, body = 403, {"error": "only staff users may use the test endpoint"}
-        else:
+        status, body, headers = self._refusal(request) or (None, None, [])
+        if status is None:
             status, body = respond({k: request.GET.getlist(k) for k in request.GET})
         response = JsonResponse(body, status=status)
         response["Cache-Control"] = "no-store"
+        for name, value in headers:
+            response[name] = value
         return response
 
+    def _refusal(self, request):
+        """None when the request may use the endpoint, else (status, body, headers)."""
+        token = (_config.get("django") or {}).get("token")
+        authorization = request.META.get("HTTP_AUTHORIZATION")
+        if token and authorization:
+            return check_token(token, authorization)  # a token: no cookie, so no CSRF to check
+        user = getattr(request, "user", None)
+        if user is None:
+            return 403, {"error": "needs django.contrib.auth's AuthenticationMiddleware"}, []
+        if not user.is_authenticated:
+            return 401, {"error": "log in as a staff user"}, []
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            # Django's CSRF check lets safe methods through, and a cross-site page can make a
+            # logged-in browser send one with its session cookie.
+            return 405, {"error": "with a session, use POST with Django's CSRF token (or "
+                                  "Authorization: Bearer <diagnostics.endpoint.token>)"}, \
+                [("Allow", "POST")]
+        reason = _csrf_failure(request)
+        if reason is not None:
+            return 403, {"error": "CSRF check failed: {}".format(reason)}, []
+        if not (user.is_staff or user.is_superuser):
+            return 403, {"error": "only staff users may use the test endpoint"}, []
+        return None
 
-def insert_into_settings(settings):
-    """Add the endpoint middleware after the context or authentication middleware (else last).
-    Idempotent; keeps a tuple a tuple; True when the list changed."""
-    return insert_middleware(settings, DJANGO_MIDDLEWARE, _AFTER, at_end=True)
+
+def _csrf_failure(request):
+    """None when `request` passes Django's own CSRF check (`CsrfViewMiddleware`, with the project's
+    CSRF settings), else Django's reason."""
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    reasons = []
+
+    class _Check(CsrfViewMiddleware):
+        def _reject(self, request, reason):
+            reasons.append(reason)
+            return reason
+
+    check = _Check(lambda r: None)
+    check.process_request(request)
+    # The endpoint answers before any view is resolved, so Django's middleware never ran this.
+    check.process_view(request, _csrf_protected_view, (), {})
+    return reasons[0] if reasons else None
 
 
-def _load_middleware(wrapped, instance, args, kwargs):
-    if "django" not in _config:  # switched off again (the patch itself stays)
-        return wrapped(*args, **kwargs)
-    try:
-        from django.conf import settings
-
-        insert_into_settings(settings)
-    except Exception as exc:
-        from sentry_bootstrap import _log
-
-        _log.report("warning", "test endpoint not added to Django: {}".format(exc))
-    return wrapped(*args, **kwargs)
-
-
-_patched = set()
+def _csrf_protected_view(request):  # what process_view is asked about: not csrf_exempt
+    return None
 
 
 def install_endpoint_django(cfg):
-    """Serve the endpoint in every Django handler (staff only). No-op unless `cfg["enabled"]`."""
+    """Serve the endpoint in every Django handler (bearer token, or staff with CSRF). No-op unless
+    `cfg["enabled"]`."""
+    from sentry_bootstrap.middleware import django as middleware
+
     if not cfg.get("enabled"):
         _config.pop("django", None)
+        middleware.remove_middleware(DJANGO_MIDDLEWARE)
         return False
     _config["django"] = dict(cfg)
-    if "django" not in _patched:
-        import wrapt
-
-        wrapt.wrap_function_wrapper("django.core.handlers.base", "BaseHandler.load_middleware",
-                                    _load_middleware)
-        _patched.add("django")
+    middleware.add_middleware(DJANGO_MIDDLEWARE, _AFTER, at_end=True)
     return True
 
 
@@ -217,29 +242,31 @@ def _wsgi_answer(cfg, environ, start_response):
     return [data]
 
 
-def _flask_wsgi_app(wrapped, instance, args, kwargs):
+def _flask_endpoint(environ, start_response):
     cfg = _config.get("flask")
-    environ = args[0] if args else kwargs.get("environ")
-    if cfg is None or not isinstance(environ, dict) or not matches(
-            _path(cfg), environ.get("PATH_INFO", "")):
-        return wrapped(*args, **kwargs)
-    start_response = args[1] if len(args) > 1 else kwargs.get("start_response")
+    if cfg is None or not matches(_path(cfg), environ.get("PATH_INFO", "")):
+        return None
     return _wsgi_answer(cfg, environ, start_response)
 
 
 def install_endpoint_flask(cfg):
     """Serve the endpoint in every Flask app, behind the bearer token. No-op unless enabled and a
     token is configured (then one info line says it stays off). True when mounted."""
+    from sentry_bootstrap.middleware import flask as middleware
+
     if not _ready(cfg, "Flask"):
         _config.pop("flask", None)
+        if "flask" in _mounted:
+            middleware.set_endpoint(None)
+            _mounted.discard("flask")
         return False
     _config["flask"] = dict(cfg)
-    if "flask" not in _patched:
-        import wrapt
-
-        wrapt.wrap_function_wrapper("flask.app", "Flask.wsgi_app", _flask_wsgi_app)
-        _patched.add("flask")
+    middleware.set_endpoint(_flask_endpoint)
+    _mounted.add("flask")
     return True
+
+
+_mounted = set()
 
 
 def _ready(cfg, framework):
@@ -287,27 +314,26 @@ async def _asgi_answer(cfg, scope, receive, send):
     await send({"type": "http.response.body", "body": data})
 
 
-async def _starlette_call(wrapped, instance, args, kwargs):
+async def _starlette_endpoint(scope, receive, send):
     cfg = _config.get("starlette")
-    scope = args[0] if args else kwargs.get("scope")
-    if (cfg is None or not isinstance(scope, dict) or scope.get("type") != "http"
-            or not matches(_path(cfg), scope.get("path", ""))):
-        return await wrapped(*args, **kwargs)
-    receive = args[1] if len(args) > 1 else kwargs.get("receive")
-    send = args[2] if len(args) > 2 else kwargs.get("send")
-    return await _asgi_answer(cfg, scope, receive, send)
+    if cfg is None or not matches(_path(cfg), scope.get("path", "")):
+        return False
+    await _asgi_answer(cfg, scope, receive, send)
+    return True
 
 
 def install_endpoint_starlette(cfg):
     """Serve the endpoint in every Starlette/FastAPI app, behind the bearer token. No-op unless
     enabled and a token is configured. True when mounted."""
+    from sentry_bootstrap.middleware import starlette as middleware
+
     if not _ready(cfg, "Starlette/FastAPI"):
         _config.pop("starlette", None)
+        if "starlette" in _mounted:
+            middleware.set_endpoint(None)
+            _mounted.discard("starlette")
         return False
     _config["starlette"] = dict(cfg)
-    if "starlette" not in _patched:
-        import wrapt
-
-        wrapt.wrap_function_wrapper("starlette.applications", "Starlette.__call__", _starlette_call)
-        _patched.add("starlette")
+    middleware.set_endpoint(_starlette_endpoint)
+    _mounted.add("starlette")
     return True

@@ -78,7 +78,7 @@ class ContextPolicy(object):
         """Build the policy from the `context` config section and the PII switch.
 
         Missing or null keys take the defaults: `user_fields` [id, username, email],
-        `request_id_header` "X-Request-ID" (an empty string turns it off), `header_tags` {}.
+        `request_id_header` "X-Request-ID" (false or an empty string turns it off), `header_tags` {}.
         Unknown keys are ignored (the config model validates them).
         """
         cfg = context_cfg or {}
@@ -96,7 +96,9 @@ class ContextPolicy(object):
                 kept.append(name)
 
         header = cfg.get("request_id_header")
-        header = DEFAULT_REQUEST_ID_HEADER if header is None else str(header).strip()
+        # None: the default; false (or an empty name): off.
+        header = DEFAULT_REQUEST_ID_HEADER if header is None else \
+            (str(header).strip() if header is not False else "")
 
         tags = []
         for name, tag in (cfg.get("header_tags") or {}).items():

@@ -125,28 +125,33 @@ def insert_middleware(settings, dotted, after, at_end):
     return True
 
 
+# dotted path -> (after, at_end): what every handler adds to settings.MIDDLEWARE, in the order
+# registered. The context middleware and the test endpoint (sentry_bootstrap.diagnostics) register
+# here; this module owns the one patch of `BaseHandler.load_middleware`.
+_entries = {}
+
+
 def _load_middleware(wrapped, instance, args, kwargs):
     # Runs each time a handler builds its chain (WSGI/ASGI start-up, every test Client), so a
     # settings override made after start-up still gets the middleware.
-    try:
-        from django.conf import settings
+    for dotted, (after, at_end) in list(_entries.items()):
+        try:
+            from django.conf import settings
 
-        insert_into_settings(settings)
-    except Exception as exc:
-        _log.report("warning", "context middleware not added to Django: {}".format(exc))
+            insert_middleware(settings, dotted, after, at_end)
+        except Exception as exc:
+            _log.report("warning", "{} not added to Django: {}".format(dotted, exc))
     return wrapped(*args, **kwargs)
 
 
 _patched = False
 
 
-def install_django(policy):
-    """Use `policy` and make every Django handler load `SentryContextMiddleware`. Idempotent.
-
-    Call it when `django.core.handlers.base` may be imported (the post-import hook for django).
-    """
+def add_middleware(dotted, after=(), at_end=True):
+    """Have every Django handler load the middleware `dotted`, right after the first of `after` in
+    `settings.MIDDLEWARE` (else at the end, or the start without `at_end`). Idempotent."""
     global _patched
-    common.install(policy)
+    _entries[dotted] = (tuple(after), at_end)
     if _patched:
         return
     import wrapt
@@ -154,3 +159,17 @@ def install_django(policy):
     wrapt.wrap_function_wrapper("django.core.handlers.base", "BaseHandler.load_middleware",
                                 _load_middleware)
     _patched = True
+
+
+def remove_middleware(dotted):
+    """Stop adding `dotted` to the handlers built from now on (the patch itself stays)."""
+    _entries.pop(dotted, None)
+
+
+def install_django(policy):
+    """Use `policy` and make every Django handler load `SentryContextMiddleware`. Idempotent.
+
+    Call it when `django.core.handlers.base` may be imported (the post-import hook for django).
+    """
+    common.install(policy)
+    add_middleware(DOTTED_PATH, (AUTH_MIDDLEWARE,), at_end=False)

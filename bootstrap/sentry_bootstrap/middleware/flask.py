@@ -59,24 +59,54 @@ def _facts(environ):
 
 
 def _wsgi_app(wrapped, instance, args, kwargs):
-    if not common.sentry_active():
-        return wrapped(*args, **kwargs)
     environ = args[0] if args else kwargs.get("environ")
+    endpoint = _state["endpoint"]
+    if not _state["context"] or not common.sentry_active():
+        if endpoint is not None:
+            answer = _answer(endpoint, environ, args, kwargs)
+            if answer is not None:
+                return answer
+        return wrapped(*args, **kwargs)
     with common.request_scope() as scope:
         common.bind(scope, common.current_policy(), _facts(environ))
+        if endpoint is not None:  # inside the request's scope: its test event has the context
+            answer = _answer(endpoint, environ, args, kwargs)
+            if answer is not None:
+                return answer
         return wrapped(*args, **kwargs)
 
 
-_patched = False
+def _answer(endpoint, environ, args, kwargs):
+    if not isinstance(environ, dict):
+        return None
+    start_response = args[1] if len(args) > 1 else kwargs.get("start_response")
+    return endpoint(environ, start_response)
 
 
-def install_flask(policy):
-    """Use `policy` and add the request context to every Flask app's requests. Idempotent."""
-    global _patched
-    common.install(policy)
-    if _patched:
+# This module owns the one patch of `Flask.wsgi_app`: the context (`install_flask`) and the test
+# endpoint (`set_endpoint`, from sentry_bootstrap.diagnostics) both go through it.
+_state = {"patched": False, "context": False, "endpoint": None}
+
+
+def _patch():
+    if _state["patched"]:
         return
     import wrapt
 
     wrapt.wrap_function_wrapper("flask.app", "Flask.wsgi_app", _wsgi_app)
-    _patched = True
+    _state["patched"] = True
+
+
+def install_flask(policy):
+    """Use `policy` and add the request context to every Flask app's requests. Idempotent."""
+    common.install(policy)
+    _state["context"] = True
+    _patch()
+
+
+def set_endpoint(handler):
+    """Let `handler(environ, start_response)` answer requests first in every Flask app: it returns
+    the WSGI response for a request it takes, else None. `None` removes it."""
+    _state["endpoint"] = handler
+    if handler is not None:
+        _patch()

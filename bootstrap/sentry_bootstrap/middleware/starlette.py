@@ -87,25 +87,55 @@ _READERS = {"id": _starlette_id, "username": _starlette_username}
 
 async def _asgi_call(wrapped, instance, args, kwargs):
     scope = args[0] if args else kwargs.get("scope")
-    if (not isinstance(scope, dict) or scope.get("type") not in ("http", "websocket")
-            or BOUND in scope or not common.sentry_active()):
+    if not isinstance(scope, dict) or BOUND in scope:
+        return await wrapped(*args, **kwargs)  # not ASGI, or a mounted app: the outer one did it
+    endpoint = _state["endpoint"]
+    if (not _state["context"] or scope.get("type") not in ("http", "websocket")
+            or not common.sentry_active()):
+        if endpoint is not None and await _answered(endpoint, scope, args, kwargs):
+            return None
         return await wrapped(*args, **kwargs)
     scope[BOUND] = True
     with common.request_scope() as sentry_scope:
         common.bind(sentry_scope, common.current_policy(), _facts(scope, instance))
+        # Inside the request's scope: the endpoint's test event has the context.
+        if endpoint is not None and await _answered(endpoint, scope, args, kwargs):
+            return None
         return await wrapped(*args, **kwargs)
 
 
-_patched = False
+async def _answered(endpoint, scope, args, kwargs):
+    if scope.get("type") != "http":
+        return False
+    receive = args[1] if len(args) > 1 else kwargs.get("receive")
+    send = args[2] if len(args) > 2 else kwargs.get("send")
+    return await endpoint(scope, receive, send)
 
 
-def install_starlette(policy):
-    """Use `policy` and bind the request context in every Starlette/FastAPI app. Idempotent."""
-    global _patched
-    common.install(policy)
-    if _patched:
+# This module owns the one patch of `Starlette.__call__`: the context (`install_starlette`) and the
+# test endpoint (`set_endpoint`, from sentry_bootstrap.diagnostics) both go through it.
+_state = {"patched": False, "context": False, "endpoint": None}
+
+
+def _patch():
+    if _state["patched"]:
         return
     import wrapt
 
     wrapt.wrap_function_wrapper("starlette.applications", "Starlette.__call__", _asgi_call)
-    _patched = True
+    _state["patched"] = True
+
+
+def install_starlette(policy):
+    """Use `policy` and bind the request context in every Starlette/FastAPI app. Idempotent."""
+    common.install(policy)
+    _state["context"] = True
+    _patch()
+
+
+def set_endpoint(handler):
+    """Let `await handler(scope, receive, send)` answer HTTP requests first in every Starlette or
+    FastAPI app: True when it answered, else False. `None` removes it."""
+    _state["endpoint"] = handler
+    if handler is not None:
+        _patch()
