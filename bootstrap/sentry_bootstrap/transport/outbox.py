@@ -1,7 +1,8 @@
 """The local outbox: where events go when no DSN is set.
 
 A bounded directory of envelope files in the per-user state directory, so that the hook is useful on a
-fresh machine with no account; `sentry-bootstrap events` reads it back.
+fresh machine with no account; `sentry-bootstrap events` reads it back
+(through `sentry_bootstrap.events.reader`, which parses every item type).
 
 Files and their guarantees:
 - `<time_ns>-<pid>-<counter>-<size>.envelope`: one envelope each, in the SDK's wire format. The names
@@ -19,7 +20,7 @@ the truth) and the oldest envelopes are evicted down to 90% of `max_bytes`, so t
 scanned once per tenth of its size rather than on every write.
 
 Nothing here imports `sentry_sdk` at module level: its transport base class (and the ~0.2 s import of
-the SDK) is looked up when `OutboxTransport` is first used, so `read_events` and the CLI stay fast.
+the SDK) is looked up when `OutboxTransport` is first used, so the readers (`sentry_bootstrap.events`) and the CLI stay fast.
 
 On `sentry_sdk.init(transport=...)` with no DSN (checked against sentry-sdk 2.75): `make_transport`
 uses a `Transport` *instance* as it is, whatever the DSN; only a transport *class* is left
@@ -28,7 +29,6 @@ path looks at the DSN, so events, messages and transactions reach `capture_envel
 needs no options (`parsed_dsn` stays None). tests/test_outbox.py checks this against the real SDK.
 """
 import itertools
-import json
 import os
 import time
 
@@ -362,118 +362,7 @@ def make_outbox_transport(outbox_cfg=None, environ=None):
     )
 
 
-# -- reading ----------------------------------------------------------------------------------------
-
-def _parse_items(data):
-    """(item headers, payload bytes) of each item of a serialised envelope. Raises on a malformed one."""
-    lines = data.split(b"\n", 1)
-    json.loads(lines[0])  # the envelope header must be valid JSON
-    rest = lines[1] if len(lines) > 1 else b""
-    pos = 0
-    while pos < len(rest):
-        end = rest.find(b"\n", pos)
-        header_line = rest[pos:] if end < 0 else rest[pos:end]
-        pos = len(rest) if end < 0 else end + 1
-        if not header_line.strip():
-            continue
-        headers = json.loads(header_line)
-        length = headers.get("length")
-        if length is not None:
-            payload = rest[pos:pos + length]
-            if len(payload) != length:
-                raise ValueError("truncated item")
-            pos += length + 1
-        else:
-            end = rest.find(b"\n", pos)
-            payload = rest[pos:] if end < 0 else rest[pos:end]
-            pos = len(rest) if end < 0 else end + 1
-        yield headers, payload
-
-
-def _title(event):
-    values = (event.get("exception") or {}).get("values") or []
-    if values:
-        # The last value is the exception that was raised; earlier ones are its causes.
-        exc = values[-1]
-        kind, value = exc.get("type") or "Error", exc.get("value")
-        return "{}: {}".format(kind, value) if value else kind
-    logentry = event.get("logentry") or {}
-    if logentry.get("formatted"):
-        return logentry["formatted"]
-    if logentry.get("message"):
-        params = logentry.get("params")
-        try:
-            return logentry["message"] % tuple(params) if params else logentry["message"]
-        except (TypeError, ValueError):
-            return logentry["message"]
-    message = event.get("message")
-    if isinstance(message, dict):
-        message = message.get("formatted") or message.get("message")
-    if message:
-        return str(message)
-    return event.get("transaction") or "<no title>"
-
-
-def _timestamp(value):
-    if isinstance(value, (int, float)):
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(value)) + \
-            ".{:06d}Z".format(int(round((value % 1) * 1e6)) % 1000000)
-    return value
-
-
-def _tags(value):
-    if isinstance(value, dict):
-        return {str(k): v for k, v in value.items()}
-    if isinstance(value, list):  # Sentry also accepts [[key, value], ...]
-        return {str(pair[0]): pair[1] for pair in value if isinstance(pair, (list, tuple)) and len(pair) == 2}
-    return {}
-
-
-def summarize(event, file=None):
-    """The fields `events` shows for one error or message event."""
-    return {
-        "event_id": event.get("event_id"),
-        "timestamp": _timestamp(event.get("timestamp")),
-        "level": event.get("level") or "error",
-        "title": _title(event),
-        "environment": event.get("environment"),
-        "release": event.get("release"),
-        "transaction": event.get("transaction"),
-        "tags": _tags(event.get("tags")),
-        "file": file,
-    }
-
-
-def _events_in_file(path, name):
-    try:
-        with open(os.path.join(path, name), "rb") as f:
-            data = f.read()
-        found = []
-        for headers, payload in _parse_items(data):
-            if headers.get("type") == "event":
-                event = json.loads(payload)
-                if isinstance(event, dict):
-                    found.append(summarize(event, os.path.join(path, name)))
-        return found
-    except (OSError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
-        return []  # evicted while we read it, or not an envelope: skipped
-
-
-def read_events(path, limit=None, names=None):
-    """The error and message events in the outbox at `path`, oldest first (newest last), at most
-    `limit` of the newest. Transactions, sessions, client reports and corrupt files are skipped.
-    `names` restricts the read to those envelope file names (for following new files)."""
-    names = _envelope_names(path) if names is None else sorted(names)
-    found = []
-    # Read from the newest back so that `limit` costs only the files it shows.
-    for name in reversed(names):
-        found.extend(reversed(_events_in_file(path, name)))
-        if limit is not None and len(found) >= limit:
-            found = found[:limit]
-            break
-    found.reverse()
-    return found
-
+# -- reading (the parsing of what is read lives in sentry_bootstrap.events.reader) -------------
 
 def envelope_names(path):
     """The envelope file names in the outbox, oldest first (for `events --follow`)."""
