@@ -4,6 +4,7 @@ import os
 import queue
 import shutil
 import tempfile
+import textwrap
 import threading
 
 import pytest
@@ -79,3 +80,54 @@ def chrome():
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+PRODUCER = textwrap.dedent("""\
+    import sys
+    sys.path.insert(0, {root!r})
+    import sentry_sdk
+    from sentry_sdk.crons import capture_checkin
+    from sentry_bootstrap.transport.outbox import make_outbox_transport
+
+    def add_request(event, hint):
+        event["request"] = {{"method": "POST", "url": "http://127.0.0.1/cart", "query_string": "step=pay"}}
+        return event
+
+    sentry_sdk.init(transport=make_outbox_transport({{"path": sys.argv[1]}}), environment="qa",
+                    release="shop@2.0.0", traces_sample_rate=1.0, enable_logs=True,
+                    auto_enabling_integrations=False, before_send=add_request)
+    sentry_sdk.set_tag("region", "eu")
+    sentry_sdk.set_user({{"id": "42", "username": "ada"}})
+    sentry_sdk.set_context("cart", {{"items": 3}})
+    sentry_sdk.add_breadcrumb(category="cart", message="added SKU-1", level="info")
+    with sentry_sdk.start_transaction(name="checkout", op="task"):
+        with sentry_sdk.start_span(op="db.query", name="SELECT price FROM sku"):
+            pass
+    capture_checkin(monitor_slug="nightly-import", status="ok", duration=1.5)
+    sentry_sdk.logger.warning("stock low for {{sku}}", sku="SKU-1")
+    sentry_sdk.capture_message("cart abandoned")
+
+    def price(order):
+        return order["total"] / order["items"]
+
+    def checkout(order):
+        try:
+            return price(order)
+        except ZeroDivisionError as exc:
+            raise ValueError("cannot price an empty order") from exc
+
+    checkout({{"total": 10, "items": 0}})
+    """)
+
+
+@pytest.fixture(scope="session")
+def every_type_box(tmp_path_factory):
+    """An outbox filled once by the real SDK in a child: a transaction with a span, a check-in, a
+    log record, a message and an uncaught chained error (ZeroDivisionError, then ValueError)."""
+    where = tmp_path_factory.mktemp("every-type")
+    script = where / "shop.py"
+    script.write_text(PRODUCER.format(root=HOOK_DIR))
+    box = str(where / "outbox")
+    proc = run_python([str(script), box], hook=False, cwd=str(where))
+    assert proc.returncode == 1 and "ValueError" in proc.stderr, proc.stderr
+    return box

@@ -198,6 +198,9 @@ def run(args):
 def _show(path, args):
     from sentry_bootstrap.events import render
 
+    if not args.id.strip():
+        sys.stderr.write("sentry-bootstrap events show: give the id of an item (see `sentry-bootstrap events`)\n")
+        return 2
     try:
         found = reader.find(path, args.id)
     except LookupError as exc:
