@@ -3,6 +3,7 @@ the hook and no DSN, live updates without a reload, a Spotlight-style POST, the 
 shows, and the load time of a page over 1,000 events."""
 import json
 import os
+import shutil
 import textwrap
 import time
 import urllib.request
@@ -22,6 +23,7 @@ APP = textwrap.dedent("""\
     import sentry_sdk
 
     def split_bill(total, people):
+        password = "hunter2-not-for-the-page"
         share = total / people
         return share
 
@@ -54,9 +56,10 @@ def test_page_shows_a_captured_zero_division_error_with_its_frame(tmp_path, view
     row.click()
     frames = wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#exception details.frame.in-app")))
     page = chrome.find_element(By.ID, "event").text
-    assert "in split_bill at line 4" in page
+    assert "in split_bill at line 5" in page
     assert "share = total / people" in page  # the source line of the frame
     assert "people" in page and "120" in page  # its local variables
+    assert "password" in page and "hunter2" not in page  # scrubbed before it reached the outbox
     assert "splitting the bill" in chrome.find_element(By.ID, "breadcrumbs").text
     assert "table" in chrome.find_element(By.ID, "tags").text
     assert frames.is_displayed()
@@ -97,6 +100,9 @@ def test_a_spotlight_style_post_appears_in_the_page(tmp_path, viewer, chrome):
     row = wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#issues tr.issue")))
     assert "<img src=x onerror=alert(1)> from the front end" in row.text  # shown as text, not markup
     assert chrome.find_elements(By.CSS_SELECTOR, "#issues img") == []
+    row.click()
+    title = wait(chrome, EC.visibility_of_element_located((By.ID, "event-title")))
+    assert title.text == event["message"] and chrome.find_elements(By.CSS_SELECTOR, "#event img") == []
     assert len(outbox.envelope_names(default_box(tmp_path / "_state"))) == 1
 
 
@@ -128,3 +134,19 @@ def test_a_page_over_1000_events_loads_in_under_a_second(tmp_path, viewer, chrom
     print("\nviewer page with 1,000 events: 1,000 rows %.0f ms after navigation start "
           "(%.3f s seen from the test)" % (listed, elapsed))
     assert listed < 1000
+
+
+def test_transactions_show_a_span_waterfall_and_logs_and_check_ins_are_listed(tmp_path, viewer, chrome, every_type_box):
+    """The items tab lists the transaction, the check-in and the log from the real SDK; the transaction's page draws its spans as bars."""
+    shutil.copytree(every_type_box, default_box(tmp_path / "_state"))
+    chrome.get(viewer().url + "#/items")
+    wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#items tr.item")))
+    types = [r.get_attribute("data-type") for r in chrome.find_elements(By.CSS_SELECTOR, "#items tr.item")]
+    assert types == ["log", "check-in", "transaction"]  # newest first
+    chrome.find_element(By.CSS_SELECTOR, "#items tr.item[data-type=transaction]").click()
+    spans = wait(chrome, lambda c: c.find_elements(By.CSS_SELECTOR, "#spans .span"))
+    assert len(spans) == 2  # the transaction itself, then its db.query span
+    assert "SELECT price FROM sku" in spans[1].text
+    root_width = spans[0].find_element(By.CSS_SELECTOR, ".bar").value_of_css_property("width")
+    assert float(root_width.rstrip("px")) > 100
+    assert "region" in chrome.find_element(By.ID, "tags").text

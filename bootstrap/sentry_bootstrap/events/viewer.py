@@ -136,9 +136,15 @@ def state(index, spool_index=None):
     return result
 
 
+# At most this many request bodies are held in memory at once (each up to MAX_BODY).
+MAX_CONCURRENT_POSTS = 4
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "sentry-bootstrap-viewer"
     protocol_version = "HTTP/1.1"
+    # A client that stops sending (or never sends its headers) lets go of its thread after this.
+    timeout = 30
 
     # -- plumbing -----------------------------------------------------------------------------------
 
@@ -251,7 +257,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if int(length) > MAX_BODY:
             self.close_connection = True
             return self._error(413, "at most {} bytes".format(MAX_BODY), headers=cors)
-        body = self.rfile.read(int(length))
+        with self.server.post_slots:
+            body = self.rfile.read(int(length))
+        if len(body) != int(length):
+            self.close_connection = True
+            return self._error(400, "the body ended before its Content-Length", headers=cors)
         try:
             items = list(reader.parse_items(body))
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -267,7 +277,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class ViewerServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
-    # Never share the port with another process (SO_REUSEADDR only lets us restart quickly).
+    # SO_REUSEADDR: restart at once on the same port (on Linux it never lets two servers share one).
     allow_reuse_address = True
 
     def __init__(self, outbox_path, port=0, spool_path=None, max_bytes=None, verbose=False):
@@ -275,7 +285,13 @@ class ViewerServer(http.server.ThreadingHTTPServer):
         self.spool_index = DirectoryIndex(spool_path) if spool_path else None
         self.max_bytes = max_bytes or outbox.DEFAULT_MAX_BYTES
         self.verbose = verbose
+        self.post_slots = threading.BoundedSemaphore(MAX_CONCURRENT_POSTS)
         http.server.ThreadingHTTPServer.__init__(self, ("127.0.0.1", port), Handler)
+
+    def handle_error(self, request, client_address):
+        # A browser closing a connection mid-answer is normal; the default prints a traceback.
+        if self.verbose:
+            http.server.ThreadingHTTPServer.handle_error(self, request, client_address)
 
     def write(self, body):
         """One envelope received as a sidecar, into the outbox, within its bound."""

@@ -321,7 +321,8 @@
     tabs();
     var match = /^#\/(event|items|spool-event)\/(.+)$/.exec(route);
     if (match) {
-      var id = decodeURIComponent(match[2]);
+      var id;
+      try { id = decodeURIComponent(match[2]); } catch (e) { id = match[2]; }
       if (shownEvent === route) return;  // an open event page is not rebuilt by a poll
       shownEvent = route;
       var source = match[1] === "spool-event" ? "&source=spool" : "";
