@@ -32,8 +32,9 @@ def events(*args, cwd, env=None, timeout=30):
 class Viewer(object):
     """A running `events serve --port 0` child and its URL."""
 
-    def __init__(self, cwd, env=None):
-        self.proc = spawn_python(["-c", EVENTS_CLI, "serve", "--port", "0"], hook=False, cwd=str(cwd), env=env)
+    def __init__(self, cwd, env=None, extra=()):
+        self.proc = spawn_python(["-c", EVENTS_CLI, "serve", "--port", "0"] + list(extra), hook=False,
+                                 cwd=str(cwd), env=env)
         lines = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()
         first = lines.get(timeout=30)
@@ -51,8 +52,8 @@ def viewer(tmp_path):
     """Start the viewer on the test's default outbox: `viewer()` returns a `Viewer`; stopped at the end."""
     started = []
 
-    def start(env=None):
-        started.append(Viewer(tmp_path, env))
+    def start(env=None, extra=()):
+        started.append(Viewer(tmp_path, env, extra))
         return started[-1]
 
     yield start

@@ -122,3 +122,13 @@ def test_limit_costs_only_the_files_it_shows(tmp_path):
         outbox.write_envelope(str(tmp_path), envelope_bytes(event_item(message="m%d" % i)))
     assert [e["title"] for e in reader.read_rows(str(tmp_path), limit=2)] == ["m3", "m4"]
     assert len(reader.read_rows(str(tmp_path))) == 5
+
+
+def test_nan_and_infinity_in_a_payload_become_null(tmp_path):
+    """Non-JSON constants (NaN, Infinity) read as None, so what the viewer sends on is valid JSON."""
+    payload = b'{"event_id": "%s", "message": "m", "extra": {"ratio": NaN, "top": -Infinity}}' % (b"c" * 32)
+    outbox.write_envelope(str(tmp_path), b"{}\n" + json.dumps({"type": "event", "length": len(payload)}).encode()
+                          + b"\n" + payload + b"\n")
+    _row, event = reader.find(str(tmp_path), "c" * 32)
+    assert event["extra"] == {"ratio": None, "top": None}
+    json.dumps(event, allow_nan=False)

@@ -4,14 +4,16 @@ validated POSTs, CORS only where a browser SDK needs it, issues grouped with cou
 import http.client
 import json
 import socket
+import sys
 import textwrap
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from sentry_bootstrap.transport import outbox
-from tests.events.conftest import default_box
+from tests.events.conftest import default_box, events
 from tests.support.child import HOOK_DIR, run_python
 
 
@@ -163,3 +165,28 @@ def test_the_spool_of_a_configured_dsn_is_shown(tmp_path, viewer):
     event_id = state["spool"]["rows"][0]["event_id"]
     status, _h, body = get(served, "/api/event?source=spool&id=" + event_id)
     assert status == 200 and json.loads(body)["row"]["event_id"] == event_id
+
+
+def test_open_hands_the_page_to_the_users_browser(tmp_path, viewer):
+    """`events serve --open` opens the page's URL with the user's browser ($BROWSER here, a recorder)."""
+    record = tmp_path / "opened"
+    browser = tmp_path / "browser.py"
+    browser.write_text("import sys\nopen({!r}, 'w').write(sys.argv[1])\n".format(str(record)))
+    served = viewer(env={"BROWSER": "{} {} %s".format(sys.executable, browser)}, extra=["--open"])
+    deadline = time.monotonic() + 10
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record.read_text() == served.url
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    """`events serve --port N` on a taken port exits 2 with one line saying so."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        proc = events("serve", "--port", str(taken.getsockname()[1]), cwd=tmp_path)
+    finally:
+        taken.close()
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("sentry-bootstrap events serve: cannot listen on 127.0.0.1:")

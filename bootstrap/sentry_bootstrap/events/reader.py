@@ -271,6 +271,11 @@ def _log_rows(logs, file, index):
     return rows
 
 
+def _no_constant(name):
+    # NaN and Infinity are not JSON: kept, they would make the viewer's answers unparseable.
+    return None
+
+
 def rows_in(data, file=None):
     """(row, payload) of every shown item in one serialised envelope, in file order. The payload is
     the item's JSON (for a log row, its own record). Raises ValueError on a malformed envelope."""
@@ -279,7 +284,7 @@ def rows_in(data, file=None):
         kind = headers.get("type")
         if kind not in ("event", "transaction", "check_in", "log"):
             continue
-        body = json.loads(payload)
+        body = json.loads(payload, parse_constant=_no_constant)
         if not isinstance(body, dict):
             continue
         if kind == "event":
