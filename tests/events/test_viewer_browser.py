@@ -107,46 +107,33 @@ def test_a_spotlight_style_post_appears_in_the_page(tmp_path, viewer, chrome):
 
 
 def _fill(box, count):
-    """`count` distinct error issues, as the SDK writes them (one envelope each)."""
+    """`count` distinct error issues of about 4.5 KB each (8 frames with source context, 20
+    breadcrumbs), one envelope each, as the SDK writes them."""
     for n in range(count):
         event = {"event_id": "%032x" % n, "level": "error", "timestamp": time.time() - count + n,
                  "environment": "production", "release": "shop@1.%d" % (n % 7),
-                 "exception": {"values": [{"type": "Error%d" % n, "value": "failure number %d" % n,
-                                           "stacktrace": {"frames": [{
-                                               "filename": "shop/orders.py", "module": "shop.orders",
-                                               "function": "step_%d" % n, "lineno": n, "in_app": True,
-                                               "context_line": "    charge(order)", "vars": {"n": n}}]}}]}}
+                 "breadcrumbs": {"values": [{"category": "http", "message": "GET /cart/%d" % n}] * 20},
+                 "exception": {"values": [{"type": "Error%d" % n, "value": "failure number %d" % n, "stacktrace": {
+                     "frames": [{"filename": "shop/orders.py", "module": "shop.orders", "function": "step_%d" % n,
+                                 "lineno": 10 + i, "in_app": True, "context_line": "    charge(order)",
+                                 "pre_context": ["x = 1"] * 5, "post_context": ["y = 2"] * 5,
+                                 "vars": {"order": "{'id': %d}" % n}} for i in range(8)]}}]}}
         payload = json.dumps(event).encode()
         outbox.write_envelope(box, b"\n".join([b"{}", json.dumps({"type": "event", "length": len(payload)}).encode(),
                                                payload]) + b"\n")
 
 
 def test_a_page_over_1000_events_loads_in_under_a_second(tmp_path, viewer, chrome):
-    """With 1,000 events in the outbox the page shows all 1,000 issues in well under a second (measured, printed)."""
+    """With 1,000 events in the outbox the page lists all 1,000 issues under a second after navigation (measured, printed), and the cold start is printed too."""
     _fill(default_box(tmp_path / "_state"), 1000)
-    served = viewer()
     chrome.get("about:blank")
     started = time.monotonic()
+    served = viewer()  # a cold server: it parses the 1,000 files before it prints its address
     chrome.get(served.url)
-    wait(chrome, lambda c: c.execute_script("return document.querySelectorAll('#issues tr.issue').length;") == 1000)
-    elapsed = time.monotonic() - started
+    count = "return document.querySelectorAll('#issues tr.issue').length;"
+    wait(chrome, lambda c: c.execute_script(count) == 1000)
+    cold = time.monotonic() - started
     listed = chrome.execute_script("return performance.getEntriesByName('events-listed')[0].startTime;")
-    print("\nviewer page with 1,000 events: 1,000 rows %.0f ms after navigation start "
-          "(%.3f s seen from the test)" % (listed, elapsed))
+    print("\nviewer page with 1,000 events: 1,000 rows %.0f ms after navigation start; "
+          "%.2f s from starting `events serve` (interpreter, parse, page)" % (listed, cold))
     assert listed < 1000
-
-
-def test_transactions_show_a_span_waterfall_and_logs_and_check_ins_are_listed(tmp_path, viewer, chrome, every_type_box):
-    """The items tab lists the transaction, the check-in and the log from the real SDK; the transaction's page draws its spans as bars."""
-    shutil.copytree(every_type_box, default_box(tmp_path / "_state"))
-    chrome.get(viewer().url + "#/items")
-    wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#items tr.item")))
-    types = [r.get_attribute("data-type") for r in chrome.find_elements(By.CSS_SELECTOR, "#items tr.item")]
-    assert types == ["log", "check-in", "transaction"]  # newest first
-    chrome.find_element(By.CSS_SELECTOR, "#items tr.item[data-type=transaction]").click()
-    spans = wait(chrome, lambda c: c.find_elements(By.CSS_SELECTOR, "#spans .span"))
-    assert len(spans) == 2  # the transaction itself, then its db.query span
-    assert "SELECT price FROM sku" in spans[1].text
-    root_width = spans[0].find_element(By.CSS_SELECTOR, ".bar").value_of_css_property("width")
-    assert float(root_width.rstrip("px")) > 100
-    assert "region" in chrome.find_element(By.ID, "tags").text

@@ -7,8 +7,9 @@ shown as its own row). Sessions, client reports, attachments and the rest are sk
 A row is a summary dict (`ROW_KEYS`): `event_id` (the event's own id; a check-in's `check_in_id`;
 for a log record, which has none, a stable id derived from the file name and the record's place),
 `type` (`error|message|transaction|check-in|log`), `timestamp` (ISO UTC), `level`, `title`,
-`environment`, `release`, `transaction`, `tags`, `file`, and `issue`: the grouping key of errors
-and messages (exception type and top in-app frame; the message template), None for the other types.
+`environment`, `release`, `transaction`, `tags`, `file`, `issue`: the grouping key of errors and
+messages (exception type and top in-app frame; the message template), and `culprit` (that frame as
+`module in function`); the last two are None for the other types.
 
 The files are hostile input: each is opened without following a link or blocking (a regular file
 only) and read up to READ_LIMIT bytes; a file that is gone, too large or malformed is skipped.
@@ -24,7 +25,7 @@ from sentry_bootstrap.transport import outbox
 
 TYPES = ("error", "message", "transaction", "check-in", "log")
 ROW_KEYS = ("event_id", "type", "timestamp", "level", "title", "environment", "release",
-            "transaction", "tags", "file", "issue")
+            "transaction", "tags", "file", "issue", "culprit")
 # No envelope file is read past this: the SDK itself refuses envelopes larger than 20 MiB
 # (after compression, so this is generous for the uncompressed files it writes).
 READ_LIMIT = 32 * 1024 * 1024
@@ -217,12 +218,12 @@ def tags(value):
     return {}
 
 
-def _row(kind, event_id, timestamp, level, text, payload, file, issue=None):
+def _row(kind, event_id, timestamp, level, text, payload, file, issue=None, where=None):
     return {
         "event_id": event_id, "type": kind, "timestamp": iso_timestamp(timestamp), "level": level,
         "title": text, "environment": _text(payload.get("environment")),
         "release": _text(payload.get("release")), "transaction": _text(payload.get("transaction")),
-        "tags": tags(payload.get("tags")), "file": file, "issue": issue,
+        "tags": tags(payload.get("tags")), "file": file, "issue": issue, "culprit": where,
     }
 
 
@@ -230,7 +231,7 @@ def summarize(event, file=None):
     """The row of one error or message event."""
     kind = "error" if exceptions(event) else "message"
     return _row(kind, event.get("event_id"), event.get("timestamp"), event.get("level") or "error",
-                title(event), event, file, issue_key(event))
+                title(event), event, file, issue_key(event), culprit(top_in_app_frame(event)))
 
 
 def _transaction_row(event, file):
@@ -276,6 +277,10 @@ def _no_constant(name):
     return None
 
 
+# One decoder for every payload (json.loads with an option builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def rows_in(data, file=None):
     """(row, payload) of every shown item in one serialised envelope, in file order. The payload is
     the item's JSON (for a log row, its own record). Raises ValueError on a malformed envelope."""
@@ -284,7 +289,7 @@ def rows_in(data, file=None):
         kind = headers.get("type")
         if kind not in ("event", "transaction", "check_in", "log"):
             continue
-        body = json.loads(payload, parse_constant=_no_constant)
+        body = _DECODER.decode(payload.decode("utf-8"))
         if not isinstance(body, dict):
             continue
         if kind == "event":

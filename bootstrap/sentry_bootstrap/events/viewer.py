@@ -17,8 +17,9 @@ Defences: the body of a POST must declare its length, at most MAX_BODY bytes, an
 envelope; a request whose Host is not this loopback address is refused (a DNS-rebinding page can't
 read events); the page builds every element with `textContent`, never `innerHTML` with event data.
 
-Parsed files are cached by name (a name is never reused and a file never changes once in place),
-so a poll parses only new files and the first load of N envelopes parses each once.
+The rows of parsed files are cached by name (a name is never reused and a file never changes once
+in place), so a poll parses only new files and the first load of N envelopes parses each once; an
+event's payload is read again from its file when its page is opened, not kept in memory.
 """
 import http.server
 import json
@@ -53,7 +54,7 @@ class DirectoryIndex(object):
     def __init__(self, path):
         self.path = path
         self._lock = threading.Lock()
-        self._rows = {}  # file name -> [(row, payload), ...]
+        self._rows = {}  # file name -> [row, ...]
         self._names = []  # newest first
         self.version = 0
 
@@ -65,7 +66,7 @@ class DirectoryIndex(object):
                 return names
             for name in names:
                 if name not in self._rows:
-                    self._rows[name] = reader.read_file(self.path, name)
+                    self._rows[name] = [row for row, _payload in reader.read_file(self.path, name)]
             keep = set(names)
             for name in [n for n in self._rows if n not in keep]:
                 del self._rows[name]
@@ -74,7 +75,7 @@ class DirectoryIndex(object):
             return names
 
     def rows(self):
-        """(row, payload) of every item, newest first."""
+        """The row of every item, newest first."""
         with self._lock:
             found = []
             for name in self._names:
@@ -82,10 +83,13 @@ class DirectoryIndex(object):
             return found
 
     def find(self, wanted):
+        """(row, payload) of the item whose id is `wanted`, read from its file; None if gone."""
         self.refresh()
-        for row, payload in self.rows():
+        for row in self.rows():
             if row.get("event_id") == wanted:
-                return row, payload
+                for found in reader.read_file(self.path, os.path.basename(row["file"])):
+                    if found[0].get("event_id") == wanted:
+                        return found
         return None
 
 
@@ -94,10 +98,11 @@ def _public_row(row):
 
 
 def issues(rows):
-    """Errors and messages grouped by issue key, the most recently seen first. `rows` newest first."""
+    """Errors and messages grouped by issue key, the most recently seen first. `rows` newest first.
+    Each issue keeps the ids of its newest 50 events (the event page links them)."""
     groups = {}
     order = []
-    for row, payload in rows:
+    for row in rows:
         if row["type"] not in ("error", "message"):
             continue
         key = row.get("issue") or row.get("title")
@@ -105,7 +110,7 @@ def issues(rows):
         if group is None:
             group = groups[key] = {
                 "issue": key, "type": row["type"], "title": row["title"], "level": row["level"],
-                "culprit": reader.culprit(reader.top_in_app_frame(payload)), "count": 0,
+                "culprit": row.get("culprit"), "count": 0,
                 "last_seen": row["timestamp"], "first_seen": row["timestamp"],
                 "latest": row["event_id"], "environments": [], "releases": [], "events": [],
             }
@@ -123,7 +128,7 @@ def issues(rows):
 def state(index, spool_index=None):
     """The page's data (see the module docstring)."""
     rows = index.rows()
-    others = [_public_row(row) for row, _payload in rows if row["type"] not in ("error", "message")]
+    others = [_public_row(row) for row in rows if row["type"] not in ("error", "message")]
     result = {
         "version": index.version, "outbox": index.path, "total": len(rows),
         "issues": issues(rows), "others": others[:MAX_OTHER_ROWS], "others_total": len(others),
@@ -131,7 +136,7 @@ def state(index, spool_index=None):
     }
     if spool_index is not None:
         spooled = spool_index.rows()
-        result["spool"] = {"path": spool_index.path, "rows": [_public_row(r) for r, _p in spooled[:MAX_OTHER_ROWS]],
+        result["spool"] = {"path": spool_index.path, "rows": [_public_row(r) for r in spooled[:MAX_OTHER_ROWS]],
                            "total": len(spooled)}
     return result
 
