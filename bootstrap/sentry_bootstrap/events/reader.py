@@ -239,7 +239,8 @@ def _transaction_row(event, file):
                _text(event.get("transaction")) or "<unnamed transaction>", event, file)
     start, end = seconds(event.get("start_timestamp")), seconds(event.get("timestamp"))
     if start is not None and end is not None:
-        row["title"] += " ({:.0f} ms)".format((end - start) * 1000)
+        ms = (end - start) * 1000
+        row["title"] += " ({:.{}f} ms)".format(ms, 0 if ms >= 10 else 1)
     return row
 
 

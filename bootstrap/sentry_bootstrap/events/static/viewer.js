@@ -224,6 +224,8 @@
     }))], "breadcrumbs");
   }
 
+  function ms(value) { return value.toFixed(value < 1 ? 3 : 1) + " ms"; }
+
   function waterfall(event) {
     var start = secs(event.start_timestamp), end = secs(event.timestamp);
     if (start === null || end === null) return null;
@@ -242,7 +244,7 @@
       return el("div", { className: "span" }, [
         el("div", { className: "label", title: str(span.description), text: str(span.op) + "  " + str(span.description) }),
         el("div", { className: "track" }, [bar]),
-        el("div", { className: "ms", text: ((span.end - span.begin) * 1000).toFixed(1) + " ms" })
+        el("div", { className: "ms", text: ms((span.end - span.begin) * 1000) })
       ]);
     }))], "spans");
   }
