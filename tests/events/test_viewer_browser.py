@@ -8,16 +8,14 @@ import textwrap
 import time
 import urllib.request
 
-import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from sentry_bootstrap.transport import outbox
 from tests.events.conftest import default_box
 from tests.support.child import ROOT, run_python
-
-pytest.importorskip("selenium")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 APP = textwrap.dedent("""\
     import sentry_sdk
@@ -42,8 +40,10 @@ def crash(tmp_path, people=0, name="bill.py"):
     assert proc.returncode == 1 and "ZeroDivisionError" in proc.stderr, proc.stderr
 
 
-def wait(chrome, condition, timeout=10):
-    return WebDriverWait(chrome, timeout, poll_frequency=0.02).until(condition)
+def wait(chrome, condition, timeout=15):
+    # The list is rebuilt when new events arrive: an element found just before may go stale.
+    return WebDriverWait(chrome, timeout, poll_frequency=0.02,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def test_page_shows_a_captured_zero_division_error_with_its_frame(tmp_path, viewer, chrome):
@@ -137,3 +137,19 @@ def test_a_page_over_1000_events_loads_in_under_a_second(tmp_path, viewer, chrom
     print("\nviewer page with 1,000 events: 1,000 rows %.0f ms after navigation start; "
           "%.2f s from starting `events serve` (interpreter, parse, page)" % (listed, cold))
     assert listed < 1000
+
+
+def test_transactions_show_a_span_waterfall_and_logs_and_check_ins_are_listed(tmp_path, viewer, chrome, every_type_box):
+    """The items tab lists the transaction, the check-in and the log from the real SDK; the transaction's page draws its spans as bars."""
+    shutil.copytree(every_type_box, default_box(tmp_path / "_state"))
+    chrome.get(viewer().url + "#/items")
+    wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#items tr.item")))
+    types = [r.get_attribute("data-type") for r in chrome.find_elements(By.CSS_SELECTOR, "#items tr.item")]
+    assert types == ["log", "check-in", "transaction"]  # newest first
+    chrome.find_element(By.CSS_SELECTOR, "#items tr.item[data-type=transaction]").click()
+    spans = wait(chrome, lambda c: c.find_elements(By.CSS_SELECTOR, "#spans .span"))
+    assert len(spans) == 2  # the transaction itself, then its db.query span
+    assert "SELECT price FROM sku" in spans[1].text
+    root_width = spans[0].find_element(By.CSS_SELECTOR, ".bar").value_of_css_property("width")
+    assert float(root_width.rstrip("px")) > 100
+    assert "region" in chrome.find_element(By.ID, "tags").text
