@@ -153,3 +153,15 @@ def test_transactions_show_a_span_waterfall_and_logs_and_check_ins_are_listed(tm
     root_width = spans[0].find_element(By.CSS_SELECTOR, ".bar").value_of_css_property("width")
     assert float(root_width.rstrip("px")) > 100
     assert "region" in chrome.find_element(By.ID, "tags").text
+
+
+def test_the_spool_tab_shows_what_waits_for_the_dsn(tmp_path, viewer, chrome):
+    """With a DSN whose server is down, the error the hook spooled is listed on the Spool tab and opens with its exception."""
+    (tmp_path / "sentry.yaml").write_text("version: 1\ndsn: http://public@127.0.0.1:9/1\n")
+    crash(tmp_path)
+    chrome.get(viewer().url + "#/spool")
+    row = wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#spool tr.item[data-type=error]")))
+    assert "ZeroDivisionError: division by zero" in row.text
+    row.click()
+    wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#exception details.frame.in-app")))
+    assert "in split_bill at line 5" in chrome.find_element(By.ID, "event").text
