@@ -65,20 +65,14 @@ def _port(text):
     return int(text)
 
 
-def _outbox_path():
+def _outbox_path(resolved):
     """The outbox directory from the configuration (file, overlay, environment)."""
-    from sentry_bootstrap.config.loader import load_config
-
-    resolved = load_config()
     section = resolved.get("outbox") or {}
     return outbox.outbox_dir(section.get("path"))
 
 
-def _serve_settings():
+def _serve_settings(resolved):
     """(the spool directory when a DSN is configured else None, outbox.max_bytes) for the viewer."""
-    from sentry_bootstrap.config.loader import load_config
-
-    resolved = load_config()
     max_bytes = (resolved.get("outbox") or {}).get("max_bytes")
     if not resolved.get("dsn"):
         return None, max_bytes
@@ -153,9 +147,11 @@ def _follow(path, as_json, shown_names, types):
 
 def run(args):
     from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.config.loader import load_config
 
     try:
-        path = _outbox_path()
+        resolved = load_config()
+        path = _outbox_path(resolved)
     except ConfigError as exc:
         sys.stderr.write("sentry-bootstrap events: configuration error:\n{}\n".format(exc))
         return 1
@@ -165,7 +161,7 @@ def run(args):
     if args.action == "serve":
         from sentry_bootstrap.events import viewer
 
-        spool_path, max_bytes = _serve_settings()
+        spool_path, max_bytes = _serve_settings(resolved)
         return viewer.serve(path, port=args.port, open_browser=args.open, spool_path=spool_path,
                             max_bytes=max_bytes)
     if args.clear:
