@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from sentry_bootstrap.events import reader
 from sentry_bootstrap.transport import outbox
 from tests.support.child import HOOK_DIR, run_python, spawn_python
 
@@ -31,7 +32,7 @@ PRODUCER = textwrap.dedent("""\
     settle({{}})
     """).format(root=HOOK_DIR)
 
-KEYS = {"event_id", "timestamp", "level", "title", "environment", "release", "transaction", "tags",
+KEYS = {"event_id", "type", "timestamp", "level", "title", "environment", "release", "transaction", "tags",
         "file"}
 
 
@@ -86,7 +87,7 @@ def test_human_output_has_one_readable_line_per_event(tmp_path, isolated_environ
     assert "environment=qa" in lines[0] and "release=shop@2.0.0" in lines[0]
     assert "transaction=nightly-import" in lines[0]
     assert "KeyError: 'missing'" in lines[1]
-    assert lines[2] == "2 events in {}".format(default_box(isolated_environ))
+    assert lines[2] == "2 items in {}".format(default_box(isolated_environ))
 
 
 def test_empty_outbox_prints_a_hint(tmp_path, isolated_environ):
@@ -112,7 +113,7 @@ def test_clear_empties_the_outbox(tmp_path, isolated_environ, sample_box):
     proc = events("--clear", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout == "Removed 2 envelopes from {}.\n".format(box)
-    assert outbox.read_events(box) == []
+    assert reader.read_rows(box) == []
     assert events("--json", cwd=tmp_path).stdout == ""
 
 

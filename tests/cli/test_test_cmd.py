@@ -2,7 +2,7 @@
 import os
 import re
 
-from sentry_bootstrap.transport.outbox import read_events
+from sentry_bootstrap.events.reader import read_rows
 from tests.support.keyed_server import KEY
 from tests.support.child import run_python
 
@@ -61,6 +61,6 @@ def test_without_dsn_names_the_outbox_file(tmp_path):
     [event_id] = _ids(result.stdout, "message")
     [path] = re.findall(r"^written to the outbox: (.+)$", result.stdout, re.M)
     assert os.path.isfile(path)
-    [event] = [e for e in read_events(os.path.dirname(path)) if e.get("event_id") == event_id]
+    [event] = [e for e in read_rows(os.path.dirname(path)) if e.get("event_id") == event_id]
     assert event["release"] == "offline@1"
     assert event["title"] == "sentry-bootstrap test message"

@@ -54,9 +54,10 @@ def test_outbox_burst_stays_within_bound_and_memory(tmp_path):
     outbox = tmp_path / "outbox"
     run_burst(tmp_path, "version: 1\noutbox: {{path: {}, max_bytes: {}}}\n".format(outbox, LIMIT))
     assert 0 < directory_bytes(str(outbox)) <= LIMIT
-    from sentry_bootstrap.transport.outbox import evicted_count, read_events
+    from sentry_bootstrap.events.reader import read_rows
+    from sentry_bootstrap.transport.outbox import evicted_count
 
-    kept = len(read_events(str(outbox)))
+    kept = len(read_rows(str(outbox)))
     assert kept > 0 and evicted_count(str(outbox)) == 10000 - kept
 
 

@@ -1,10 +1,11 @@
 """The local outbox: the real SDK writing through OutboxTransport in child interpreters, the bound and
-its eviction counter across processes, and reading events back."""
+its eviction counter across processes, and reading events back (parsing: tests/events/test_reader.py)."""
 import json
 import os
 import stat
 import textwrap
 
+from sentry_bootstrap.events import reader
 from sentry_bootstrap.transport import outbox
 from tests.support.child import HOOK_DIR, run_python, spawn_python
 
@@ -51,7 +52,7 @@ def test_sdk_without_dsn_delivers_an_uncaught_exception_to_the_outbox(tmp_path):
     assert proc.returncode == 1
     assert proc.stdout == "charging\n"
     assert "ZeroDivisionError" in proc.stderr
-    events = outbox.read_events(box)
+    events = reader.read_rows(box)
     assert len(events) == 1
     event = events[0]
     assert event["title"] == "ZeroDivisionError: division by zero"
@@ -100,46 +101,8 @@ def test_bound_holds_after_1000_events_from_two_processes(tmp_path):
     total = sum(os.path.getsize(os.path.join(box, n)) for n in names)
     assert 0 < total <= max_bytes
     assert outbox.evicted_count(box) == 1000 - len(names)
-    assert len(outbox.read_events(box)) == len(names)
+    assert len(reader.read_rows(box)) == len(names)
     assert not [n for n in os.listdir(box) if n.startswith(outbox.TMP_PREFIX)]
-
-
-def test_corrupt_and_non_event_files_are_skipped(tmp_path):
-    """Garbage, truncated envelopes, sessions, client reports and transactions are not listed as events."""
-    box = str(tmp_path)
-    outbox.write_envelope(box, b"this is not an envelope\n")
-    outbox.write_envelope(box, envelope_bytes(event_item(message="whole"))[:-20])
-    outbox.write_envelope(box, envelope_bytes(({"type": "sessions"}, b'{"aggregates": []}'),
-                                              ({"type": "client_report"}, b"{}")))
-    outbox.write_envelope(box, envelope_bytes(({"type": "transaction"},
-                                               json.dumps({"transaction": "/cart"}).encode())))
-    outbox.write_envelope(box, envelope_bytes(event_item(event_id="a" * 32, message="kept")))
-    with open(os.path.join(box, "00000000000000000001-1-0.envelope"), "wb") as f:
-        f.write(b"\xff\xfe\x00")
-    events = outbox.read_events(box)
-    assert [e["title"] for e in events] == ["kept"]
-    assert events[0]["event_id"] == "a" * 32
-
-
-def test_titles_follow_exception_then_logentry_then_message():
-    """The title is the raised exception's `Type: value`, else the formatted log message, else the message."""
-    chained = {"exception": {"values": [{"type": "KeyError", "value": "'sku'"},
-                                        {"type": "OrderError", "value": "cannot price order"}]}}
-    assert outbox.summarize(chained)["title"] == "OrderError: cannot price order"
-    assert outbox.summarize({"exception": {"values": [{"type": "SystemExit"}]}})["title"] == "SystemExit"
-    assert outbox.summarize({"logentry": {"message": "paid %s", "params": ["A-1"]}})["title"] == "paid A-1"
-    assert outbox.summarize({"message": "plain"})["title"] == "plain"
-    summary = outbox.summarize({"timestamp": 0.5, "tags": [["a", "1"]]})
-    assert summary["timestamp"] == "1970-01-01T00:00:00.500000Z"
-    assert summary["tags"] == {"a": "1"} and summary["level"] == "error"
-
-
-def test_limit_returns_the_newest_events_oldest_first(tmp_path):
-    """read_events(limit=N) returns the N newest events, newest last."""
-    for i in range(5):
-        outbox.write_envelope(str(tmp_path), envelope_bytes(event_item(message="m%d" % i)))
-    assert [e["title"] for e in outbox.read_events(str(tmp_path), limit=2)] == ["m3", "m4"]
-    assert len(outbox.read_events(str(tmp_path))) == 5
 
 
 def test_clear_removes_envelopes_and_resets_the_counter(tmp_path):
@@ -151,7 +114,7 @@ def test_clear_removes_envelopes_and_resets_the_counter(tmp_path):
     assert outbox.evicted_count(box) == 3
     outbox.write_envelope(box, envelope_bytes(event_item(message="new")))
     assert outbox.clear(box) == 1
-    assert outbox.read_events(box) == [] and outbox.evicted_count(box) == 0
+    assert reader.read_rows(box) == [] and outbox.evicted_count(box) == 0
 
 
 def test_unwritable_outbox_never_raises_into_the_program(tmp_path):
@@ -175,7 +138,8 @@ def test_reading_the_outbox_does_not_import_the_sdk(tmp_path):
         import sys
         sys.path.insert(0, {root!r})
         from sentry_bootstrap.transport import outbox
-        outbox.read_events({box!r})
+        from sentry_bootstrap.events import reader
+        reader.read_rows({box!r})
         print("sentry_sdk" in sys.modules)
         """).format(root=HOOK_DIR, box=str(tmp_path))], hook=False)
     assert proc.stdout == "False\n", proc.stderr

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from sentry_bootstrap.events import reader
 from sentry_bootstrap.transport import outbox, store
 from sentry_bootstrap.transport.durable import make_transport
 from sentry_bootstrap.transport.spool import RATE_LIMITS_FILE, Spool
@@ -191,7 +192,7 @@ def test_links_and_fifos_named_like_envelopes_are_never_read(tmp_path):
     os.symlink(str(victim), str(directory / link))
     os.mkfifo(str(directory / fifo))
     started = time.monotonic()
-    outbox.read_events(str(directory))
+    reader.read_rows(str(directory))
     for name in (link, fifo):
         with pytest.raises(OSError):
             store.read_envelope(str(directory / name))

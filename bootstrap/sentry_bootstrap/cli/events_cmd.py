@@ -1,25 +1,48 @@
-"""`sentry-bootstrap events`: the events captured in the local outbox (used when no DSN is set)."""
+"""`sentry-bootstrap events`: what was captured in the local outbox (used when no DSN is set).
+
+`events` lists every item type (error, message, transaction, check-in, log) with a type column;
+`events show ID` renders one item for a terminal (`--json`: the raw payload); `events serve` starts
+the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
+"""
 import json
 import sys
 import time
 
+from sentry_bootstrap.events import reader
 from sentry_bootstrap.transport import outbox
 
 # How often --follow looks for new files: fast enough to feel live, cheap (one listdir).
 FOLLOW_INTERVAL = 0.25
-JSON_KEYS = ("event_id", "timestamp", "level", "title", "environment", "release", "transaction",
-             "tags", "file")
+JSON_KEYS = ("event_id", "type", "timestamp", "level", "title", "environment", "release",
+             "transaction", "tags", "file")
+# The port Sentry SDKs send to with `spotlight: true` (sentry_sdk.spotlight.DEFAULT_SPOTLIGHT_URL).
+DEFAULT_PORT = 8969
 
 
 def add_arguments(parser, name=None):
     parser.add_argument("--json", action="store_true",
-                        help="one JSON object per line: event_id, timestamp, level, title, "
-                             "environment, release, transaction, tags, file")
-    parser.add_argument("--limit", type=_positive_int, metavar="N", help="only the N newest events")
+                        help="one JSON object per line: " + ", ".join(JSON_KEYS))
+    parser.add_argument("--limit", type=_positive_int, metavar="N", help="only the N newest items")
+    parser.add_argument("--type", action="append", choices=reader.TYPES, dest="types",
+                        metavar="TYPE", help="only items of this type (repeatable): "
+                                             + ", ".join(reader.TYPES))
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--follow", "-f", action="store_true",
                       help="keep printing new events until interrupted (Ctrl-C)")
     mode.add_argument("--clear", action="store_true", help="remove every event from the outbox")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    show = actions.add_parser("show", help="one item in full: exception chain with frames and source "
+                                           "lines, breadcrumbs, tags, contexts, user, request",
+                              description="Show one item of the outbox in full.")
+    show.add_argument("id", help="the item's id (a unique prefix is enough)")
+    show.add_argument("--json", action="store_true", help="the raw payload as JSON")
+    serve = actions.add_parser("serve", help="a local web viewer on 127.0.0.1, also a Spotlight sidecar",
+                               description="Serve a live web view of the outbox on 127.0.0.1. It also "
+                                           "accepts envelopes on POST /stream, as Spotlight does, so "
+                                           "`spotlight: true` sends to it on the default port.")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                       help="the port on 127.0.0.1 (default {}, Spotlight's; 0 picks a free one)".format(DEFAULT_PORT))
+    serve.add_argument("--open", action="store_true", help="open the page in a browser")
 
 
 def _positive_int(text):
@@ -34,13 +57,28 @@ def _positive_int(text):
     return value
 
 
-def _outbox_path():
-    """The outbox directory from the configuration (file, overlay, environment)."""
-    from sentry_bootstrap.config.loader import load_config
+def _port(text):
+    import argparse
 
-    resolved = load_config()
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError("must be a port number from 0 to 65535, not {!r}".format(text))
+    return int(text)
+
+
+def _outbox_path(resolved):
+    """The outbox directory from the configuration (file, overlay, environment)."""
     section = resolved.get("outbox") or {}
     return outbox.outbox_dir(section.get("path"))
+
+
+def _serve_settings(resolved):
+    """(the spool directory when a DSN is configured else None, outbox.max_bytes) for the viewer."""
+    max_bytes = (resolved.get("outbox") or {}).get("max_bytes")
+    if not resolved.get("dsn"):
+        return None, max_bytes
+    from sentry_bootstrap.transport import durable
+
+    return durable.spool_status(resolved.get("dsn"), dict(resolved.get("spool") or {}))["path"], max_bytes
 
 
 def _local_time(timestamp):
@@ -59,11 +97,14 @@ def _local_time(timestamp):
 
 
 def format_line(event):
-    """One readable line: time, level, title, then environment, release and transaction."""
-    title = " ".join(str(event["title"]).split())  # multi-line messages stay on one line
-    details = ["{}={}".format(key, event[key]) for key in ("environment", "release", "transaction")
+    """One readable line: time, type, level, title, then environment, release and transaction."""
+    from sentry_bootstrap.events.render import clean
+
+    title = " ".join(clean(event["title"], 1000).split())  # multi-line messages stay on one line
+    details = ["{}={}".format(key, clean(event[key])) for key in ("environment", "release", "transaction")
                if event.get(key)]
-    line = "{}  {:<7}  {}".format(_local_time(event["timestamp"]), str(event["level"]).upper(), title)
+    line = "{}  {:<11}  {:<7}  {}".format(_local_time(event["timestamp"]), event.get("type") or "-",
+                                          clean(event["level"], 7).upper(), title)
     if details:
         line += "  [" + " ".join(details) + "]"
     return line
@@ -89,7 +130,7 @@ def _empty_hint(path):
     print("then run `sentry-bootstrap events` again.")
 
 
-def _follow(path, as_json, shown_names):
+def _follow(path, as_json, shown_names, types):
     seen = set(shown_names)
     try:
         while True:
@@ -97,7 +138,7 @@ def _follow(path, as_json, shown_names):
             names = outbox.envelope_names(path)
             new = [n for n in names if n not in seen]
             if new:
-                _emit(outbox.read_events(path, names=new), as_json)
+                _emit(reader.read_rows(path, names=new, types=types), as_json)
                 seen.update(new)
             seen.intersection_update(names)  # forget evicted files so the set stays bounded
     except KeyboardInterrupt:
@@ -106,27 +147,38 @@ def _follow(path, as_json, shown_names):
 
 def run(args):
     from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.config.loader import load_config
 
     try:
-        path = _outbox_path()
+        resolved = load_config()
+        path = _outbox_path(resolved)
     except ConfigError as exc:
         sys.stderr.write("sentry-bootstrap events: configuration error:\n{}\n".format(exc))
         return 1
 
+    if args.action == "show":
+        return _show(path, args)
+    if args.action == "serve":
+        from sentry_bootstrap.events import viewer
+
+        spool_path, max_bytes = _serve_settings(resolved)
+        return viewer.serve(path, port=args.port, open_browser=args.open, spool_path=spool_path,
+                            max_bytes=max_bytes)
     if args.clear:
         removed = outbox.clear(path)
         print("Removed {} from {}.".format(_count(removed, "envelope"), path))
         return 0
 
     names = outbox.envelope_names(path)
-    events = outbox.read_events(path, limit=args.limit, names=names)
+    events = reader.read_rows(path, limit=args.limit, names=names, types=args.types)
     _emit(events, args.json)
     if not args.json:
         if not events and not args.follow:
             _empty_hint(path)
         elif events:
             newest = "the newest " if args.limit and len(events) == args.limit else ""
-            print("{}{} in {}".format(newest, _count(len(events), "event"), path))
+            kinds = " ({})".format(", ".join(args.types)) if args.types else ""
+            print("{}{}{} in {}".format(newest, _count(len(events), "item"), kinds, path))
         evicted = outbox.evicted_count(path)
         if evicted:
             print("({} older envelope{} evicted to keep the outbox within outbox.max_bytes)".format(
@@ -135,5 +187,27 @@ def run(args):
             print("Waiting for new events in {} (Ctrl-C to stop)...".format(path))
             sys.stdout.flush()
     if args.follow:
-        return _follow(path, args.json, names)
+        return _follow(path, args.json, names, args.types)
+    return 0
+
+
+def _show(path, args):
+    from sentry_bootstrap.events import render
+
+    if not args.id.strip():
+        sys.stderr.write("sentry-bootstrap events show: give the id of an item (see `sentry-bootstrap events`)\n")
+        return 2
+    try:
+        found = reader.find(path, args.id)
+    except LookupError as exc:
+        sys.stderr.write("sentry-bootstrap events show: {}; give more of the id\n".format(exc))
+        return 2
+    if found is None:
+        sys.stderr.write("sentry-bootstrap events show: no item {!r} in {}\n".format(args.id, path))
+        return 1
+    row, payload = found
+    if args.json:
+        print(json.dumps(payload, indent=2, sort_keys=True, default=str))
+    else:
+        sys.stdout.write(render.render(row, payload))
     return 0
