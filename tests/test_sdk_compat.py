@@ -213,3 +213,21 @@ def test_envelope_api():
     assert env.serialize().startswith(b'{"event_id":"' + b"a" * 32)
     assert item.data_category == "internal"
     assert Envelope(items=[item]).items == [item]
+
+
+def test_transport_worker_and_pool_can_be_renewed_after_fork():
+    """renew_after_fork relies on HttpTransport._create_worker(options), _make_pool() and _worker."""
+    from sentry_sdk.transport import HttpTransport
+    from sentry_sdk.worker import BackgroundWorker
+
+    from sentry_bootstrap import sdk_compat
+
+    client = sentry_sdk.Client(dsn="http://key@127.0.0.1:9/1", default_integrations=False)
+    transport = client.transport
+    assert isinstance(transport, HttpTransport) and isinstance(transport._worker, BackgroundWorker)
+    old_worker, old_pool = transport._worker, transport._pool
+    assert isinstance(transport._create_worker(transport.options), BackgroundWorker)
+    assert type(transport._make_pool()) is type(old_pool)
+    sdk_compat.renew_after_fork(transport)  # registration only; the child side runs in tests/transport/test_fork.py
+    assert transport._worker is old_worker
+    client.close()

@@ -123,9 +123,19 @@ class DurableTransport(HttpTransport):
         self._held_for = None  # seconds until the earliest category limit holding a file ends
         self._spool_error_reported = False
         self.sent_count = 0  # spooled files delivered by this transport
+        # A forked child starts with an empty queue and fresh locks, never its parent's envelopes.
+        sdk_compat.renew_after_fork(self, self._after_fork_in_child)
         # Drain leftovers from earlier runs; a healthy start costs one stat.
         if self.drain_in_background and self.spool.has_work():
             self._kick()
+
+    def _after_fork_in_child(self):
+        """The parent's in-flight job, drainer and locks are not this process's."""
+        self._jobs_lock = threading.Lock()
+        self._drain_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._in_flight = None
+        self._drainer = self._drainer_pid = None
 
     # -- the write path -----------------------------------------------------------------------
     def capture_envelope(self, envelope):
