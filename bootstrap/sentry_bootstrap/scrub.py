@@ -732,6 +732,7 @@ class BootstrapScrubber(EventScrubber):
         strings = w.strings
         changed, found = self._scan(strings) if strings else ({}, [])
         found += w.found
+        found += _logged_secrets(event.get("logentry"), changed, w)
         # A value found to be secret in one place is removed from every other place too (a password
         # local seen again in a caller's `args`, a token repeated in a message).
         known = sorted({v for v in found if len(v) >= _MIN_KNOWN and "Filtered" not in v}, key=len,
@@ -824,6 +825,25 @@ class BootstrapScrubber(EventScrubber):
 
 
 _CYCLE = "<cyclic>"
+
+
+def _logged_secrets(entry, changed, w):
+    """The log parameters that the rules cut out of the formatted message: secrets to be removed
+    wherever else they appear (the source line of the logging call, the caller's locals)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("params"), list):
+        return []
+    formatted = entry.get("formatted")
+    node = w.seen.get(id(entry))
+    if not isinstance(formatted, str) or node is None:
+        return []
+    try:
+        at = w.spots.index((node, "formatted"))
+    except ValueError:
+        return []
+    scrubbed = changed.get(at)
+    if scrubbed is None:
+        return []
+    return [p for p in entry["params"] if isinstance(p, str) and p and p in formatted and p not in scrubbed]
 
 
 def _filtered():
