@@ -648,27 +648,20 @@ class BootstrapScrubber(EventScrubber):
             return range(n)  # a few non-ASCII letters change length when lowered; NUL inside text
         hits = []
         for marker in self._markers:
-            at = low.find(marker)
-            while at != -1:
-                hits.append(at)
-                at = low.find(marker, at + 1)
-        hits.extend(_card_spots(joined))
+            _find_all(low, marker, hits)
         found = _REVERSED.findall(low[::-1])
         if found:
             for groups in set(found):
-                key = groups[0] or groups[1]
+                key = groups[0] or groups[1] or groups[2]
                 if key:
                     marker = key[::-1]
-                    if not self.is_sensitive_key(marker):
+                    if not self.is_sensitive_key(marker.lstrip("-")):
                         continue
                 else:
                     i = next(i for i, g in enumerate(groups) if g)
-                    marker = (_REVERSED_FIRSTS[i - 2] + groups[i])[::-1]
-                at = low.find(marker)
-                while at != -1:
-                    hits.append(at)
-                    at = low.find(marker, at + 1)
-        return {joined.count("\x00", 0, at) for at in hits}
+                    marker = (_REVERSED_FIRSTS[i - 3] + groups[i])[::-1]
+                _find_all(low, marker, hits)
+        return _string_numbers(joined, hits) | _card_strings(joined)
 
     # ---- the event ----------------------------------------------------------------------------
 
@@ -740,12 +733,10 @@ class BootstrapScrubber(EventScrubber):
         if known and strings:
             joined = "\x00".join(strings)
             if joined.count("\x00") == len(strings) - 1:
-                where = set()
+                hits = []
                 for secret in known:
-                    at = joined.find(secret)
-                    while at != -1:
-                        where.add(joined.count("\x00", 0, at))
-                        at = joined.find(secret, at + 1)
+                    _find_all(joined, secret, hits)
+                where = _string_numbers(joined, hits)
             else:
                 where = range(len(strings))
             for i in where:
@@ -825,6 +816,30 @@ class BootstrapScrubber(EventScrubber):
 
 
 _CYCLE = "<cyclic>"
+
+
+def _find_all(text, literal, into):
+    """Append where `literal` is in the NUL-separated `text`, once per string at most: after a
+    find, the search goes on from the next string (linear, however often the literal recurs)."""
+    sep = "\x00" if isinstance(text, str) else b"\x00"
+    at = text.find(literal)
+    while at != -1:
+        into.append(at)
+        end = text.find(sep, at)
+        if end == -1:
+            return
+        at = text.find(literal, end)
+
+
+def _string_numbers(joined, positions):
+    """The numbers of the NUL-separated strings of `joined` that hold these positions."""
+    sep = "\x00" if isinstance(joined, str) else b"\x00"
+    numbers, number, last = set(), 0, 0
+    for at in sorted(positions):
+        number += joined.count(sep, last, at)
+        last = at
+        numbers.add(number)
+    return numbers
 
 
 def _logged_secrets(entry, changed, w):
@@ -927,6 +942,7 @@ def _reversed_prefilter():
     each of its groups after the two key groups. Every alternative starts with one literal
     character, so the engine skips from one such character to the next:
     - `=` or `:` then the key before it (reversed): `password=...`, `"api_key": ...`;
+    - a space then a flag before it (reversed): `--password VALUE`;
     - a secret format's keyword that ends with `_ - . /` (`ghp_`, `xoxb-`, `sg.`);
     - the end of a PEM private-key header; `://user:password@`.
     Card numbers are looked for apart, in `_DIGITS` form (`_card_spots`)."""
@@ -937,7 +953,9 @@ def _reversed_prefilter():
         by_first.setdefault(marker[0], []).append(re.escape(marker[1:]))
     by_first["@"] = [r"[^@/\s\x00]{1,256}:[^:/@\s\x00]{0,256}//:"]
     firsts = sorted(by_first)
-    alternatives = ["=" + keys, ":" + keys]
+    # `--password VALUE`: reversed, the space before the value, then the flag's name and `--`.
+    flag = r"([a-z0-9_\-]{0,63}[a-z0-9]--?)(?=[ \t\x00]|$)"
+    alternatives = ["=" + keys, ":" + keys, " " + flag]
     alternatives += [re.escape(first) + "(" + "|".join(by_first[first]) + ")" for first in firsts]
     return re.compile("|".join(alternatives)), tuple(firsts)
 
@@ -950,18 +968,13 @@ _DIGITS = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 45) else 0 if b == 0 el
 _CARD_SHAPES = (b"0" * 13, b"0000 0000")
 
 
-def _card_spots(joined):
-    """Where a card number may be in `joined`, as positions that fall in the right strings."""
+def _card_strings(joined):
+    """The numbers of the NUL-separated strings of `joined` in which a card number may be."""
     shape = joined.encode("utf-8", "surrogatepass").translate(_DIGITS)
     spots = []
     for wanted in _CARD_SHAPES:
-        at = shape.find(wanted)
-        while at != -1:
-            spots.append(at)
-            at = shape.find(wanted, at + len(wanted))
-    if spots and len(shape) != len(joined):  # non-ASCII text: back from byte to text positions
-        spots = [len(shape[:at].decode("utf-8", "surrogatepass")) for at in spots]
-    return spots
+        _find_all(shape, wanted, spots)
+    return _string_numbers(shape, spots)
 
 
 def _bare(value):
