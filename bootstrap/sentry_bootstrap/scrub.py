@@ -303,6 +303,7 @@ class BootstrapScrubber(EventScrubber):
         self._markers = tuple(sorted({m.lower() for m in self._dsn_secrets}
                                      | set(_formats.KEYWORDS_PLAIN) | {"bearer", "basic"}))
         self._key_cache = {}
+        self._plain_keys = set()  # keys met that are neither sensitive nor renamed: the fast path
         self._text_cache = {}
 
     # ---- keys -------------------------------------------------------------------------------
@@ -325,7 +326,10 @@ class BootstrapScrubber(EventScrubber):
             info = (sensitive, scrubbed if scrubbed != text else None)
             if len(self._key_cache) >= _KEY_CACHE_MAX:
                 self._key_cache.clear()
+                self._plain_keys.clear()
             self._key_cache[key] = info
+            if not sensitive and info[1] is None and type(key) is str:
+                self._plain_keys.add(key)
         return info
 
     def _key_rule(self, key):
@@ -531,20 +535,21 @@ class BootstrapScrubber(EventScrubber):
     # The two loops below inline the common leaves (text, numbers): they are most of an event.
 
     def _visit_dict(self, d, node, depth, w, skip):
-        key_cache = self._key_cache
+        plain = self._plain_keys
         strings, spots = w.strings, w.spots
         depth += 1
         for key, value in d.items():
             if skip is not None and key in skip:
                 continue
-            info = key_cache.get(key) or self._key_info(key)
-            if info[0]:
-                if isinstance(value, (str, bytes)):
-                    w.found.append(_bare(value))
-                w.changes.append((node, key, _filtered()))
-                continue
-            if info[1] is not None:
-                w.renames.append((node, key, info[1]))
+            if key not in plain:
+                info = self._key_info(key)
+                if info[0]:
+                    if isinstance(value, (str, bytes)):
+                        w.found.append(_bare(value))
+                    w.changes.append((node, key, _filtered()))
+                    continue
+                if info[1] is not None:
+                    w.renames.append((node, key, info[1]))
             kind = type(value)
             if kind is str:
                 if value:
@@ -557,6 +562,20 @@ class BootstrapScrubber(EventScrubber):
                     new = _int_value(value)
                     if new is not value:
                         w.changes.append((node, key, new))
+            elif (kind is dict or kind is list) and depth < MAX_DEPTH and id(value) not in w.seen:
+                # The common container, inlined: a new node, visited (see `_enter` for the rest).
+                vid = id(value)
+                child = len(w.objs)
+                w.objs.append(value)
+                w.refs.append([(node, key)])
+                w.copies.append(None)
+                w.seen[vid] = child
+                w.active.add(vid)
+                if kind is dict:
+                    self._visit_dict(value, child, depth, w, None)
+                else:
+                    self._visit_list(value, child, depth, w, key == "frames")
+                w.active.discard(vid)
             else:
                 self._enter(value, node, key, depth, w)
 
@@ -588,6 +607,16 @@ class BootstrapScrubber(EventScrubber):
             elif kind not in _SCALARS:
                 if frames and kind is dict:
                     self._enter_frame(value, node, i, depth, w)
+                elif kind is dict and depth < MAX_DEPTH and id(value) not in w.seen:
+                    vid = id(value)  # the common container, inlined (see `_enter`)
+                    child = len(w.objs)
+                    w.objs.append(value)
+                    w.refs.append([(node, i)])
+                    w.copies.append(None)
+                    w.seen[vid] = child
+                    w.active.add(vid)
+                    self._visit_dict(value, child, depth, w, None)
+                    w.active.discard(vid)
                 else:
                     self._enter(value, node, i, depth, w)
 
