@@ -7,6 +7,12 @@ Sentry *logs* (`enable_logs`) do not pass through the event scrubber: use `scrub
 
 What a caller may rely on:
 
+* **Copies, never the program's objects.** The event dict is updated; nothing it refers to is ever
+  written to. A container in which something is removed is replaced by a copy (and so is each
+  container above it, up to the event), so the program's `sys.argv`, the dicts it gave to
+  `set_extra`/`set_context`/`set_user`, the scope's breadcrumbs and its locals stay as they were.
+  Unchanged containers are not copied; a container shared by two places stays shared in the copy.
+
 * Every part of the event is walked: request (url, query_string as string or mapping, headers,
   cookies, body as string/mapping/list, env), user, extra, contexts, tags, breadcrumbs (data and
   message), exception values, mechanism data, stack frames (local variables and source lines) of
@@ -34,6 +40,9 @@ What a caller may rely on:
 * **Text.** Every string (keys included, bytes decoded as UTF-8) is scanned and these matches are
   replaced by `[Filtered]`:
   - the configured DSN, its public key and its secret key, wherever they appear;
+  - provider tokens by their format, under any key: GitHub, GitLab, AWS access key ids, Slack, Stripe,
+    Google API keys, JWTs, npm, PyPI, ... (`sentry_bootstrap.secret_formats`);
+  - the word after a sensitive flag on a command line, `--token VALUE`, in text and in argv lists;
   - PEM private-key blocks (`-----BEGIN ... PRIVATE KEY-----` to the END line or the end of the text);
   - the password part of URL credentials (`scheme://user:PASSWORD@host`);
   - `Bearer <token>` (token of 8+ characters) and `Basic <base64>` when it decodes to `user:password`;
@@ -48,10 +57,14 @@ What a caller may rely on:
 * **Found once, removed everywhere.** A value removed by any rule above (6 characters or more) is
   also removed from every other string of the same event: the password seen in `password=...` is
   filtered from the logging call's `args` local and from `logentry.params` too.
+* **Cost.** The walk only notes where each string is; then the text of the whole event is looked at
+  once (a few `str.find`s and one expression over the reversed, lower-cased text, each linear) and
+  only the strings where something was seen get the rules above.
 * **Bounds.** Strings longer than `MAX_TEXT` characters are cut to that length (marked with
   `...[truncated]`) and only the kept part is scanned, so the cost is linear and bounded; the built-in
   regexes have no nested quantifiers. Nesting deeper than `MAX_DEPTH` is replaced by `[Filtered]`;
-  shared and cyclic containers are visited once. Tuples, sets and other sequences become lists, other
+  shared containers are visited once, and a cycle becomes `<cyclic>` (as the serializer writes it) in
+  the copy. Tuples, sets and other sequences become lists, other
   mappings become dicts (the serializer does the same); an arbitrary object whose repr contains
   something sensitive is replaced by its scrubbed repr.
 * **Never raises.** Each top-level part is scrubbed under a guard; if scrubbing a part fails in any way,
