@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/scrub.py [--events N] [--repeat R]
 
+The target: BootstrapScrubber costs at most TARGET (2x) the SDK's EventScrubber per event; each
+scenario prints its ratio and PASS or FAIL. The scenarios: the error event below with its strings
+seen before (scrubber caches help) and with every string new, and a transaction with 1,000 spans
+(each with a description and data), also with every string new.
+
 The event is a real one: an exception raised four frames deep (locals in every frame, source
 context), 30 breadcrumbs from logging and HTTP, request data with headers, cookies, a JSON body and a
 query string, tags, extra and user, captured by a real sentry_sdk client. The client's scrubber slot
@@ -26,6 +31,7 @@ from sentry_sdk.transport import Transport  # noqa: E402
 from sentry_bootstrap.scrub import BootstrapScrubber, MAX_TEXT  # noqa: E402
 
 DSN = "http://0123456789abcdef0123456789abcdef@127.0.0.1:9/1"
+TARGET = 2.0
 
 
 class _Recorder:
@@ -102,6 +108,23 @@ def realistic_event():
     return recorder.events[-1]
 
 
+def realistic_transaction(spans=1000):
+    """One transaction with `spans` spans, as the SDK hands it to its scrubber."""
+    recorder = _Recorder()
+    sentry_sdk.init(dsn=DSN, transport=_NullTransport, event_scrubber=recorder, default_integrations=False,
+                    integrations=[], traces_sample_rate=1.0, _experiments={"max_spans": spans + 10})
+    with sentry_sdk.start_transaction(name="GET /api/v2/orders", op="http.server"):
+        for i in range(spans):
+            with sentry_sdk.start_span(op="db" if i % 3 else "http.client",
+                                       name="SELECT * FROM orders WHERE id = %s AND shop = %s" if i % 3
+                                       else "GET https://api.example.invalid/v2/items/%d?page=%d" % (i, i % 7)) as span:
+                span.set_data("db.system", "postgresql")
+                span.set_data("thread.name", "MainThread")
+                span.set_data("rows", i % 50)
+    sentry_sdk.get_client().close()
+    return recorder.events[-1]
+
+
 def _add_request(event, hint):
     event["request"] = {
         "url": "https://shop.example.invalid/checkout",
@@ -172,17 +195,32 @@ def main(argv=None):
     frames = sum(len(v["stacktrace"]["frames"]) for v in event["exception"]["values"])
     print("event: %d frames, %d breadcrumbs, %d bytes of repr; %d events x best of %d rounds"
           % (frames, len(event["breadcrumbs"]["values"]), len(repr(event)), args.events, args.repeat))
+    results = []
     for label, cold in (("repeated event (strings seen before)", False),
                         ("every string new (no cache hits)", True)):
         times = time_scrubbers(scrubbers, event, args.events, args.repeat, cold=cold)
         print(label + ":")
         for name, t in zip(names, times):
             print("  %-36s %8.1f us/event" % (name, t * 1e6))
-        print("  ratio BootstrapScrubber / EventScrubber: %.2fx (/ recursive: %.2fx)"
-              % (times[2] / times[0], times[2] / times[1]))
+        ratio = times[2] / times[0]
+        results.append(ratio)
+        print("  ratio BootstrapScrubber / EventScrubber: %.2fx (/ recursive: %.2fx)  %s"
+              % (ratio, times[2] / times[1], "PASS" if ratio <= TARGET else "FAIL"))
+    transaction = realistic_transaction()
+    spans = transaction["spans"]
+    times = time_scrubbers(scrubbers, transaction, max(1, args.events // 20), args.repeat, cold=True)
+    print("transaction with %d spans, every string new:" % len(spans))
+    for name, t in zip(names, times):
+        print("  %-36s %8.1f us/event" % (name, t * 1e6))
+    ratio = times[2] / times[0]
+    results.append(ratio)
+    print("  ratio BootstrapScrubber / EventScrubber: %.2fx (/ recursive: %.2fx)  %s"
+          % (ratio, times[2] / times[1], "PASS" if ratio <= TARGET else "FAIL"))
     for size in (MAX_TEXT, 10 * MAX_TEXT, 100 * MAX_TEXT):
         print("huge message, %9d chars: %7.2f ms (scan bounded at %d chars)"
               % (size, time_huge(ours, size) * 1e3, MAX_TEXT))
+    print("overall: %s (target: at most %.1fx the SDK's EventScrubber in every scenario)"
+          % ("PASS" if max(results) <= TARGET else "FAIL", TARGET))
 
 
 if __name__ == "__main__":

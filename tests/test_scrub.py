@@ -290,3 +290,98 @@ def test_dynamic_sampling_context_keeps_its_public_key():
     make_scrubber({}, dsn, False).scrub_event(event)
     assert event["contexts"]["trace"]["dynamic_sampling_context"]["public_key"] == "abcdef0123456789"
     assert "abcdef0123456789" not in str(event["contexts"]["other"])
+
+
+# ---- formats, flags, copies, bounds ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(sensitive.FORMATS))
+def test_provider_token_is_filtered_in_free_text(name):
+    """A provider token in free text under a harmless key is replaced, the text around it kept."""
+    token = sensitive.FORMATS[name]
+    event = scrubbed({"extra": {"note": "upstream gave (%s) back" % token}})
+    assert event["extra"]["note"] == "upstream gave ([Filtered]) back"
+
+
+def test_token_prefix_inside_a_word_is_not_a_token():
+    """`ghp_` inside a longer identifier, or with too few characters after it, is left alone."""
+    text = "my_ghp_" + "a" * 36 + " and ghp_short and AKIA1234"
+    assert scrubbed({"message": text})["message"] == text
+
+
+@pytest.mark.parametrize("argv", [
+    ["prog", "--token", "s3cr3t-value", "--page", "2"],
+    ["prog", "--db-password", "s3cr3t-value", "-v"],
+    ["prog", "-p", "2", "--api-key", "s3cr3t-value"],
+])
+def test_argv_value_after_a_sensitive_flag_is_filtered(argv):
+    """In an argv list the word after `--token`, `--db-password`, `--api-key` is removed; others stay."""
+    event = scrubbed({"extra": {"sys.argv": list(argv)}})
+    sent = event["extra"]["sys.argv"]
+    assert "s3cr3t-value" not in [v for v in sent if isinstance(v, str)]
+    assert [v for v in sent if isinstance(v, str)] == [v for v in argv if v != "s3cr3t-value"]
+
+
+def test_flag_value_in_a_command_line_string_is_filtered():
+    """`--password VALUE` written as one string (a logged command line) loses VALUE."""
+    event = scrubbed({"message": "running deploy --password hunter2secret --verbose"})
+    assert event["message"] == "running deploy --password [Filtered] --verbose"
+
+
+def test_a_flag_without_value_keeps_the_next_flag():
+    """`--token --verbose`: the next word is another flag, not a value, and stays."""
+    event = scrubbed({"extra": {"argv": ["prog", "--token", "--verbose"]}})
+    assert event["extra"]["argv"] == ["prog", "--token", "--verbose"]
+
+
+def test_scrubbing_never_writes_to_the_event_s_objects():
+    """Every container under the event is left as it was; changed ones are replaced by copies."""
+    import copy
+
+    shared = {"password": "pw-123456", "ok": "fine"}
+    cyclic = {"token_note": "token=abc123456"}
+    cyclic["self"] = cyclic
+    argv = ["prog", "--db-password=hunter2secret", "--token", "t0ken-value"]
+    event = {"extra": {"a": shared, "b": shared, "argv": argv, "c": cyclic, "t": ("Bearer abcdefgh1234",)},
+             "contexts": {"x": {"k": ["keep", {"secret": "s-654321"}]}},
+             "breadcrumbs": {"values": [{"message": "password=crumb-secret"}]}}
+    extra = event["extra"]
+    before = copy.deepcopy({"contexts": event["contexts"]})
+    inner = [shared, argv, event["contexts"]["x"], event["breadcrumbs"]]
+    inner_before = copy.deepcopy(inner)
+    BootstrapScrubber().scrub_event(event)
+    assert inner == inner_before and argv[1] == "--db-password=hunter2secret"
+    assert cyclic["token_note"] == "token=abc123456" and cyclic["self"] is cyclic
+    assert extra["t"] == ("Bearer abcdefgh1234",) and extra["c"] is cyclic
+    assert event["extra"]["a"] is event["extra"]["b"]  # a shared container stays shared in the copy
+    assert event["extra"]["a"]["password"].value == FILTERED and event["extra"]["a"]["ok"] == "fine"
+    assert event["extra"]["argv"][1:3] == ["--db-password=[Filtered]", "--token"]
+    assert event["extra"]["c"]["self"] == "<cyclic>"
+    assert event["breadcrumbs"]["values"][0]["message"] == "password=[Filtered]"
+    assert before["contexts"] == {"x": {"k": ["keep", {"secret": "s-654321"}]}}
+
+
+def test_unchanged_parts_are_the_same_objects():
+    """A part with nothing to remove is not copied: the event keeps the very same object."""
+    part = {"flow": "checkout", "items": [1, 2, 3], "nested": {"a": "b"}}
+    event = {"extra": {"p": part}}
+    BootstrapScrubber().scrub_event(event)
+    assert event["extra"]["p"] is part
+
+
+def test_user_email_is_filtered_without_send_default_pii():
+    """Without send_default_pii the user's email is removed (kept with it, see above)."""
+    event = scrubbed({"user": {"id": "1", "email": "bob@example.invalid"}})
+    assert event["user"]["email"].value == FILTERED and event["user"]["id"] == "1"
+
+
+@pytest.mark.parametrize("piece", ["ghp_", "AKIA", "xoxb-", "eyJ", "sk-", "-----BEGIN ", "a:b@", "=", "1 ",
+                                   "--token ", "://", "@a:"])
+def test_pathological_text_scrubs_in_bounded_time(piece):
+    """1 MB made of one repeated fragment of a rule scrubs in under a second (every rule is linear)."""
+    import time
+
+    event = {"message": piece * (1_000_000 // len(piece)), "extra": {"many": [piece * 50] * (20_000 // len(piece))}}
+    started = time.perf_counter()
+    BootstrapScrubber().scrub_event(event)
+    assert time.perf_counter() - started < 1.0

@@ -264,3 +264,21 @@ def test_init_with_pii_and_a_user_data_collection_warns_about_nothing():
     finally:
         sentry_sdk.get_client().close()
         sentry_sdk.init()
+
+
+def test_transport_worker_and_pool_can_be_renewed_after_fork():
+    """renew_after_fork relies on HttpTransport._create_worker(options), _make_pool() and _worker."""
+    from sentry_sdk.transport import HttpTransport
+    from sentry_sdk.worker import BackgroundWorker
+
+    from sentry_bootstrap import sdk_compat
+
+    client = sentry_sdk.Client(dsn="http://key@127.0.0.1:9/1", default_integrations=False)
+    transport = client.transport
+    assert isinstance(transport, HttpTransport) and isinstance(transport._worker, BackgroundWorker)
+    old_worker, old_pool = transport._worker, transport._pool
+    assert isinstance(transport._create_worker(transport.options), BackgroundWorker)
+    assert type(transport._make_pool()) is type(old_pool)
+    sdk_compat.renew_after_fork(transport)  # registration only; the child side runs in tests/transport/test_fork.py
+    assert transport._worker is old_worker
+    client.close()

@@ -7,6 +7,12 @@ Sentry *logs* (`enable_logs`) do not pass through the event scrubber: use `scrub
 
 What a caller may rely on:
 
+* **Copies, never the program's objects.** The event dict is updated; nothing it refers to is ever
+  written to. A container in which something is removed is replaced by a copy (and so is each
+  container above it, up to the event), so the program's `sys.argv`, the dicts it gave to
+  `set_extra`/`set_context`/`set_user`, the scope's breadcrumbs and its locals stay as they were.
+  Unchanged containers are not copied; a container shared by two places stays shared in the copy.
+
 * Every part of the event is walked: request (url, query_string as string or mapping, headers,
   cookies, body as string/mapping/list, env), user, extra, contexts, tags, breadcrumbs (data and
   message), exception values, mechanism data, stack frames (local variables and source lines) of
@@ -34,6 +40,9 @@ What a caller may rely on:
 * **Text.** Every string (keys included, bytes decoded as UTF-8) is scanned and these matches are
   replaced by `[Filtered]`:
   - the configured DSN, its public key and its secret key, wherever they appear;
+  - provider tokens by their format, under any key: GitHub, GitLab, AWS access key ids, Slack, Stripe,
+    Google API keys, JWTs, npm, PyPI, ... (`sentry_bootstrap.secret_formats`);
+  - the word after a sensitive flag on a command line, `--token VALUE`, in text and in argv lists;
   - PEM private-key blocks (`-----BEGIN ... PRIVATE KEY-----` to the END line or the end of the text);
   - the password part of URL credentials (`scheme://user:PASSWORD@host`);
   - `Bearer <token>` (token of 8+ characters) and `Basic <base64>` when it decodes to `user:password`;
@@ -48,10 +57,14 @@ What a caller may rely on:
 * **Found once, removed everywhere.** A value removed by any rule above (6 characters or more) is
   also removed from every other string of the same event: the password seen in `password=...` is
   filtered from the logging call's `args` local and from `logentry.params` too.
+* **Cost.** The walk only notes where each string is; then the text of the whole event is looked at
+  once (a few `str.find`s and one expression over the reversed, lower-cased text, each linear) and
+  only the strings where something was seen get the rules above.
 * **Bounds.** Strings longer than `MAX_TEXT` characters are cut to that length (marked with
   `...[truncated]`) and only the kept part is scanned, so the cost is linear and bounded; the built-in
   regexes have no nested quantifiers. Nesting deeper than `MAX_DEPTH` is replaced by `[Filtered]`;
-  shared and cyclic containers are visited once. Tuples, sets and other sequences become lists, other
+  shared containers are visited once, and a cycle becomes `<cyclic>` (as the serializer writes it) in
+  the copy. Tuples, sets and other sequences become lists, other
   mappings become dicts (the serializer does the same); an arbitrary object whose repr contains
   something sensitive is replaced by its scrubbed repr.
 * **Never raises.** Each top-level part is scrubbed under a guard; if scrubbing a part fails in any way,
@@ -69,6 +82,7 @@ from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.utils import safe_repr
 
 from sentry_bootstrap import sdk_compat
+from sentry_bootstrap import secret_formats as _formats
 
 AnnotatedValue = sdk_compat.annotated_value_class()
 SENSITIVE_DATA_SUBSTITUTE = sdk_compat.sensitive_data_substitute()
@@ -132,12 +146,15 @@ _KEY_VALUE = re.compile(
     r"(?:\\?\"[^\"\r\n\\]*\\?\"|'[^'\r\n]*'|[^\s&;,'\"}\]<>]+))",
     re.IGNORECASE,
 )
+# `--token VALUE`: a flag, blanks, then a word that is not another flag.
+_FLAG_VALUE = re.compile(r"(?<![A-Za-z0-9_\-])(--?[A-Za-z][A-Za-z0-9_\-]{0,63})([ \t]+)([^\s\-\x00][^\s\x00]{0,511})")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 # Candidates first (a fast class run), then the strict form within each candidate.
 _DIGIT_CANDIDATE = re.compile(r"[0-9][0-9 \-]{11,}[0-9]")
 _DIGIT_RUN = re.compile(r"[0-9](?:[ \-]?[0-9]){12,}")
 _DIGIT_GROUP = re.compile(r"[0-9]+")
 
+_PII_EXTRA = ("email",)
 _KEY_CACHE_MAX = 4096
 # Short strings recur from event to event (source lines, breadcrumb messages, header values,
 # reprs of the same locals), so their scrubbed form is remembered, within a bound.
@@ -248,11 +265,14 @@ def _filter_group(group, found):
 
 
 def _take_dsc(event):
+    """(the trace context, its dynamic sampling context taken out of it) or (None, None)."""
     try:
         trace = event["contexts"]["trace"]
-        return trace.pop("dynamic_sampling_context", None) if isinstance(trace, dict) else None
+        if isinstance(trace, dict) and "dynamic_sampling_context" in trace:
+            return trace, trace.pop("dynamic_sampling_context")
     except Exception:
-        return None
+        pass
+    return None, None
 
 
 def _dsn_secrets(dsn):
@@ -285,11 +305,18 @@ class BootstrapScrubber(EventScrubber):
         # The SDK's own lists stay the source of the defaults; `keep` takes entries out of them.
         self.denylist = [k for k in self.denylist if normalise_key(k) not in self.keep]
         self.denylist += [f.lower() for f in fields]
+        if not self.send_default_pii:
+            # The user's email is personal data like their IP address (which the SDK's list has).
+            self.denylist += [k for k in _PII_EXTRA if k not in self.keep]
         self._exact = frozenset(normalise_key(k) for k in self.denylist + fields) - self.keep
         self._stems = _stems(SENSITIVE_WORDS | {"_".join(pair) for pair in SENSITIVE_PAIRS} | self._exact)
         self.patterns = tuple(_compile(p) for p in patterns or ())
         self._dsn_secrets = _dsn_secrets(dsn)
+        # Literals looked for across a whole event before any expression runs (see `_candidates`).
+        self._markers = tuple(sorted({m.lower() for m in self._dsn_secrets}
+                                     | set(_formats.KEYWORDS_PLAIN) | {"bearer", "basic"}))
         self._key_cache = {}
+        self._plain_keys = set()  # keys met that are neither sensitive nor renamed: the fast path
         self._text_cache = {}
 
     # ---- keys -------------------------------------------------------------------------------
@@ -312,7 +339,10 @@ class BootstrapScrubber(EventScrubber):
             info = (sensitive, scrubbed if scrubbed != text else None)
             if len(self._key_cache) >= _KEY_CACHE_MAX:
                 self._key_cache.clear()
+                self._plain_keys.clear()
             self._key_cache[key] = info
+            if not sensitive and info[1] is None and type(key) is str:
+                self._plain_keys.add(key)
         return info
 
     def _key_rule(self, key):
@@ -385,6 +415,10 @@ class BootstrapScrubber(EventScrubber):
         cut = len(text) > MAX_TEXT
         if cut:
             text = text[: MAX_TEXT + _CUT_MARGIN]
+        if len(text) >= 8:
+            text = _formats.TOKENS.sub(_filter_group(0, found), text)
+            if "-" in text:
+                text = self._scrub_flags(text, found)
         if len(text) >= 5:
             for secret in self._dsn_secrets:
                 if secret in text:
@@ -410,6 +444,17 @@ class BootstrapScrubber(EventScrubber):
             text = text[:MAX_TEXT] + _TRUNCATED
         return text, tuple(found)
 
+    def _scrub_flags(self, text, found):
+        """`--token VALUE` in a command line written as text: the word after a sensitive flag."""
+
+        def replace(match):
+            if "=" in match.group(1) or not self.is_sensitive_key(match.group(1)):
+                return match.group(0)
+            found.append(match.group(3))
+            return match.group(1) + match.group(2) + SENSITIVE_DATA_SUBSTITUTE
+
+        return _FLAG_VALUE.sub(replace, text)
+
     def _filter_key_value(self, match, found):
         value = match.group(3)
         found.append(_bare(value))
@@ -419,178 +464,256 @@ class BootstrapScrubber(EventScrubber):
         tail = value[-2:] if value.endswith('\\"') else value[-1] if quote else ""
         return match.group(1) + match.group(2) + quote + SENSITIVE_DATA_SUBSTITUTE + tail
 
-    # ---- structures (the SDK's EventScrubber API, made recursive and text-aware) ---------------
+    # ---- structures: one walk, then one look at all the text, then copies of what changes ------
 
     def scrub_dict(self, d):
-        """Scrub a dict in place: sensitive keys' values removed, everything below scanned."""
-        if isinstance(d, dict):
-            self._walk(d, 0, _Pass())
+        """`d` scrubbed: the same dict when nothing in it is sensitive, otherwise a copy."""
+        return self._scrub_part(d)
 
     def scrub_list(self, lst):
-        """Scrub a list in place, recursively."""
-        if isinstance(lst, list):
-            self._walk(lst, 0, _Pass())
+        """`lst` scrubbed: the same list when nothing in it is sensitive, otherwise a copy."""
+        return self._scrub_part(lst)
 
-    def _walk(self, obj, depth, memo):
-        """Return `obj` scrubbed: dicts and lists in place, other values replaced when needed."""
-        kind = type(obj)
-        if kind is str:
-            if not obj:
-                return obj
-            new, removed = self._text_cache.get(obj) or self._scrub_cached(obj)
-            memo.found.extend(removed)
-            return new
-        if kind in _SCALARS or isinstance(obj, _INERT_TYPES):
-            return obj
-        if isinstance(obj, int):
-            return _int_value(obj)
+    def _scrub_part(self, obj):
+        holder = {"part": obj}
+        self._scrub_event(holder)
+        return holder["part"]
+
+    def _enter(self, value, parent, key, depth, w):
+        """Note `value` (found at `parent[key]`): containers become nodes, text is queued."""
+        kind = type(value)
+        if kind is dict or kind is list:
+            if depth >= MAX_DEPTH:
+                w.changes.append((parent, key, _filtered()))
+                return
+            vid = id(value)
+            node = w.seen.get(vid)
+            if node is not None:
+                if vid in w.active:  # a cycle: the serializer would write this marker too
+                    w.changes.append((parent, key, _CYCLE))
+                elif w.copies[node] is w.objs[node]:  # a converted container: ours, set it here too
+                    w.changes.append((parent, key, w.objs[node]))
+                else:
+                    w.refs[node].append((parent, key))
+                return
+            node = w.add(value, parent, key)
+            w.active.add(vid)
+            if kind is dict:
+                self._visit_dict(value, node, depth, w, None)
+            else:
+                self._visit_list(value, node, depth, w, key == "frames")
+            w.active.discard(vid)
+            return
+        if kind in _SCALARS or isinstance(value, _INERT_TYPES):
+            return
+        if isinstance(value, int):
+            new = _int_value(value)
+            if new is not value:
+                w.changes.append((parent, key, new))
+            return
+        if isinstance(value, str):
+            w.text(str(value), parent, key, value)
+            return
+        if isinstance(value, AnnotatedValue):
+            new = AnnotatedValue(value.value, value.metadata)
+            w.changes.append((parent, key, new))
+            node = w.add(new, parent, key, ours=True)
+            self._enter(new.value, node, "value", depth + 1, w)
+            return
+        if isinstance(value, (bytes, bytearray)):
+            text = bytes(value[: MAX_TEXT + _CUT_MARGIN]).decode("utf-8", "replace")
+            w.text(text, parent, key, value if len(value) <= MAX_TEXT else None)
+            return
         if depth >= MAX_DEPTH:
-            return AnnotatedValue.substituted_because_contains_sensitive_data()
-        ident = id(obj)
-        if ident in memo:
-            return memo[ident]
-        if isinstance(obj, dict):
-            memo[ident] = obj
-            self._walk_dict(obj, depth, memo)
-            return obj
-        if isinstance(obj, list):
-            memo[ident] = obj
-            self._walk_list(obj, depth, memo)
-            return obj
-        if isinstance(obj, str):
-            new, removed = self._scrub_cached(str(obj))
-            memo.found.extend(removed)
-            return new
-        if isinstance(obj, AnnotatedValue):
-            memo[ident] = obj
-            obj.value = self._walk(obj.value, depth + 1, memo)
-            return obj
-        if isinstance(obj, (bytes, bytearray)):
-            text = bytes(obj[: MAX_TEXT + _CUT_MARGIN]).decode("utf-8", "replace")
-            new, removed = self._scrub_cached(text)
-            memo.found.extend(removed)
-            return obj if new == text and len(obj) <= MAX_TEXT else new
-        if isinstance(obj, Mapping):
-            new = dict(obj.items())
-        elif isinstance(obj, (tuple, set, frozenset)) or _is_sequence(obj):
-            new = list(obj)
+            w.changes.append((parent, key, _filtered()))
+            return
+        if isinstance(value, Mapping):
+            new = dict(value.items())
+        elif isinstance(value, (tuple, set, frozenset)) or _is_sequence(value):
+            new = list(value)
         else:
-            text = safe_repr(obj)
-            new_text, removed = self._scrub_cached(text)
-            memo.found.extend(removed)
-            return obj if new_text == text else new_text
-        memo[ident] = new
-        return self._walk(new, depth, memo)
+            w.text(safe_repr(value), parent, key, value)
+            return
+        # Tuples, sets and other mappings become what the serializer makes of them anyway.
+        w.changes.append((parent, key, new))
+        node = w.add(new, parent, key, ours=True)
+        w.seen[id(value)] = node
+        w.active.add(id(value))
+        if type(new) is dict:
+            self._visit_dict(new, node, depth, w, None)
+        else:
+            self._visit_list(new, node, depth, w, False)
+        w.active.discard(id(value))
 
     # The two loops below inline the common leaves (text, numbers): they are most of an event.
 
-    def _walk_dict(self, d, depth, memo):
-        key_cache = self._key_cache
-        text_cache = self._text_cache
-        renamed = None
-        leaves = memo.leaves
+    def _visit_dict(self, d, node, depth, w, skip):
+        plain = self._plain_keys
+        strings, spots = w.strings, w.spots
         depth += 1
         for key, value in d.items():
-            info = key_cache.get(key) or self._key_info(key)
-            if info[0]:
-                if isinstance(value, (str, bytes)):
-                    memo.found.append(_bare(value))
-                d[key] = AnnotatedValue.substituted_because_contains_sensitive_data()
+            if skip is not None and key in skip:
                 continue
-            if info[1] is not None:
-                renamed = renamed or []
-                renamed.append((key, info[1]))
+            if key not in plain:
+                info = self._key_info(key)
+                if info[0]:
+                    if isinstance(value, (str, bytes)):
+                        w.found.append(_bare(value))
+                    w.changes.append((node, key, _filtered()))
+                    continue
+                if info[1] is not None:
+                    w.renames.append((node, key, info[1]))
             kind = type(value)
             if kind is str:
                 if value:
-                    leaves.append((d, key))
-                    new, removed = text_cache.get(value) or self._scrub_cached(value)
-                    if new is not value:
-                        memo.found.extend(removed)
-                        d[key] = new
+                    strings.append(value)
+                    spots.append((node, key))
             elif kind in _SCALARS:
                 continue
             elif kind is int:
                 if value >= _CARD_MIN or value <= -_CARD_MIN:
-                    d[key] = _int_value(value)
-            elif key == "frames" and kind is list:
-                self._walk_frames(value, depth, memo)
+                    new = _int_value(value)
+                    if new is not value:
+                        w.changes.append((node, key, new))
+            elif (kind is dict or kind is list) and depth < MAX_DEPTH and id(value) not in w.seen:
+                # The common container, inlined: a new node, visited (see `_enter` for the rest).
+                vid = id(value)
+                child = len(w.objs)
+                w.objs.append(value)
+                w.refs.append([(node, key)])
+                w.copies.append(None)
+                w.seen[vid] = child
+                w.active.add(vid)
+                if kind is dict:
+                    self._visit_dict(value, child, depth, w, None)
+                else:
+                    self._visit_list(value, child, depth, w, key == "frames")
+                w.active.discard(vid)
             else:
-                new = self._walk(value, depth, memo)
-                if new is not value:
-                    d[key] = new
-        for old, new in renamed or ():
-            d[new] = d.pop(old)
-            leaves.append((d, new))
+                self._enter(value, node, key, depth, w)
 
-    def _walk_list(self, lst, depth, memo):
-        text_cache = self._text_cache
-        leaves = memo.leaves
+    def _visit_list(self, lst, node, depth, w, frames):
+        strings, spots = w.strings, w.spots
         depth += 1
+        flag = False  # the item before was a sensitive flag without its value: `--token VALUE`
         for i, value in enumerate(lst):
             kind = type(value)
             if kind is str:
+                if flag:
+                    flag = False
+                    if value and value[0] != "-":
+                        w.found.append(value)
+                        w.changes.append((node, i, _filtered()))
+                        continue
                 if value:
-                    leaves.append((lst, i))
-                    new, removed = text_cache.get(value) or self._scrub_cached(value)
-                    if new is not value:
-                        memo.found.extend(removed)
-                        lst[i] = new
-            elif kind is int:
-                if value >= _CARD_MIN or value <= -_CARD_MIN:
-                    lst[i] = _int_value(value)
-            elif kind not in _SCALARS:
-                new = self._walk(value, depth, memo)
-                if new is not value:
-                    lst[i] = new
-
-    def _walk_frames(self, frames, depth, memo):
-        memo[id(frames)] = frames
-        for frame in frames:
-            if type(frame) is not dict or id(frame) in memo:
-                self._walk(frame, depth + 1, memo)
+                    strings.append(value)
+                    spots.append((node, i))
+                    if value[0] == "-" and len(value) < 128 and self._is_flag(value):
+                        flag = True
                 continue
-            memo[id(frame)] = frame
-            for key, value in frame.items():
-                if key in _SKIP_FRAME:
-                    continue
-                if type(value) is str:
-                    memo.leaves.append((frame, key))
-                new = self._walk(value, depth + 2, memo)
-                if new is not value:
-                    frame[key] = new
+            flag = False
+            if kind is int:
+                if value >= _CARD_MIN or value <= -_CARD_MIN:
+                    new = _int_value(value)
+                    if new is not value:
+                        w.changes.append((node, i, new))
+            elif kind not in _SCALARS:
+                if frames and kind is dict:
+                    self._enter_frame(value, node, i, depth, w)
+                elif kind is dict and depth < MAX_DEPTH and id(value) not in w.seen:
+                    vid = id(value)  # the common container, inlined (see `_enter`)
+                    child = len(w.objs)
+                    w.objs.append(value)
+                    w.refs.append([(node, i)])
+                    w.copies.append(None)
+                    w.seen[vid] = child
+                    w.active.add(vid)
+                    self._visit_dict(value, child, depth, w, None)
+                    w.active.discard(vid)
+                else:
+                    self._enter(value, node, i, depth, w)
+
+    def _enter_frame(self, frame, parent, key, depth, w):
+        """A stack frame: its code-location fields are not data."""
+        vid = id(frame)
+        if vid in w.seen or depth >= MAX_DEPTH:
+            self._enter(frame, parent, key, depth, w)
+            return
+        node = w.add(frame, parent, key)
+        w.active.add(vid)
+        self._visit_dict(frame, node, depth, w, _SKIP_FRAME)
+        w.active.discard(vid)
+
+    def _is_flag(self, word):
+        """`--db-password` (no `=value`): a command-line flag whose next word is a secret."""
+        if "=" in word:
+            return False
+        name = word.lstrip("-")
+        return bool(name) and len(word) - len(name) <= 2 and self.is_sensitive_key(name)
+
+    # ---- the text of a whole event at once ------------------------------------------------------
+
+    def _scan(self, strings):
+        """{index: scrubbed text} for each of `strings` that changes, and the secrets removed.
+
+        All the text is joined (separated by NUL) and looked at once, with a few `str.find`s and one
+        expression over the reversed text; only the strings where something was seen get the full
+        rules (`scrub_text`). Each look is linear, so the whole is linear in the event's text.
+        """
+        n = len(strings)
+        if self.patterns:
+            candidates = range(n)  # the user's expressions can't be looked for in advance
+        else:
+            texts = strings
+            cut = None
+            if max(map(len, strings)) > MAX_TEXT:
+                cut = [i for i, s in enumerate(strings) if len(s) > MAX_TEXT]
+                texts = [s if len(s) <= MAX_TEXT else s[: MAX_TEXT + _CUT_MARGIN] for s in strings]
+            joined = "\x00".join(texts)
+            candidates = self._candidates(joined, n)
+            if cut:
+                candidates = set(candidates).union(cut)
+        changed, found = {}, []
+        cache = self._text_cache
+        for i in candidates:
+            text = strings[i]
+            new, removed = cache.get(text) or self._scrub_cached(text)
+            if new != text:
+                changed[i] = new
+                found.extend(removed)
+        return changed, found
+
+    def _candidates(self, joined, n):
+        """Indices of the strings in which some rule may match (never fewer than that)."""
+        low = joined.lower()
+        if len(low) != len(joined) or joined.count("\x00") != n - 1:
+            return range(n)  # a few non-ASCII letters change length when lowered; NUL inside text
+        hits = []
+        for marker in self._markers:
+            _find_all(low, marker, hits)
+        found = _REVERSED.findall(low[::-1])
+        if found:
+            for groups in set(found):
+                key = groups[0] or groups[1] or groups[2]
+                if key:
+                    marker = key[::-1]
+                    if not self.is_sensitive_key(marker.lstrip("-")):
+                        continue
+                else:
+                    i = next(i for i, g in enumerate(groups) if g)
+                    marker = (_REVERSED_FIRSTS[i - 3] + groups[i])[::-1]
+                _find_all(low, marker, hits)
+        return _string_numbers(joined, hits) | _card_strings(joined)
 
     # ---- the event ----------------------------------------------------------------------------
 
-    def scrub_user(self, event, memo=None):
-        """As the SDK: without send_default_pii the user's IP address is dropped; then walked."""
-        user = event.get("user")
-        if isinstance(user, dict) and "ip_address" in self._exact:
-            user.pop("ip_address", None)
-        event["user"] = self._walk(user, 1, _Pass() if memo is None else memo)
-
-    def scrub_logentry(self, event, memo=None):
-        """Walk `logentry`; then a parameter whose text was filtered out of `formatted` is filtered.
-
-        `log.error("login with password=%s", pw)` puts `pw` alone in `params`, where no rule could
-        tell it is a password; the formatted message shows that it was one.
-        """
-        entry = event.get("logentry")
-        formatted = entry.get("formatted") if isinstance(entry, dict) else None
-        event["logentry"] = entry = self._walk(entry, 1, _Pass() if memo is None else memo)
-        params = entry.get("params") if isinstance(entry, dict) else None
-        if not isinstance(formatted, str) or not isinstance(params, list):
-            return
-        scrubbed = entry.get("formatted")
-        if scrubbed == formatted or not isinstance(scrubbed, str):
-            return
-        for i, param in enumerate(params):
-            text = param if isinstance(param, str) else safe_repr(param)
-            if text and text in formatted and text not in scrubbed:
-                params[i] = AnnotatedValue.substituted_because_contains_sensitive_data()
-
     def scrub_event(self, event):
-        """Scrub every part of `event` in place. Never raises; a part that can't be scrubbed is dropped.
+        """Scrub `event`. Never raises; a part that can't be scrubbed is dropped.
+
+        The event dict itself (the SDK's own, made for this capture) is updated; nothing it refers
+        to is changed: a container in which something is removed is replaced by a copy, so the
+        program's `sys.argv`, the dicts given to `set_extra`/`set_context`/`set_user`, breadcrumbs
+        kept on the scope and local variables stay exactly as they were.
 
         The dynamic sampling context (`contexts.trace.dynamic_sampling_context`) is left as it is: the
         SDK moves it into the envelope header, where Sentry needs its `public_key` to apply the
@@ -598,90 +721,302 @@ class BootstrapScrubber(EventScrubber):
         """
         if not isinstance(event, dict):
             return
-        dsc = _take_dsc(event)
+        trace, dsc = _take_dsc(event)
         try:
             self._scrub_event(event)
         finally:
             if dsc is not None:
-                event["contexts"]["trace"]["dynamic_sampling_context"] = dsc
+                trace["dynamic_sampling_context"] = dsc
+                try:
+                    event["contexts"]["trace"]["dynamic_sampling_context"] = dsc
+                except Exception:
+                    pass
 
     def _scrub_event(self, event):
         try:
             keys = list(event)
         except Exception:
             return
-        memo = _Pass()
+        w = _Walk(event)
+        walked = []
         for key in keys:
             if key in _SKIP_TOP:
                 continue
+            mark = w.mark()
             try:
-                if key == "user":
-                    self.scrub_user(event, memo)
-                elif key == "logentry":
-                    self.scrub_logentry(event, memo)
-                elif self.is_sensitive_key(key):
-                    event[key] = AnnotatedValue.substituted_because_contains_sensitive_data()
-                else:
-                    value = event[key]
-                    new = self._walk(value, 1, memo)
-                    if new is not value:
-                        event[key] = new
-            except Exception:
-                _drop(event, key)
-        # Second pass: a value found to be secret in one place is removed from every other place
-        # (a password local seen again in a caller's `args`, a token repeated in a message).
-        known = sorted(
-            {v for v in memo.found if len(v) >= _MIN_KNOWN and "Filtered" not in v}, key=len, reverse=True
-        )
-        if not known:
-            return
-        for container, key in memo.leaves:
-            try:
-                value = container[key]
-            except (KeyError, IndexError):
-                continue  # a key renamed in the first pass: its value was moved, and is listed
-            try:
+                if self.is_sensitive_key(key):
+                    event[key] = _filtered()
+                    continue
+                value = event[key]
+                walked.append(key)
                 if type(value) is str:
-                    for secret in known:
-                        if secret in value:
-                            value = value.replace(secret, SENSITIVE_DATA_SUBSTITUTE)
-                    container[key] = value
-                else:  # replaced in the first pass by a structure or an annotated value
-                    container[key] = _redact(value, known, 0, set())
+                    if value:
+                        w.text(value, 0, key)
+                else:
+                    self._enter(value, 0, key, 1, w)
             except Exception:
-                _drop(container, key)
-        for key in keys:  # the few strings not reached through a container above
-            value = event.get(key)
-            if key not in _SKIP_TOP and type(value) is str:
-                event[key] = _redact(value, known, 0, set())
+                w.reset(mark)
+                _drop(event, key)
+        try:
+            self._finish(event, w)
+        except Exception:
+            for key in walked:
+                _drop(event, key)
+
+    def _finish(self, event, w):
+        strings = w.strings
+        changed, found = self._scan(strings) if strings else ({}, [])
+        found += w.found
+        found += _logged_secrets(event.get("logentry"), changed, w)
+        # A value found to be secret in one place is removed from every other place too (a password
+        # local seen again in a caller's `args`, a token repeated in a message).
+        known = sorted({v for v in found if len(v) >= _MIN_KNOWN and "Filtered" not in v}, key=len,
+                       reverse=True)
+        if known and strings:
+            joined = "\x00".join(strings)
+            if joined.count("\x00") == len(strings) - 1:
+                hits = []
+                for secret in known:
+                    _find_all(joined, secret, hits)
+                where = _string_numbers(joined, hits)
+            else:
+                where = range(len(strings))
+            for i in where:
+                text = changed.get(i, strings[i])
+                for secret in known:
+                    if secret in text:
+                        text = text.replace(secret, SENSITIVE_DATA_SUBSTITUTE)
+                if text != strings[i]:
+                    changed[i] = text
+        entry, user = event.get("logentry"), event.get("user")
+        spots, loose = w.spots, w.loose
+        for i, text in changed.items():
+            node, key = spots[i]
+            w.set(node, key, text)
+        for i, original in loose.items():
+            if i not in changed:
+                node, key = spots[i]
+                if original is None:  # cut bytes: the cut text goes
+                    w.set(node, key, strings[i][:MAX_TEXT] + _TRUNCATED)
+        for node, key, value in w.changes:
+            w.set(node, key, value)
+        for node, old, new in w.renames:
+            target = w.writable(node)
+            target[new] = target.pop(old)
+        self._finish_user(user, w)
+        self._finish_logentry(event, entry, w)
+
+    def _finish_user(self, user, w):
+        """As the SDK: without send_default_pii the user's IP address is dropped."""
+        if isinstance(user, dict) and "ip_address" in user and "ip_address" in self._exact:
+            node = w.seen.get(id(user))
+            if node is not None:
+                w.writable(node).pop("ip_address", None)
+
+    def _finish_logentry(self, event, entry, w):
+        """A parameter whose text was filtered out of `formatted` is filtered.
+
+        `log.error("login with password=%s", pw)` puts `pw` alone in `params`, where no rule could
+        tell it is a password; the formatted message shows that it was one.
+        """
+        node = w.seen.get(id(entry)) if isinstance(entry, dict) else None
+        if node is None:
+            return
+        formatted, params = entry.get("formatted"), entry.get("params")
+        entry = w.copies[node] or entry
+        if not isinstance(formatted, str) or not isinstance(params, list):
+            return
+        scrubbed = entry.get("formatted")
+        if scrubbed == formatted or not isinstance(scrubbed, str):
+            return
+        current = entry.get("params")
+        if not isinstance(current, list):
+            return
+        new = list(current)
+        for i, param in enumerate(params):
+            text = param if isinstance(param, str) else safe_repr(param)
+            if text and text in formatted and text not in scrubbed and i < len(new):
+                new[i] = _filtered()
+        w.writable(node)["params"] = new
+
+    def scrub_user(self, event):
+        """Scrub `event["user"]` (the SDK's API): the same rules as for the whole event."""
+        if isinstance(event, dict) and "user" in event:
+            event["user"] = self._scrub_part(event["user"])
 
     def scrub_log(self, log, hint=None):
         """A `before_send_log` callback: scrubs a Sentry log record's body and attributes."""
         try:
             if isinstance(log, dict):
-                for key in ("body", "attributes"):
-                    if key in log:
-                        log[key] = self._walk(log[key], 1, _Pass())
-                        if isinstance(log[key], AnnotatedValue):
-                            log[key] = SENSITIVE_DATA_SUBSTITUTE
+                holder = {k: log[k] for k in ("body", "attributes") if k in log}
+                self._scrub_event(holder)
+                for key, value in holder.items():
+                    log[key] = SENSITIVE_DATA_SUBSTITUTE if isinstance(value, AnnotatedValue) else value
         except Exception:
             return None
         return log
 
 
-class _Pass(dict):
-    """One walk: the containers already visited (id -> result) and the secret values found."""
+_CYCLE = "<cyclic>"
 
-    __slots__ = ("found", "leaves")
 
-    def __init__(self):
-        super().__init__()
-        self.found = []
-        self.leaves = []  # (container, key) of every string met, for the second pass
+def _find_all(text, literal, into):
+    """Append where `literal` is in the NUL-separated `text`, once per string at most: after a
+    find, the search goes on from the next string (linear, however often the literal recurs)."""
+    sep = "\x00" if isinstance(text, str) else b"\x00"
+    at = text.find(literal)
+    while at != -1:
+        into.append(at)
+        end = text.find(sep, at)
+        if end == -1:
+            return
+        at = text.find(literal, end)
+
+
+def _string_numbers(joined, positions):
+    """The numbers of the NUL-separated strings of `joined` that hold these positions."""
+    sep = "\x00" if isinstance(joined, str) else b"\x00"
+    numbers, number, last = set(), 0, 0
+    for at in sorted(positions):
+        number += joined.count(sep, last, at)
+        last = at
+        numbers.add(number)
+    return numbers
+
+
+def _logged_secrets(entry, changed, w):
+    """The log parameters that the rules cut out of the formatted message: secrets to be removed
+    wherever else they appear (the source line of the logging call, the caller's locals)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("params"), list):
+        return []
+    formatted = entry.get("formatted")
+    node = w.seen.get(id(entry))
+    if not isinstance(formatted, str) or node is None:
+        return []
+    try:
+        at = w.spots.index((node, "formatted"))
+    except ValueError:
+        return []
+    scrubbed = changed.get(at)
+    if scrubbed is None:
+        return []
+    return [p for p in entry["params"] if isinstance(p, str) and p and p in formatted and p not in scrubbed]
+
+
+def _filtered():
+    return AnnotatedValue.substituted_because_contains_sensitive_data()
+
+
+def _set(container, key, value):
+    if type(container) is AnnotatedValue:
+        container.value = value
+    else:
+        container[key] = value
+
+
+class _Walk(object):
+    """One event's scrub: the containers met (node `i`: the object, the places it hangs in, its copy
+    once one is needed), the strings met and where, and the changes to make once the text is seen.
+
+    Node 0 is the event, updated in place; any other node is copied the first time something below
+    it changes, and the copy replaces it in every place it hangs (its parent copied in turn), so the
+    objects the event refers to are never written to.
+    """
+
+    __slots__ = ("objs", "refs", "copies", "strings", "spots", "loose", "changes", "renames", "found",
+                 "seen", "active")
+
+    def __init__(self, root):
+        self.objs, self.refs, self.copies = [root], [()], [root]
+        self.strings, self.spots = [], []
+        self.loose = {}  # index of a string made from another object -> that object (None: cut bytes)
+        self.changes, self.renames, self.found = [], [], []
+        self.seen, self.active = {id(root): 0}, {id(root)}
+
+    def add(self, obj, parent, key, ours=False):
+        self.objs.append(obj)
+        self.refs.append([(parent, key)])
+        self.copies.append(obj if ours else None)
+        node = len(self.objs) - 1
+        self.seen[id(obj)] = node
+        return node
+
+    def text(self, text, parent, key, original=False):
+        if original is not False:
+            self.loose[len(self.strings)] = original
+        self.strings.append(text)
+        self.spots.append((parent, key))
+
+    def mark(self):
+        return (len(self.objs), len(self.strings), len(self.changes), len(self.renames), len(self.found))
+
+    def reset(self, mark):
+        nodes, strings, changes, renames, found = mark
+        for node in range(nodes, len(self.objs)):
+            self.seen.pop(id(self.objs[node]), None)
+        del self.objs[nodes:], self.refs[nodes:], self.copies[nodes:]
+        for i in range(strings, len(self.strings)):
+            self.loose.pop(i, None)
+        del self.strings[strings:], self.spots[strings:]
+        del self.changes[changes:], self.renames[renames:], self.found[found:]
+        self.active = {id(self.objs[0])}
+
+    def writable(self, node):
+        copy = self.copies[node]
+        if copy is None:
+            obj = self.objs[node]
+            copy = dict(obj) if type(obj) is dict else list(obj)
+            self.copies[node] = copy
+            for parent, key in self.refs[node]:
+                _set(self.writable(parent), key, copy)
+        return copy
+
+    def set(self, node, key, value):
+        _set(self.writable(node), key, value)
 
 
 # Shorter found values are not searched for elsewhere: they would match too much ordinary text.
 _MIN_KNOWN = 6
+
+
+def _reversed_prefilter():
+    """One expression over the lower-cased, reversed text of an event, and the first character of
+    each of its groups after the two key groups. Every alternative starts with one literal
+    character, so the engine skips from one such character to the next:
+    - `=` or `:` then the key before it (reversed): `password=...`, `"api_key": ...`;
+    - a space then a flag before it (reversed): `--password VALUE`;
+    - a secret format's keyword that ends with `_ - . /` (`ghp_`, `xoxb-`, `sg.`);
+    - the end of a PEM private-key header; `://user:password@`.
+    Card numbers are looked for apart, in `_DIGITS` form (`_card_spots`)."""
+    keys = r"[ \t\"'\\]*([a-z0-9_.\-]{1,128})"
+    by_first = {}
+    markers = {k[::-1] for k in _formats.KEYWORDS_BY_LAST} | {"-----yek etavirp", "-----kcolb yek etavirp"}
+    for marker in sorted(markers, key=len, reverse=True):
+        by_first.setdefault(marker[0], []).append(re.escape(marker[1:]))
+    by_first["@"] = [r"[^@/\s\x00]{1,256}:[^:/@\s\x00]{0,256}//:"]
+    firsts = sorted(by_first)
+    # `--password VALUE`: reversed, the space before the value, then the flag's name and `--`.
+    flag = r"([a-z0-9_\-]{0,63}[a-z0-9]--?)(?=[ \t\x00]|$)"
+    alternatives = ["=" + keys, ":" + keys, " " + flag]
+    alternatives += [re.escape(first) + "(" + "|".join(by_first[first]) + ")" for first in firsts]
+    return re.compile("|".join(alternatives)), tuple(firsts)
+
+
+_REVERSED, _REVERSED_FIRSTS = _reversed_prefilter()
+
+# Every digit becomes `0`, a space or dash ` `, NUL stays, anything else `x`: a card number (13+
+# digits in a run, or groups of 4-6 separated by one space or dash) then shows as one of `_CARD_SHAPES`.
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 45) else 0 if b == 0 else 120 for b in range(256))
+_CARD_SHAPES = (b"0" * 13, b"0000 0000")
+
+
+def _card_strings(joined):
+    """The numbers of the NUL-separated strings of `joined` in which a card number may be."""
+    shape = joined.encode("utf-8", "surrogatepass").translate(_DIGITS)
+    spots = []
+    for wanted in _CARD_SHAPES:
+        _find_all(shape, wanted, spots)
+    return _string_numbers(shape, spots)
 
 
 def _bare(value):
@@ -693,33 +1028,6 @@ def _bare(value):
     if rest and scheme.lower() in ("bearer", "basic", "digest", "token"):
         value = rest.strip()
     return value
-
-
-def _redact(obj, known, depth, seen):
-    """`obj` with every occurrence of the `known` secrets replaced, in place where it can be."""
-    if isinstance(obj, str):
-        for secret in known:
-            if secret in obj:
-                obj = obj.replace(secret, SENSITIVE_DATA_SUBSTITUTE)
-        return obj
-    if depth > MAX_DEPTH or id(obj) in seen:
-        return obj
-    if isinstance(obj, dict):
-        seen.add(id(obj))
-        for key, value in obj.items():
-            new = _redact(value, known, depth + 1, seen)
-            if new is not value:
-                obj[key] = new
-    elif isinstance(obj, list):
-        seen.add(id(obj))
-        for i, value in enumerate(obj):
-            new = _redact(value, known, depth + 1, seen)
-            if new is not value:
-                obj[i] = new
-    elif isinstance(obj, AnnotatedValue):
-        seen.add(id(obj))
-        obj.value = _redact(obj.value, known, depth + 1, seen)
-    return obj
 
 
 def _drop(event, key):

@@ -9,7 +9,9 @@ package imports or touches a private SDK name.
 
 Nothing here is imported at interpreter start: sentry_sdk is imported by the functions that need it.
 """
+import os
 import sys
+import weakref
 
 # ---- init -----------------------------------------------------------------------------------------
 
@@ -438,3 +440,40 @@ def init_with_pii(send_default_pii, init=None, **options):
 
         client.options["event_scrubber"] = EventScrubber(send_default_pii=bool(send_default_pii))
     return result
+
+
+# ---- transport ------------------------------------------------------------------------------------
+def renew_after_fork(transport, then=None):
+    """In a forked child, give `transport` (an SDK `HttpTransport`) a worker and a pool of its own.
+
+    A child inherits its parent's worker queue: the envelopes the parent had not sent yet, which the
+    child's first flush would send again (same event ids), and the queue's locks, possibly held by
+    the parent's worker thread at the fork, on which the child would wait forever. The parent's
+    keep-alive connections are inherited too: two processes writing one socket. The SDK resets its
+    batchers and monitor after a fork, not the transport's worker (sentry-sdk 2.x), so we do:
+    `_create_worker(options)` and `_make_pool()` make fresh ones, as `HttpTransport.__init__` does.
+    `then`, a method of the transport, runs after that in the child (the transport's own state).
+    Held through weak references: a registration never keeps a closed transport alive.
+    """
+    if not hasattr(os, "register_at_fork"):
+        return
+    ref = weakref.ref(transport)
+    then_ref = weakref.WeakMethod(then) if then is not None else None
+
+    def in_child():
+        target = ref()
+        if target is None:
+            return
+        try:
+            target._worker = target._create_worker(target.options)
+            target._pool = target._make_pool()
+        except Exception:
+            pass
+        method = then_ref() if then_ref is not None else None
+        if method is not None:
+            try:
+                method()
+            except Exception:
+                pass
+
+    os.register_at_fork(after_in_child=in_child)

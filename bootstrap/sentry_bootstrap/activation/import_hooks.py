@@ -105,9 +105,7 @@ def patch_multiprocessing(module):
             try:
                 return original_run()
             except Exception:
-                import sentry_sdk
-
-                sentry_sdk.capture_exception()
+                _capture_child_crash()
                 raise
 
         instance.run = run
@@ -119,6 +117,23 @@ def patch_multiprocessing(module):
     if not getattr(process_cls._bootstrap, "_sentry_bootstrap", False):
         process_cls._bootstrap = bootstrap_wrapper(process_cls._bootstrap)
         process_cls._bootstrap._sentry_bootstrap = True
+
+
+def _capture_child_crash():
+    """The exception being handled killed a multiprocessing child: unhandled, with its own mechanism."""
+    try:
+        import sentry_sdk
+        from sentry_sdk.utils import event_from_exception
+
+        client = sentry_sdk.get_client()
+        if not client.is_active():
+            return
+        event, hint = event_from_exception(
+            sys.exc_info(), client_options=client.options,
+            mechanism={"type": "multiprocessing", "handled": False})
+        sentry_sdk.capture_event(event, hint=hint)
+    except Exception:
+        pass
 
 
 def _flush_current_client():

@@ -144,6 +144,8 @@ class DurableTransport(HttpTransport):
         self._spool_refused = False
         self.write_ahead = bool(cfg.get("write_ahead"))
         self.sent_count = 0  # spooled files delivered by this transport
+        # A forked child starts with an empty queue and fresh locks, never its parent's envelopes.
+        sdk_compat.renew_after_fork(self, self._after_fork_in_child)
         # Drain leftovers from earlier runs and learn the limits other processes met; a healthy
         # start costs one lstat.
         try:
@@ -190,6 +192,14 @@ class DurableTransport(HttpTransport):
             current = self.rate_limits().get(category)
             if current is None or current < when:
                 self.rate_limits()[category] = when
+
+    def _after_fork_in_child(self):
+        """The parent's in-flight job, drainer and locks are not this process's."""
+        self._jobs_lock = threading.Lock()
+        self._drain_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._in_flight = None
+        self._drainer = self._drainer_pid = None
 
     # -- the write path -----------------------------------------------------------------------
     def capture_envelope(self, envelope):
