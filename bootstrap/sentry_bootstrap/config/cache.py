@@ -32,10 +32,13 @@ except ImportError:
 
 import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
+from sentry_bootstrap._files import CONFIG_LIMIT, read_with_stat
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_git
 
 MAX_ENTRIES = 64
+# An entry holds a validated configuration (from a file of at most 1 MiB) and its sources.
+ENTRY_LIMIT = 4 << 20
 FORMAT = "sentry-bootstrap-cache 1"
 _SUFFIX = ".entry"
 _TMP_PREFIX = ".tmp-"
@@ -103,9 +106,7 @@ def cache_key(config_file, environ, start_dir, env_name=None):
     if config_file:
         path = os.path.abspath(config_file)
         try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                data = f.read()
+            data, st = read_with_stat(path, CONFIG_LIMIT)
         except OSError:
             return None  # the loader reports it; nothing to cache
         text = data.decode("utf-8", "replace")
@@ -187,11 +188,10 @@ def _optional(value):
 
 def _read_entry(path, key):
     try:
-        with open(path, "rb") as f:
-            if not _trusted(os.fstat(f.fileno())):
-                return None
-            raw = f.read()
+        raw, st = read_with_stat(path, ENTRY_LIMIT, nofollow=True)
     except OSError:
+        return None
+    if not _trusted(st):
         return None
     header, newline, body = raw.partition(b"\n")
     try:

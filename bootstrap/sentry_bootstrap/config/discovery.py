@@ -34,10 +34,25 @@ def discover(environ, cwd, config_file=None):
         return None, None, []
     path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
     if not os.path.isfile(path):
-        reason = "is a directory" if os.path.isdir(path) else "not found"
         return None, None, [Problem(where, "", "configuration file {}: {}".format(
-            display(path, cwd), reason))]
+            display(path, cwd), _not_regular(path)))]
     return path, display(path, cwd), []
+
+
+def _not_regular(path):
+    try:
+        os.stat(path)
+    except OSError:
+        return "not found"
+    from sentry_bootstrap._files import FileRefused, open_regular
+
+    try:
+        os.close(open_regular(path, 1 << 62)[0])
+    except FileRefused as exc:
+        return exc.strerror
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "not a regular file"
 
 
 def display(path, cwd):

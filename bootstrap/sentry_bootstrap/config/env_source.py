@@ -13,6 +13,7 @@ import difflib
 import json
 
 from sentry_bootstrap import _env
+from sentry_bootstrap._files import SECRET_LIMIT, read_text_bounded
 from sentry_bootstrap._mask import mask_dsn, mask_secret
 from sentry_bootstrap.config.errors import Problem
 
@@ -163,8 +164,7 @@ def _read_file_form(result, name, file_path, path, environ, is_secret, tree):
                                        .format(plain, name)))
         return
     try:
-        with open(file_path, encoding="utf-8") as handle:
-            value = handle.read().rstrip("\r\n")
+        value = read_text_bounded(file_path, SECRET_LIMIT).rstrip("\r\n")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         result.problems.append(Problem(source, ".".join(path), "can't read the file: {}"

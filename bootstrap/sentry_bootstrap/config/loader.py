@@ -14,6 +14,7 @@ import os
 from pydantic import ValidationError
 
 from sentry_bootstrap import _env
+from sentry_bootstrap._files import CONFIG_LIMIT, read_text_bounded
 from sentry_bootstrap._mask import mask_text
 from sentry_bootstrap.config import discovery
 from sentry_bootstrap.config import model as _model
@@ -158,9 +159,7 @@ def _read(path, display):
     if refused:
         return None, refused
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        text = raw.decode("utf-8-sig")
+        text = read_text_bounded(path, CONFIG_LIMIT)
     except UnicodeDecodeError as exc:
         return None, [Problem(display, "", "not UTF-8 text (byte {} at offset {})".format(
             hex(exc.object[exc.start]), exc.start))]
