@@ -465,7 +465,8 @@ def _find_upwards(start_dir, filename):
         current = parent
 
 
-_TOML_SECTION = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$")
+# `[^\]]*` then strip, not a lazy `[^\]]+?\s*\]`: that one is quadratic on a long unclosed line.
+_TOML_SECTION = re.compile(r"^\s*\[([^\]]*)\]\s*(?:#.*)?$")
 _TOML_STRING = re.compile(r"""^\s*(name|version)\s*=\s*(?:"([^"\\]*)"|'([^']*)')\s*(?:#.*)?$""")
 
 
@@ -477,7 +478,7 @@ def _pyproject_name_version(text):
     for line in text.splitlines():
         header = _TOML_SECTION.match(line)
         if header:
-            section = header.group(1)
+            section = header.group(1).strip()
             continue
         if section == "project":
             m = _TOML_STRING.match(line)

@@ -14,7 +14,7 @@ import json
 
 from sentry_bootstrap import _env
 from sentry_bootstrap._files import SECRET_LIMIT, read_text_bounded
-from sentry_bootstrap._mask import mask_dsn, mask_secret
+from sentry_bootstrap._mask import mask_dsn, mask_secret, quote
 from sentry_bootstrap.config.errors import Problem
 
 PREFIX = "SENTRY_"
@@ -115,7 +115,7 @@ def _shown(value, path, is_secret):
 
 
 def _set(result, name, shown, path, raw, kind):
-    source = "env {}={!r}".format(name, shown)
+    source = "env {}={}".format(name, quote(shown))
     if raw == "":
         value = None
     elif kind in ("map", "section"):
@@ -157,7 +157,7 @@ def _json(result, source, path, raw, kind, described):
 
 
 def _read_file_form(result, name, file_path, path, environ, is_secret, tree):
-    source = "env {}={!r}".format(name, file_path)
+    source = "env {}={}".format(name, quote(file_path))
     plain = name[:-len("_FILE")]
     if plain in environ:
         result.problems.append(Problem(source, ".".join(path), "both {} and {} are set; keep one"

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from sentry_bootstrap import _env
 from sentry_bootstrap._files import CONFIG_LIMIT, read_text_bounded
-from sentry_bootstrap._mask import mask_text
+from sentry_bootstrap._mask import mask_text, quote
 from sentry_bootstrap.config import discovery
 from sentry_bootstrap.config import model as _model
 from sentry_bootstrap.config.env_source import read_env
@@ -201,11 +201,11 @@ def _overlays(data, display, document):
 def _active_environment(env_name, environ, base, display, document):
     """`(name, Origin of the choice or None when nobody chose it)`."""
     if env_name:
-        return env_name, Origin("argument --env", "argument --env={!r}".format(env_name))
+        return env_name, Origin("argument --env", "argument --env={}".format(quote(env_name)))
     for variable in (_env.ENVIRONMENT, _env.ENVIRONMENT_FALLBACK):
         if environ.get(variable):
             return environ[variable], Origin(
-                "env " + variable, "env {}={!r}".format(variable, environ[variable]))
+                "env " + variable, "env {}={}".format(variable, quote(environ[variable])))
     value = base.get("environment")
     if value is not None and not isinstance(value, (dict, list)):
         name = value if isinstance(value, str) else str(value).lower() \
@@ -244,7 +244,7 @@ def _env_origin(origins):
         while path and path not in origins:
             path = path[:-1]
         name, shown = origins.get(path, ("?", ""))
-        return Origin("env " + name, "env {}={!r}".format(name, shown))
+        return Origin("env " + name, "env {}={}".format(name, quote(shown)))
 
     return origin
 
