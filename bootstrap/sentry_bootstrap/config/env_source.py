@@ -146,6 +146,10 @@ _BAD = object()
 def _json(result, source, path, raw, kind, described):
     try:
         value = json.loads(raw)
+    except RecursionError:
+        result.problems.append(Problem(source, ".".join(path), "must be {} (nested too deeply)"
+                                       .format(described)))
+        return _BAD
     except ValueError as exc:
         result.problems.append(Problem(source, ".".join(path), "must be {} (invalid JSON: {})"
                                        .format(described, exc)))
