@@ -9,7 +9,9 @@ the package version, the bootstrap code and the installed sentry_sdk. The key ma
 so no value (the DSN included) appears in a file name. Entries live in `state_dir()/cache/` (0700),
 one file each (0600), written to a temporary file and renamed into place, so concurrent starts see
 either a whole entry or none. A damaged, foreign or unreadable entry is a miss, and the next store
-replaces it. At most `MAX_ENTRIES` are kept; the oldest go first.
+replaces it. At most `MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and
+mode are checked (a stat) on every lookup with discovery's trust rule, so an entry stored while the
+file was trusted is not used once it is not.
 
 Not noticed (a cache hit returns the previous values): a reinstall of the application that changes
 a dynamic package version with no change to pyproject.toml or git; a moved tag when the release
@@ -33,6 +35,7 @@ except ImportError:
 import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
 from sentry_bootstrap._files import CONFIG_LIMIT, read_with_stat
+from sentry_bootstrap.config.discovery import trust_problems
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_git
 
@@ -58,6 +61,10 @@ def lookup(config_file, environ, start_dir, env_name=None):
     """
     try:
         environ = os.environ if environ is None else environ
+        if config_file and trust_problems(config_file, config_file):
+            # Trust is judged on every start, not once when the entry was stored: a `chmod 666` or
+            # `chown` since then makes this a miss, and the loader reports the refusal.
+            return None
         key = cache_key(config_file, environ, start_dir, env_name)
         if key is None:
             return None
