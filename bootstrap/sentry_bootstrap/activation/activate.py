@@ -55,7 +55,7 @@ def activate(resolved, started=None):
         release=resolved.release,
         default_integrations=False,
         auto_enabling_integrations=False,
-        integrations=[instantiate(name, opts) for name, opts in plan.now],
+        integrations=_instantiate_now(plan, instantiate),
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
@@ -99,6 +99,23 @@ def activate(resolved, started=None):
         for path in sorted(resolved.sources):
             _log.report("debug", "{} from {}".format(path, resolved.sources[path]))
     return report
+
+
+def _instantiate_now(plan, instantiate):
+    """The integrations to start now. One the configuration asked for that can't be built here (its
+    package is missing: the SDK raises DidNotEnable) is skipped with one warning, so a configuration
+    `check` accepted still activates."""
+    built = []
+    for name, opts in list(plan.now):
+        try:
+            built.append(instantiate(name, opts))
+        except Exception as exc:  # DidNotEnable, ImportError
+            plan.now.remove((name, opts))
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            plan.skipped.append((name, reason))
+            _log.report("error", "warning: integrations.enabled: {}: not enabled: {}".format(
+                name, reason))
+    return built
 
 
 def _init_without_frameworks(init, options, deferred):
