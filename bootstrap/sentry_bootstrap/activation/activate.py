@@ -130,8 +130,16 @@ def _init_without_frameworks(init, options, deferred):
     names = {trigger.partition(".")[0] for _name, _opts, trigger in deferred}
     if options.get("spotlight") or os.environ.get("SENTRY_SPOTLIGHT"):
         names.discard("django")
-    with hooks.frameworks_hidden(names):
-        return init(**options)
+    import warnings
+
+    with hooks.frameworks_hidden(names), warnings.catch_warnings(record=True) as caught:
+        result = init(**options)
+    # The SDK warns about option combinations on stderr (warnings.warn); they are the hook's doing,
+    # so they are said in the hook's voice, once each.
+    for message in dict.fromkeys(str(w.message) for w in caught
+                                 if not issubclass(w.category, DeprecationWarning)):
+        _log.report("error", "warning: sentry_sdk: " + message)
+    return result
 
 
 def _transport(values, dsn):
