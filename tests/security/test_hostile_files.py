@@ -125,3 +125,36 @@ def test_git_head_that_is_a_fifo_gives_no_release_instead_of_a_hang(tmp_path):
     info = read_git(str(tmp_path))
     assert info is not None and info.sha is None and info.branch == "main"
     assert time.monotonic() - started < 1
+
+
+def test_spool_sets_aside_a_planted_fifo_and_delivers_the_rest(tmp_path):
+    """A fifo named like a spooled envelope is never waited on: it is set aside as corrupt, and the
+    next start delivers the real envelope next to it and finishes."""
+    from tests.support.sentry_server import SentryServer
+
+    spool_dir = tmp_path / "spool"
+    (tmp_path / "sentry.yaml").write_text("version: 1\nspool: {{path: {}}}\n".format(spool_dir))
+    os.chmod(str(tmp_path / "sentry.yaml"), 0o600)
+    with SentryServer() as server:
+        server.set_mode("refuse")
+        first = run_python(["-c", "import sentry_sdk; sentry_sdk.capture_message('kept')"],
+                           cwd=str(tmp_path), env={"SENTRY_DSN": server.dsn}, timeout=60)
+        assert first.returncode == 0, first.stderr
+        names = [n for n in os.listdir(str(spool_dir)) if n.endswith(".envelope")]
+        assert names, os.listdir(str(spool_dir))
+        stamp, rest = names[0].split("-", 1)
+        os.mkfifo(str(spool_dir / "{}-{}".format(int(stamp) - 1, rest)))  # drained first
+        server.set_mode("ok")
+        started = time.monotonic()
+        second = run_python(["-c", "import sentry_sdk; sentry_sdk.flush(5)"], cwd=str(tmp_path),
+                            env={"SENTRY_DSN": server.dsn}, timeout=60)
+        assert time.monotonic() - started < 30
+        assert second.returncode == 0, second.stderr
+        deadline = time.monotonic() + 10
+        while not server.envelopes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any(e.event_id for e in server.envelopes)
+    import stat
+
+    aside = os.listdir(str(spool_dir / "corrupt"))
+    assert len(aside) == 1 and stat.S_ISFIFO(os.lstat(str(spool_dir / "corrupt" / aside[0])).st_mode)

@@ -38,6 +38,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import _log, sdk_compat
+from sentry_bootstrap._files import FileRefused
 from sentry_bootstrap.transport import spool as _spool
 
 try:
@@ -340,6 +341,9 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 _spool.check_envelope(raw)
+            except FileRefused:  # a fifo, a symlink or a huge file planted in the spool
+                self.spool.set_aside(claim.path)
+                continue
             except OSError:
                 continue
             except ValueError:

@@ -33,6 +33,7 @@ import os
 import time
 
 from sentry_bootstrap import _log
+from sentry_bootstrap._files import ENVELOPE_LIMIT, open_regular, read_bounded
 from sentry_bootstrap._paths import make_private_dirs, state_dir
 
 try:
@@ -256,8 +257,11 @@ def enforce_bound(path, max_bytes):
 def evicted_count(path):
     """How many envelopes have been evicted from the outbox at `path` since it was last cleared."""
     try:
-        with open(os.path.join(path, STATE_FILE), "rb") as f:
-            return _parse_state(f.read(64))[1]
+        fd, _info = open_regular(os.path.join(path, STATE_FILE), 4096, nofollow=True)
+        try:
+            return _parse_state(os.read(fd, 64))[1]
+        finally:
+            os.close(fd)
     except OSError:
         return 0
 
@@ -446,8 +450,7 @@ def summarize(event, file=None):
 
 def _events_in_file(path, name):
     try:
-        with open(os.path.join(path, name), "rb") as f:
-            data = f.read()
+        data = read_bounded(os.path.join(path, name), ENVELOPE_LIMIT, nofollow=True)
         found = []
         for headers, payload in _parse_items(data):
             if headers.get("type") == "event":

@@ -31,6 +31,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from sentry_bootstrap._files import CONFIG_LIMIT, ENVELOPE_LIMIT, read_bounded
 from sentry_bootstrap._paths import make_private_dirs, state_dir
 
 try:
@@ -178,8 +179,8 @@ class Claim(object):
         self.directory, self.name, self.path = directory, name, path
 
     def read(self):
-        with open(self.path, "rb") as f:
-            return f.read()
+        # Our state: no symlink followed, no fifo waited on, no unbounded read.
+        return read_bounded(self.path, ENVELOPE_LIMIT, nofollow=True)
 
 
 class Spool(object):
@@ -411,8 +412,8 @@ class Spool(object):
         """{"dropped": {...}, "reported": {...}} from the counter log (malformed lines skipped)."""
         data = {"dropped": {}, "reported": {}}
         try:
-            with open(os.path.join(self.directory, DROPS_FILE), "rb") as f:
-                text = f.read().decode("utf-8", "replace")
+            text = read_bounded(os.path.join(self.directory, DROPS_FILE), CONFIG_LIMIT,
+                                nofollow=True).decode("utf-8", "replace")
         except OSError:
             return data
         for line in text.splitlines():
