@@ -127,6 +127,15 @@ def test_git_head_that_is_a_fifo_gives_no_release_instead_of_a_hang(tmp_path):
     assert time.monotonic() - started < 1
 
 
+# Start the SDK, then wait (10 s at most) until the spool holds no envelope: both are drained.
+DRAIN = ("import os, time, sentry_sdk\n"
+         "sentry_sdk.flush(5)\n"
+         "deadline = time.monotonic() + 10\n"
+         "while time.monotonic() < deadline and any(\n"
+         "        n.endswith('.envelope') or '.claimed' in n for n in os.listdir({!r})):\n"
+         "    time.sleep(0.05)\n")
+
+
 def test_spool_sets_aside_a_planted_fifo_and_delivers_the_rest(tmp_path):
     """A fifo named like a spooled envelope is never waited on: it is set aside as corrupt, and the
     next start delivers the real envelope next to it and finishes."""
@@ -146,7 +155,7 @@ def test_spool_sets_aside_a_planted_fifo_and_delivers_the_rest(tmp_path):
         os.mkfifo(str(spool_dir / "{}-{}".format(int(stamp) - 1, rest)))  # drained first
         server.set_mode("ok")
         started = time.monotonic()
-        second = run_python(["-c", "import sentry_sdk; sentry_sdk.flush(5)"], cwd=str(tmp_path),
+        second = run_python(["-c", DRAIN.format(str(spool_dir))], cwd=str(tmp_path),
                             env={"SENTRY_DSN": server.dsn}, timeout=60)
         assert time.monotonic() - started < 30
         assert second.returncode == 0, second.stderr
