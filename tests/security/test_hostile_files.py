@@ -167,3 +167,13 @@ def test_spool_sets_aside_a_planted_fifo_and_delivers_the_rest(tmp_path):
 
     aside = os.listdir(str(spool_dir / "corrupt"))
     assert len(aside) == 1 and stat.S_ISFIFO(os.lstat(str(spool_dir / "corrupt" / aside[0])).st_mode)
+
+
+def test_discovered_sentry_yaml_that_is_a_symlink_to_a_fifo_is_a_located_error(tmp_path):
+    """./sentry.yaml linked to a fifo is not waited on: one line names it and the reason."""
+    os.mkfifo(str(tmp_path / "fifo"))
+    os.symlink(str(tmp_path / "fifo"), str(tmp_path / "sentry.yaml"))
+    result = run_python(["-c", "print('ran')"], cwd=str(tmp_path), timeout=30)
+    assert result.stdout == "ran\n"
+    assert result.stderr == ("sentry-bootstrap: not active: configuration error: sentry.yaml: is a "
+                             "fifo, not a regular file\n"), result.stderr

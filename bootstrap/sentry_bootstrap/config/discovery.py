@@ -32,6 +32,8 @@ def discover(environ, cwd, config_file=None):
         candidate = os.path.join(cwd, CONFIG_NAME)
         if os.path.isfile(candidate):
             return candidate, display(candidate, cwd), []
+        if os.path.exists(candidate):  # a fifo, a device, a directory: never read, but said
+            return None, None, [Problem(display(candidate, cwd), "", _not_regular(candidate))]
         return None, None, []
     path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
     if not os.path.isfile(path):
