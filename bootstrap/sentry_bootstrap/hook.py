@@ -142,10 +142,12 @@ def _resolve(environ, config_file, discovered, look):
     script = entry_script()
     start_dir = os.path.dirname(config_file) if config_file else (
         os.path.dirname(script) if script else os.getcwd())
-    try:
-        resolved = cache.lookup(config_file, environ, start_dir)
-    except Exception:
-        resolved = None
+    resolved = None
+    if not discovered[2]:  # a discovery problem is the loader's to report, never a cache hit
+        try:
+            resolved = cache.lookup(config_file, environ, start_dir)
+        except Exception:
+            resolved = None
     if resolved is not None:
         return resolved
     from sentry_bootstrap.config.errors import ConfigError

@@ -170,7 +170,10 @@ def test_spool_sets_aside_a_planted_fifo_and_delivers_the_rest(tmp_path):
 
 
 def test_discovered_sentry_yaml_that_is_a_symlink_to_a_fifo_is_a_located_error(tmp_path):
-    """./sentry.yaml linked to a fifo is not waited on: one line names it and the reason."""
+    """./sentry.yaml linked to a fifo is not waited on: one line names it and the reason, even when
+    the cache holds the configuration of the start before it appeared."""
+    warm = run_python(["-c", "print('ran')"], cwd=str(tmp_path), timeout=30)  # caches "no file"
+    assert warm.stderr == "", warm.stderr
     os.mkfifo(str(tmp_path / "fifo"))
     os.symlink(str(tmp_path / "fifo"), str(tmp_path / "sentry.yaml"))
     result = run_python(["-c", "print('ran')"], cwd=str(tmp_path), timeout=30)
