@@ -17,6 +17,14 @@ def enabled(level, environ=None):
     return LEVELS[level] <= threshold(environ)
 
 
+def exit_notice(pending, timeout):
+    """The SDK's atexit callback (`AtexitIntegration(callback=...)`): its three bare lines ("Sentry is
+    attempting to send N pending events", "Waiting up to N seconds", "Press Ctrl-C to quit") as one
+    line of ours."""
+    report("error", "sending {} pending event(s) before exit, waiting up to {} s (Ctrl-C to "
+           "quit)".format(pending, timeout))
+
+
 def report(level, message, environ=None):
     """Write one line to stderr when `level` passes SENTRY_BOOTSTRAP_LOG. Never raises."""
     try:

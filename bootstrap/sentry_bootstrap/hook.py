@@ -4,7 +4,8 @@ Guarantees, whatever the configuration or the machine:
 - at most once per process;
 - never raises into the host program and never writes to stdout; a problem is one stderr line
   that starts with `sentry-bootstrap:`, and the program runs on uninstrumented;
-- strict mode (SENTRY_BOOTSTRAP_STRICT=1 or `strict: true`) turns a configuration error into exit 78;
+- strict mode (SENTRY_BOOTSTRAP_STRICT=1 or `strict: true`) turns any failure to start (a
+  configuration error, a callable that can't be imported, an internal error) into exit 78;
 - switched off (SENTRY_BOOTSTRAP_DISABLED=1, `enabled: false`, an excluded process) it imports none of
   sentry_sdk, pydantic and yaml: the checks below run on the standard library and the config cache.
 """
@@ -31,10 +32,23 @@ def start():
         _exit_now(EXIT_CONFIG)
     except ImportError as exc:
         # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
-        _log.report("error", "not active: {} in this interpreter ({}); install sentry-bootstrap into "
-                    "its environment".format(exc, sys.executable))
+        _not_active("{} in this interpreter ({}); install sentry-bootstrap into its "
+                    "environment".format(exc, sys.executable))
     except Exception as exc:
-        _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
+        _not_active("internal error {}: {}".format(type(exc).__name__, exc))
+
+
+def _not_active(reason):
+    """Any failure to start, reported; in strict mode it is a refusal to start too (exit 78): a CI or
+    deploy check must not pass a process that runs uninstrumented, whatever the cause."""
+    try:
+        strict = _state.get("strict") or _env.flag(os.environ, _env.STRICT)
+    except Exception:
+        strict = False
+    if strict:
+        _log.report("error", "refusing to start (strict mode): " + reason)
+        _exit_now(EXIT_CONFIG)
+    _log.report("error", "not active: " + reason)
 
 
 def last_report():
@@ -67,6 +81,7 @@ def _start(environ):
     config_file = discovered[0] if not discovered[2] else (
         environ.get(_env.CONFIG_FILE) or environ.get(_env.RESOLVED_CONFIG))
     look = quick_look(config_file, environ)
+    _state["strict"] = look.strict  # consulted if starting fails in any way
     if look.switched_off:
         return None
 
@@ -76,6 +91,7 @@ def _start(environ):
     for warning in resolved.warnings:  # e.g. did-you-mean for a misspelt SENTRY_* variable
         _log.report("error", "warning: " + warning)
     values = resolved.values
+    _state["strict"] = bool(values.get("strict"))
     if not values.get("enabled", True):
         return None
     proc = values.get("processes") or {}
@@ -126,10 +142,12 @@ def _resolve(environ, config_file, discovered, look):
     script = entry_script()
     start_dir = os.path.dirname(config_file) if config_file else (
         os.path.dirname(script) if script else os.getcwd())
-    try:
-        resolved = cache.lookup(config_file, environ, start_dir)
-    except Exception:
-        resolved = None
+    resolved = None
+    if not discovered[2]:  # a discovery problem is the loader's to report, never a cache hit
+        try:
+            resolved = cache.lookup(config_file, environ, start_dir)
+        except Exception:
+            resolved = None
     if resolved is not None:
         return resolved
     from sentry_bootstrap.config.errors import ConfigError

@@ -7,6 +7,8 @@ can't be filled.
 import os
 import re
 
+from sentry_bootstrap._files import CONFIG_LIMIT, SMALL_LIMIT, open_regular, read_bounded
+
 # A short sha is 7 hex digits: git's own default abbreviation and what `git log --oneline` shows on
 # a small repository. Unlike git, it is never lengthened to stay unique, so it is stable.
 SHORT_SHA_LENGTH = 7
@@ -30,6 +32,11 @@ _HEX_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 # Refs git keeps per worktree; every other ref lives in the common directory.
 _PER_WORKTREE = ("refs/worktree/", "refs/bisect/", "refs/rewritten/")
 _MAX_SYMREF_DEPTH = 5
+# Bounds on git's files (a big monorepo's packed-refs runs to a few MiB; anything past these is not
+# a file git wrote, and the release falls back as when there is no git).
+PACKED_REFS_LIMIT = 32 << 20
+IDX_LIMIT = 64 << 20
+_NO_LIMIT = 1 << 62  # a pack is read by offset, 4 KiB at most
 _UNSET = object()
 
 
@@ -153,7 +160,7 @@ def package_version(start_dir):
         path = find_pyproject(start_dir)
         if path is None:
             return None, "none"
-        name, version = _pyproject_name_version(_read_text(path))
+        name, version = _pyproject_name_version(_read_text(path, CONFIG_LIMIT))
         if version:
             return version, "package version ({})".format(path)
         if name:
@@ -304,7 +311,7 @@ def _packed_refs(common_dir):
     """ref name -> (sha, peeled sha or None) from packed-refs; {} when there is none."""
     refs = {}  # ref name -> (sha, peeled sha or None)
     try:
-        text = _read_text(os.path.join(common_dir, "packed-refs"))
+        text = _read_text(os.path.join(common_dir, "packed-refs"), PACKED_REFS_LIMIT)
     except OSError:
         return refs
     last = None
@@ -366,8 +373,7 @@ def _loose_object(common_dir, sha):
 
     path = os.path.join(common_dir, "objects", sha[:2], sha[2:])
     try:
-        with open(path, "rb") as f:
-            data = zlib.decompress(f.read())
+        data = zlib.decompressobj().decompress(read_bounded(path, SMALL_LIMIT), SMALL_LIMIT)
     except (OSError, zlib.error):
         return None
     header, _, body = data.partition(b"\0")
@@ -389,7 +395,8 @@ def _packed_object(common_dir, sha):
             offset = _idx_offset(os.path.join(pack_dir, idx_name), wanted)
             if offset is None:
                 continue
-            with open(os.path.join(pack_dir, idx_name[:-4] + ".pack"), "rb") as f:
+            fd, _info = open_regular(os.path.join(pack_dir, idx_name[:-4] + ".pack"), _NO_LIMIT)
+            with os.fdopen(fd, "rb") as f:
                 f.seek(offset)
                 head = f.read(32)
                 kind = (head[0] >> 4) & 7
@@ -408,8 +415,7 @@ def _packed_object(common_dir, sha):
 
 
 def _idx_offset(idx_path, wanted):
-    with open(idx_path, "rb") as f:
-        data = f.read()
+    data = read_bounded(idx_path, IDX_LIMIT)
     if data[:4] != b"\377tOc" or int.from_bytes(data[4:8], "big") != 2:
         return None
     size = len(wanted)
@@ -444,9 +450,8 @@ def _natural_key(name):
 
 # --- files -----------------------------------------------------------------------------------
 
-def _read_text(path):
-    with open(path, "r", encoding="utf-8", errors="replace") as f:
-        return f.read()
+def _read_text(path, limit=SMALL_LIMIT):
+    return read_bounded(path, limit).decode("utf-8", "replace")
 
 
 def _find_upwards(start_dir, filename):
@@ -464,7 +469,8 @@ def _find_upwards(start_dir, filename):
         current = parent
 
 
-_TOML_SECTION = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$")
+# `[^\]]*` then strip, not a lazy `[^\]]+?\s*\]`: that one is quadratic on a long unclosed line.
+_TOML_SECTION = re.compile(r"^\s*\[([^\]]*)\]\s*(?:#.*)?$")
 _TOML_STRING = re.compile(r"""^\s*(name|version)\s*=\s*(?:"([^"\\]*)"|'([^']*)')\s*(?:#.*)?$""")
 
 
@@ -476,7 +482,7 @@ def _pyproject_name_version(text):
     for line in text.splitlines():
         header = _TOML_SECTION.match(line)
         if header:
-            section = header.group(1)
+            section = header.group(1).strip()
             continue
         if section == "project":
             m = _TOML_STRING.match(line)

@@ -86,3 +86,45 @@ def test_state_directory_is_private(tmp_path):
     assert len(created) >= 3  # state, sentry-bootstrap, outbox and cache below it
     for directory in created:
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
+WARM = "version: 1\nbefore_send: marker_hook:hook\n"
+MARKER_MODULE = ("import os\nopen(os.path.join(os.path.dirname(__file__), 'imported'), 'a').write('x')\n"
+                 "def hook(event, hint):\n    return event\n")
+
+
+def warm_cache(tmp_path):
+    """Start once with a trusted file so the cache holds its validated configuration."""
+    write(tmp_path / "sentry.yaml", WARM, 0o600)
+    (tmp_path / "marker_hook.py").write_text(MARKER_MODULE)
+    (tmp_path / "app.py").write_text("print('app ran')\n")
+    first = run_python(["app.py"], cwd=str(tmp_path), env={"PYTHONPATH": str(tmp_path)})
+    assert first.stdout == "app ran\n" and first.stderr == "", first.stderr
+    assert (tmp_path / "imported").exists()  # the trusted file's callable was imported
+    assert os.listdir(os.path.join(os.environ["XDG_STATE_HOME"], "sentry-bootstrap", "cache"))
+    (tmp_path / "imported").unlink()
+
+
+def test_warm_cache_rechecks_mode_on_every_start(tmp_path):
+    """After a start with a trusted file, `chmod 666` takes effect on the next start: the callable is
+    not imported and one line says why."""
+    warm_cache(tmp_path)
+    os.chmod(str(tmp_path / "sentry.yaml"), 0o666)
+    result = run_python(["app.py"], cwd=str(tmp_path), env={"PYTHONPATH": str(tmp_path)})
+    assert result.stdout == "app ran\n"
+    assert not (tmp_path / "imported").exists()
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "refused: the file is writable by others" in lines[0], lines
+
+
+def test_warm_cache_rechecks_owner_on_every_start(tmp_path):
+    """After a start with a trusted file, a `chown` to another user takes effect on the next start."""
+    if os.geteuid() != 0:
+        pytest.fail("this test changes file ownership and must run as root (CI does)")
+    warm_cache(tmp_path)
+    os.chown(str(tmp_path / "sentry.yaml"), 65534, 65534)
+    result = run_python(["app.py"], cwd=str(tmp_path), env={"PYTHONPATH": str(tmp_path)})
+    assert result.stdout == "app ran\n"
+    assert not (tmp_path / "imported").exists()
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "refused: the file is owned by uid 65534" in lines[0], lines

@@ -55,7 +55,7 @@ def activate(resolved, started=None):
         release=resolved.release,
         default_integrations=False,
         auto_enabling_integrations=False,
-        integrations=[instantiate(name, opts) for name, opts in plan.now],
+        integrations=_instantiate_now(plan, instantiate),
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
@@ -101,6 +101,23 @@ def activate(resolved, started=None):
     return report
 
 
+def _instantiate_now(plan, instantiate):
+    """The integrations to start now. One the configuration asked for that can't be built here (its
+    package is missing: the SDK raises DidNotEnable) is skipped with one warning, so a configuration
+    `check` accepted still activates."""
+    built = []
+    for name, opts in list(plan.now):
+        try:
+            built.append(instantiate(name, opts))
+        except Exception as exc:  # DidNotEnable, ImportError
+            plan.now.remove((name, opts))
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            plan.skipped.append((name, reason))
+            _log.report("error", "warning: integrations.enabled: {}: not enabled: {}".format(
+                name, reason))
+    return built
+
+
 def _init_without_frameworks(init, options, deferred):
     """Call `init` while the deferred frameworks look absent (see hooks.frameworks_hidden).
 
@@ -113,12 +130,20 @@ def _init_without_frameworks(init, options, deferred):
     names = {trigger.partition(".")[0] for _name, _opts, trigger in deferred}
     if options.get("spotlight") or os.environ.get("SENTRY_SPOTLIGHT"):
         names.discard("django")
+    import warnings
+
     from sentry_bootstrap.sdk_compat import init_with_pii
 
     options = dict(options)
-    with hooks.frameworks_hidden(names):
+    with hooks.frameworks_hidden(names), warnings.catch_warnings(record=True) as caught:
         # `send_default_pii` without the SDK's deprecation warning (2.75+), same client.
-        return init_with_pii(options.pop("send_default_pii", None), init=init, **options)
+        result = init_with_pii(options.pop("send_default_pii", None), init=init, **options)
+    # The SDK warns about option combinations on stderr (warnings.warn); they are the hook's doing,
+    # so they are said in the hook's voice, once each.
+    for message in dict.fromkeys(str(w.message) for w in caught
+                                 if not issubclass(w.category, DeprecationWarning)):
+        _log.report("error", "warning: sentry_sdk: " + message)
+    return result
 
 
 def _transport(values, dsn):

@@ -186,5 +186,9 @@ def instantiate(name, options):
     """Import the SDK's integration class for `name` and build it. Imports the framework."""
     import importlib
 
+    if name == "atexit" and "callback" not in options:
+        from sentry_bootstrap._log import exit_notice
+
+        options = dict(options, callback=exit_notice)  # our stderr line instead of the SDK's three
     module_name, _, class_name = _table.BY_NAME[name].class_path.partition(":")
     return getattr(importlib.import_module(module_name), class_name)(**options)

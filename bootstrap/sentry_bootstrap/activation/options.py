@@ -54,12 +54,21 @@ def sdk_options(values, source_of=None):
                 problems.append(Problem(where, name, "can't import {!r}: {}: {}".format(
                     value, type(exc).__name__, exc)))
                 continue
+        if name == "data_collection":
+            value = _without_none(value)  # the SDK reads absent keys as its defaults, not None
         options[name] = value
     if problems:
         from sentry_bootstrap.config.errors import ConfigError
 
         raise ConfigError(problems)
     return options
+
+
+def _without_none(value):
+    """A copy of the mapping `value` without its None entries, at every level."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def import_callable(path):

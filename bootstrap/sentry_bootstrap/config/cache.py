@@ -9,7 +9,9 @@ the package version, the bootstrap code and the installed sentry_sdk. The key ma
 so no value (the DSN included) appears in a file name. Entries live in `state_dir()/cache/` (0700),
 one file each (0600), written to a temporary file and renamed into place, so concurrent starts see
 either a whole entry or none. A damaged, foreign or unreadable entry is a miss, and the next store
-replaces it. At most `MAX_ENTRIES` are kept; the oldest go first.
+replaces it. At most `MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and
+mode are checked (a stat) on every lookup with discovery's trust rule, so an entry stored while the
+file was trusted is not used once it is not.
 
 Not noticed (a cache hit returns the previous values): a reinstall of the application that changes
 a dynamic package version with no change to pyproject.toml or git; a moved tag when the release
@@ -32,10 +34,14 @@ except ImportError:
 
 import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
+from sentry_bootstrap._files import CONFIG_LIMIT, read_with_stat
+from sentry_bootstrap.config.discovery import trust_problems
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_git
 
 MAX_ENTRIES = 64
+# An entry holds a validated configuration (from a file of at most 1 MiB) and its sources.
+ENTRY_LIMIT = 4 << 20
 FORMAT = "sentry-bootstrap-cache 1"
 _SUFFIX = ".entry"
 _TMP_PREFIX = ".tmp-"
@@ -55,6 +61,10 @@ def lookup(config_file, environ, start_dir, env_name=None):
     """
     try:
         environ = os.environ if environ is None else environ
+        if config_file and trust_problems(config_file, config_file):
+            # Trust is judged on every start, not once when the entry was stored: a `chmod 666` or
+            # `chown` since then makes this a miss, and the loader reports the refusal.
+            return None
         key = cache_key(config_file, environ, start_dir, env_name)
         if key is None:
             return None
@@ -103,9 +113,7 @@ def cache_key(config_file, environ, start_dir, env_name=None):
     if config_file:
         path = os.path.abspath(config_file)
         try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                data = f.read()
+            data, st = read_with_stat(path, CONFIG_LIMIT)
         except OSError:
             return None  # the loader reports it; nothing to cache
         text = data.decode("utf-8", "replace")
@@ -187,11 +195,10 @@ def _optional(value):
 
 def _read_entry(path, key):
     try:
-        with open(path, "rb") as f:
-            if not _trusted(os.fstat(f.fileno())):
-                return None
-            raw = f.read()
+        raw, st = read_with_stat(path, ENTRY_LIMIT, nofollow=True)
     except OSError:
+        return None
+    if not _trusted(st):
         return None
     header, newline, body = raw.partition(b"\n")
     try:

@@ -10,6 +10,7 @@ import os
 import stat
 
 from sentry_bootstrap import _env
+from sentry_bootstrap._mask import QUOTE_LIMIT, quote
 from sentry_bootstrap.config.errors import Problem
 
 CONFIG_NAME = "sentry.yaml"
@@ -18,26 +19,47 @@ CONFIG_NAME = "sentry.yaml"
 def discover(environ, cwd, config_file=None):
     """`(absolute path or None, display name or None, problems)`."""
     if config_file:
-        where, given = "--config {!r}".format(config_file), config_file
+        where, given = "--config {}".format(quote(config_file)), config_file
     elif environ.get(_env.CONFIG_FILE):
         given = environ[_env.CONFIG_FILE]
-        where = "env {}={!r}".format(_env.CONFIG_FILE, given)
+        where = "env {}={}".format(_env.CONFIG_FILE, quote(given))
     elif _env.RESOLVED_CONFIG in environ:
         given = environ[_env.RESOLVED_CONFIG]
         if not given:
             return None, None, []
-        where = "env {}={!r}".format(_env.RESOLVED_CONFIG, given)
+        where = "env {}={}".format(_env.RESOLVED_CONFIG, quote(given))
     else:
         candidate = os.path.join(cwd, CONFIG_NAME)
         if os.path.isfile(candidate):
             return candidate, display(candidate, cwd), []
+        if os.path.exists(candidate):  # a fifo, a device, a directory: never read, but said
+            return None, None, [Problem(display(candidate, cwd), "", _not_regular(candidate))]
         return None, None, []
     path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
     if not os.path.isfile(path):
-        reason = "is a directory" if os.path.isdir(path) else "not found"
         return None, None, [Problem(where, "", "configuration file {}: {}".format(
-            display(path, cwd), reason))]
+            _clip(display(path, cwd)), _not_regular(path)))]
     return path, display(path, cwd), []
+
+
+def _clip(text):
+    return text if len(text) <= QUOTE_LIMIT else quote(text)
+
+
+def _not_regular(path):
+    try:
+        os.stat(path)
+    except OSError:
+        return "not found"
+    from sentry_bootstrap._files import FileRefused, open_regular
+
+    try:
+        os.close(open_regular(path, 1 << 62)[0])
+    except FileRefused as exc:
+        return exc.strerror
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "not a regular file"
 
 
 def display(path, cwd):

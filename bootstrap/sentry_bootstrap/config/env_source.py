@@ -13,7 +13,8 @@ import difflib
 import json
 
 from sentry_bootstrap import _env
-from sentry_bootstrap._mask import mask_dsn, mask_secret
+from sentry_bootstrap._files import SECRET_LIMIT, read_text_bounded
+from sentry_bootstrap._mask import mask_dsn, mask_secret, quote
 from sentry_bootstrap.config.errors import Problem
 
 PREFIX = "SENTRY_"
@@ -114,7 +115,7 @@ def _shown(value, path, is_secret):
 
 
 def _set(result, name, shown, path, raw, kind):
-    source = "env {}={!r}".format(name, shown)
+    source = "env {}={}".format(name, quote(shown))
     if raw == "":
         value = None
     elif kind in ("map", "section"):
@@ -145,6 +146,10 @@ _BAD = object()
 def _json(result, source, path, raw, kind, described):
     try:
         value = json.loads(raw)
+    except RecursionError:
+        result.problems.append(Problem(source, ".".join(path), "must be {} (nested too deeply)"
+                                       .format(described)))
+        return _BAD
     except ValueError as exc:
         result.problems.append(Problem(source, ".".join(path), "must be {} (invalid JSON: {})"
                                        .format(described, exc)))
@@ -156,15 +161,14 @@ def _json(result, source, path, raw, kind, described):
 
 
 def _read_file_form(result, name, file_path, path, environ, is_secret, tree):
-    source = "env {}={!r}".format(name, file_path)
+    source = "env {}={}".format(name, quote(file_path))
     plain = name[:-len("_FILE")]
     if plain in environ:
         result.problems.append(Problem(source, ".".join(path), "both {} and {} are set; keep one"
                                        .format(plain, name)))
         return
     try:
-        with open(file_path, encoding="utf-8") as handle:
-            value = handle.read().rstrip("\r\n")
+        value = read_text_bounded(file_path, SECRET_LIMIT).rstrip("\r\n")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         result.problems.append(Problem(source, ".".join(path), "can't read the file: {}"

@@ -18,6 +18,9 @@ import os
 from typing import Any, List, Union
 
 from sentry_bootstrap import integrations_table as _table
+from sentry_bootstrap._files import read_text_bounded
+
+SOURCE_LIMIT = 4 << 20  # an SDK module; the largest is well under 1 MiB
 
 _SCALARS = {"bool": bool, "int": int, "float": float, "str": str}
 _LISTS = {"list", "List", "set", "Set", "frozenset", "FrozenSet", "Sequence", "tuple", "Tuple",
@@ -48,8 +51,8 @@ def _module_file(module_name):
 
 @functools.lru_cache(maxsize=None)
 def _parse(path):
-    with open(path, encoding="utf-8") as handle:
-        return ast.parse(handle.read())
+    # The installed SDK's own source, read like any other file: bounded, regular, never blocking.
+    return ast.parse(read_text_bounded(path, SOURCE_LIMIT))
 
 
 def _find_init(module_name, class_name, depth=0):

@@ -10,6 +10,8 @@ followed by `{` or `$` is kept as it is.
 """
 import re
 
+from sentry_bootstrap._mask import QUOTE_LIMIT, quote
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -49,20 +51,27 @@ def _fill(body, environ):
         if at >= 0 and (op is None or at < len(name)):
             name, op, arg = body[:at], candidate, body[at + 2:]
     if not _NAME.match(name):
-        raise InterpolationError("invalid variable name {!r} in '${{{}}}' (letters, digits and "
-                                 "'_', not starting with a digit)".format(name, body))
+        raise InterpolationError("invalid variable name {} in {} (letters, digits and "
+                                 "'_', not starting with a digit)".format(
+                                     quote(name), quote("${" + body + "}")))
     value = environ.get(name)
     if op == ":-":
         return value if value else arg
     if op == ":?":
         if not value:
             raise InterpolationError("variable {} is not set: {}".format(
-                name, arg or "a value is required"))
+                name, _clip(arg) if arg else "a value is required"))
         return value
     if value is None:
         raise InterpolationError("variable {} is not set (write '${{{}:-default}}' to give a "
                                  "default)".format(name, name))
     return value
+
+
+def _clip(text):
+    # The author's own message, shown as written, but never more than an error line can hold.
+    return text if len(text) <= QUOTE_LIMIT else "{}\u2026 ({} characters)".format(
+        text[:QUOTE_LIMIT], len(text))
 
 
 def substitute_tree(data, environ, on_error, path=()):

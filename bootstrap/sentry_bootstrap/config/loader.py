@@ -14,7 +14,8 @@ import os
 from pydantic import ValidationError
 
 from sentry_bootstrap import _env
-from sentry_bootstrap._mask import mask_text
+from sentry_bootstrap._files import CONFIG_LIMIT, read_text_bounded
+from sentry_bootstrap._mask import mask_text, quote
 from sentry_bootstrap.config import discovery
 from sentry_bootstrap.config import model as _model
 from sentry_bootstrap.config.env_source import read_env
@@ -210,9 +211,7 @@ def _read(path, display):
     if refused:
         return None, refused
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        text = raw.decode("utf-8-sig")
+        text = read_text_bounded(path, CONFIG_LIMIT)
     except UnicodeDecodeError as exc:
         return None, [Problem(display, "", "not UTF-8 text (byte {} at offset {})".format(
             hex(exc.object[exc.start]), exc.start))]
@@ -254,11 +253,11 @@ def _overlays(data, display, document):
 def _active_environment(env_name, environ, base, display, document):
     """`(name, Origin of the choice or None when nobody chose it)`."""
     if env_name:
-        return env_name, Origin("argument --env", "argument --env={!r}".format(env_name))
+        return env_name, Origin("argument --env", "argument --env={}".format(quote(env_name)))
     for variable in (_env.ENVIRONMENT, _env.ENVIRONMENT_FALLBACK):
         if environ.get(variable):
             return environ[variable], Origin(
-                "env " + variable, "env {}={!r}".format(variable, environ[variable]))
+                "env " + variable, "env {}={}".format(variable, quote(environ[variable])))
     value = base.get("environment")
     if value is not None and not isinstance(value, (dict, list)):
         name = value if isinstance(value, str) else str(value).lower() \
@@ -297,7 +296,7 @@ def _env_origin(origins):
         while path and path not in origins:
             path = path[:-1]
         name, shown = origins.get(path, ("?", ""))
-        return Origin("env " + name, "env {}={!r}".format(name, shown))
+        return Origin("env " + name, "env {}={}".format(name, quote(shown)))
 
     return origin
 

@@ -82,9 +82,9 @@ def _spotlight(value):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
         return value
-    raise PydanticCustomError("spotlight", "must be true, false or the Spotlight URL")
+    raise PydanticCustomError("spotlight", "must be true, false or the Spotlight URL (http://...)")
 
 
 def _dsn(value):
@@ -92,6 +92,59 @@ def _dsn(value):
         return None  # an empty DSN means "no DSN": events go to the local outbox
     if not isinstance(value, str) or not _DSN.match(value):
         raise PydanticCustomError("dsn", "must be a DSN like 'https://<key>@<host>/<project id>'")
+    problem = _dsn_problem(value)
+    if problem:
+        raise PydanticCustomError(
+            "dsn", "must be a DSN like 'https://<key>@<host>/<project id>' ({problem})",
+            {"problem": problem})
+    return value
+
+
+def _dsn_problem(value):
+    """What the SDK's own parser (`sentry_sdk.utils.Dsn`, over `urllib.parse.urlsplit`) would refuse
+    in `value`, checked here so that `check` accepts exactly what the hook can start. None if fine.
+
+    Kept in step with that parser by tests/config/test_sdk_agreement.py, which hands every DSN this
+    accepts to the SDK."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError as exc:  # "Invalid IPv6 URL" (an unclosed '['), "Port out of range 0-65535"
+        return str(exc)[:1].lower() + str(exc)[1:]
+    if parts.scheme not in ("http", "https"):
+        return "the scheme must be http or https"
+    if not parts.hostname:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    if not parts.username:
+        return "no public key"
+    project = parts.path.rsplit("/", 1)[-1]
+    if not project.isdigit() or not project.isascii():
+        return "the project id, the last part of the path, must be a number"
+    return None
+
+
+_PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
+def _proxy(value):
+    # The SDK hands the proxy to urllib3, which refuses one without a scheme when the client starts.
+    if value is None or value == "":
+        return value  # "" turns the environment's proxy off, as in the SDK
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        valid = parts is not None and parts.scheme in _PROXY_SCHEMES and bool(parts.hostname) and \
+            parts.port != 0
+    except ValueError:  # a port out of range, an unclosed IPv6 bracket
+        valid = False
+    if not valid:
+        raise PydanticCustomError("proxy", "must be a proxy URL like 'http://host:3128' (scheme one "
+                                  "of {schemes})", {"schemes": ", ".join(_PROXY_SCHEMES)})
     return value
 
 
@@ -184,7 +237,7 @@ def _status_code(value):
 
 
 _CALLABLE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-_DSN = re.compile(r"^https?://[^@/\s]+@[^/\s]+/(.*/)?\d+/?$")
+_DSN = re.compile(r"^https?://[^@/\s]+@[^/\s]+/(.*/)?\d+$")
 _LEVELS = ("NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 RELEASE_PLACEHOLDERS = frozenset({"sha", "short_sha", "branch", "tag", "version"})
 
@@ -200,7 +253,12 @@ StatusCode = Annotated[int, BeforeValidator(_status_code)]
 # A code, or an inclusive [low, high] range: the SDK's `HttpStatusCodeRange` written as YAML.
 StatusCodeRange = Union[StatusCode, Tuple[StatusCode, StatusCode]]
 HTTP_METHODS = ["CONNECT", "DELETE", "GET", "PATCH", "POST", "PUT", "TRACE"]
-PositiveInt = Annotated[int, Field(ge=0)]
+# Counts and sizes the SDK holds in C-sized slots (a deque's maxlen, a queue's size): a sane maximum,
+# so that `check` refuses what would overflow when the hook starts.
+PositiveInt = Annotated[int, Field(ge=0, le=2 ** 31 - 1)]
+Bytes = Annotated[int, Field(ge=0, le=2 ** 53)]  # sizes and ages on disk: JSON-safe integers
+# Seconds the SDK waits at exit: finite (`.inf` overflows the SDK's timer) and at most a day.
+MAX_SHUTDOWN_TIMEOUT = 86400
 Text = Annotated[str, BeforeValidator(_number_as_text)]
 
 
@@ -519,7 +577,7 @@ class Outbox(Section):
         "Its directory (null: `outbox` in the per-user state directory, "
         "`$XDG_STATE_HOME/sentry-bootstrap`). Relative paths start at the config file's "
         "directory."))
-    max_bytes: PositiveInt = Field(10 * 1024 * 1024, description=(
+    max_bytes: Bytes = Field(10 * 1024 * 1024, description=(
         "Size bound; the oldest events are removed beyond it."))
 
 
@@ -528,10 +586,10 @@ class Spool(Section):
     path: Optional[str] = Field(None, description=(
         "Its exact directory (null: `spool/<hash of the DSN>` in the per-user state directory). "
         "Relative paths start at the config file's directory."))
-    max_bytes: PositiveInt = Field(50 * 1024 * 1024, description=(
+    max_bytes: Bytes = Field(50 * 1024 * 1024, description=(
         "Size bound; the oldest envelopes are dropped (and counted) beyond it."))
     # seconds
-    max_age: PositiveInt = Field(7 * 24 * 3600, description=(
+    max_age: Bytes = Field(7 * 24 * 3600, description=(
         "Seconds an envelope is kept before it is dropped."))
     write_ahead: bool = Field(False, description=(
         "Every envelope reaches the spool directory before it is sent, and is deleted once the "
@@ -615,8 +673,8 @@ class Settings(Section):
     attach_stacktrace: bool = Field(False, description=(
         "Attach a stack trace to message events too."))
     debug: Optional[bool] = Field(None, description="Print the SDK's own debug log to stderr.")
-    shutdown_timeout: Annotated[float, Field(ge=0)] = Field(2, description=(
-        "Seconds to wait at exit for pending events."))
+    shutdown_timeout: Annotated[float, Field(ge=0, le=MAX_SHUTDOWN_TIMEOUT, allow_inf_nan=False)] = \
+        Field(2, description="Seconds to wait at exit for pending events (finite, at most a day).")
     in_app_include: List[str] = Field(default_factory=list, description=(
         "Module prefixes that count as the application's code in stack traces."))
     in_app_exclude: List[str] = Field(default_factory=list, description=(
@@ -633,9 +691,9 @@ class Settings(Section):
     transport_queue_size: PositiveInt = Field(100, description=(
         "Envelopes the SDK's worker queues before dropping (a full queue spools when a DSN is "
         "set)."))
-    http_proxy: Optional[str] = Field(None, description=(
+    http_proxy: Annotated[Optional[str], BeforeValidator(_proxy)] = Field(None, description=(
         "Proxy for plain-HTTP DSNs. Secret: masked in every output."))
-    https_proxy: Optional[str] = Field(None, description=(
+    https_proxy: Annotated[Optional[str], BeforeValidator(_proxy)] = Field(None, description=(
         "Proxy for HTTPS DSNs. Secret: masked in every output."))
     proxy_headers: Optional[Dict[str, str]] = Field(None, description=(
         "Extra headers sent to the proxy. Secret: masked in every output."))

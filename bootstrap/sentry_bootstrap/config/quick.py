@@ -10,7 +10,6 @@ Only the plain case is answered: a top-level `enabled: false` in a file without 
 """
 import os
 import re
-import stat
 
 READ_LIMIT = 64 * 1024  # the two keys sit at the top of any file worth a quick look
 
@@ -46,15 +45,16 @@ def quick_look(path, environ=None):
 
 
 def _head(path):
-    """The first READ_LIMIT bytes of a regular file as text, or None. Opened non-blocking (a FIFO
-    put in the file's place must not hang the interpreter's start) and checked on the descriptor."""
+    """The first READ_LIMIT bytes of a regular file as text, or None. Opened with the one bounded
+    reader's rules (non-blocking: a FIFO put in the file's place must not hang the interpreter's
+    start; a regular file, checked on the descriptor)."""
+    from sentry_bootstrap._files import open_regular
+
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd, _info = open_regular(path, 1 << 62)  # only the head is read, whatever the size
     except (OSError, ValueError, TypeError):
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         return os.read(fd, READ_LIMIT).decode("utf-8", "replace")
     except OSError:
         return None

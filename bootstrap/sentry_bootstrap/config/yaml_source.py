@@ -25,7 +25,12 @@ _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(nan|NaN|NAN)$")
 _NULL = ("", "~", "null", "Null", "NULL")
-# Guards against alias bombs: far more values than any real configuration holds.
+# Bounds on the document as written, checked on the parser's event stream before any node is built
+# (a real configuration holds a few hundred values, nested five or six levels): a million keys or a
+# thousand nested brackets are refused in milliseconds, with the limit named.
+MAX_NODES = 10000
+MAX_DEPTH = 32
+# Guards against alias bombs: far more values than the document may hold, once aliases are expanded.
 MAX_VALUES = 20000
 
 
@@ -43,6 +48,9 @@ class YamlDocument:
 def parse(text, display_name):
     """Parse YAML text. Returns `(YamlDocument or None, problems)`; never raises on bad input."""
     try:
+        too_big = _shape_problem(text, display_name)
+        if too_big is not None:
+            return None, [too_big]
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -73,6 +81,36 @@ def parse(text, display_name):
                               "the file must be a mapping of keys to values, not a {}".format(
                                   _kind_name(data)))]
     return YamlDocument(data, builder.key_marks, builder.value_marks), []
+
+
+def _shape_problem(text, display_name):
+    """A Problem when the document has more than MAX_NODES values or nests deeper than MAX_DEPTH,
+    found on the event stream (no node tree, no recursion); None otherwise. A syntax error is left
+    for `compose` to report with its location."""
+    nodes = depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                nodes += 1
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                nodes += 1
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return Problem(_where(display_name, event.start_mark), "",
+                                   "nested deeper than {} levels (the limit for a configuration "
+                                   "file)".format(MAX_DEPTH))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+            else:
+                continue
+            if nodes > MAX_NODES:
+                return Problem(_where(display_name, event.start_mark), "",
+                               "more than {} values (the limit for a configuration file; each key, "
+                               "value and list item counts)".format(MAX_NODES))
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _where(display_name, mark):
