@@ -32,7 +32,8 @@ def start():
     except ImportError as exc:
         # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
         _log.report("error", "not active: {} in this interpreter ({}); install sentry-bootstrap into "
-                    "its environment".format(exc, sys.executable))
+                    "its environment, or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)"
+                    .format(exc, sys.executable))
     except Exception as exc:
         _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
 
@@ -84,6 +85,12 @@ def _start(environ):
         _log.report("debug", "off: " + reason)
         return None
 
+    from sentry_bootstrap import deps
+
+    problem = deps.sdk_problem()  # the program's own sentry_sdk, or the bundle's, in a range we support
+    if problem:
+        _log.report("error", "not active: " + problem)
+        return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
 
@@ -126,17 +133,23 @@ def _resolve(environ, config_file, discovered, look):
     script = entry_script()
     start_dir = os.path.dirname(config_file) if config_file else (
         os.path.dirname(script) if script else os.getcwd())
-    try:
+    resolved = None
+    if environ.get(_env.RESOLVED_CONFIG) is not None:  # below `sentry-bootstrap run`: its hand-off
+        resolved = cache.lookup(config_file, environ, start_dir, handoff=True)
+    if resolved is None:
         resolved = cache.lookup(config_file, environ, start_dir)
-    except Exception:
-        resolved = None
     if resolved is not None:
         return resolved
+    from sentry_bootstrap import deps
     from sentry_bootstrap.config.errors import ConfigError
-    from sentry_bootstrap.config.loader import load_config
 
     try:
-        resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
+        # pydantic and yaml are imported for the validation alone, and the program's own copies of
+        # them win (see deps.config_imports).
+        with deps.config_imports():
+            from sentry_bootstrap.config.loader import load_config
+
+            resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
     except ConfigError as error:
         _config_error(error, environ, look=look)
         return None
