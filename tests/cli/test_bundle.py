@@ -182,13 +182,16 @@ def test_an_sdk_outside_the_range_leaves_the_program_alone(bundle, project, tmp_
 
 def test_run_from_its_own_environment_instruments_another_interpreter(project, sentry_server):
     """`sentry-bootstrap run` installed in its own environment instruments the system interpreter,
-    which has none of our packages."""
+    which has none of our packages, and hands it the configuration it validated (no pydantic there)."""
     if not os.path.exists(SYSTEM_PYTHON):
         pytest.fail("no system interpreter at " + SYSTEM_PYTHON)
-    result = sentry_bootstrap("run", "--", SYSTEM_PYTHON, "crash.py", cwd=str(project))
+    result = sentry_bootstrap("run", "--", SYSTEM_PYTHON, "-X", "importtime", "crash.py", cwd=str(project))
     assert result.returncode == 1
     event = sentry_server.wait_for_events(1)[0]
     assert event["exception"]["values"][-1]["value"].startswith("'crash from 3.")
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in result.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "sentry_sdk" in imported and not imported & {"pydantic", "yaml"}
 
 
 def test_run_with_a_bundle_covers_another_python(bundle, project, sentry_server):
