@@ -41,3 +41,15 @@ def test_an_sdk_outside_the_range_is_named_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", [str(tmp_path)] + sys.path)
     problem = deps.sdk_problem()
     assert "sentry-sdk 1.45.0 is outside the range" in problem and "pip install" in problem
+
+
+def test_the_sdk_range_is_the_one_pyproject_declares():
+    """deps.SDK_RANGE, which the hook enforces on a program's own sentry_sdk, is pyproject.toml's."""
+    import os
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(root, "pyproject.toml")).read()
+    low, high = re.search(r'"sentry-sdk>=([0-9.]+),<([0-9.]+)"', text).groups()
+    as_tuple = lambda v: tuple(int(p) for p in v.split("."))
+    assert deps.SDK_RANGE == (as_tuple(low), as_tuple(high))

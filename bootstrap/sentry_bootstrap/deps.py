@@ -20,7 +20,7 @@ import os
 import re
 import sys
 
-SDK_RANGE = ((2, 20), (3,))  # >= 2.20, < 3: the range pyproject.toml declares
+SDK_RANGE = ((2, 20), (3,))  # >= 2.20, < 3: the range pyproject.toml declares (a test holds them together)
 _MIN = {"pydantic": (2, 6), "yaml": (6, 0, 1), "urllib3": (1, 26, 11)}
 # Packages imported for validation only; the scope removes them (and their own helpers) afterwards.
 _SCOPED = frozenset({"pydantic", "pydantic_core", "typing_extensions", "annotated_types",
@@ -93,8 +93,9 @@ def sdk_problem():
                 "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(sys.executable))
     low, high = SDK_RANGE
     if not (low <= found[0] < high):
-        return ("this program's sentry-sdk {} is outside the range sentry-bootstrap supports (>=2.20,<3); "
-                "upgrade it (pip install 'sentry-sdk>=2.20,<3'), or remove it to use the bundle's".format(found[1]))
+        wanted = ">={},<{}".format(".".join(map(str, low)), ".".join(map(str, high)))
+        return ("this program's sentry-sdk {} is outside the range sentry-bootstrap supports ({}); upgrade "
+                "it (pip install 'sentry-sdk{}'), or remove it to use the bundle's".format(found[1], wanted, wanted))
     urllib3 = version_of("urllib3")
     if urllib3 is not None and urllib3[0] < _MIN["urllib3"]:
         return ("this program's urllib3 {} is older than sentry-sdk needs (>=1.26.11); "
