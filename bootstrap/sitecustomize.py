@@ -9,6 +9,12 @@ import os
 import sys
 
 _MARK = "sentry-bootstrap's hook"  # how a sitecustomize.py is recognised as one of ours (see _ours)
+# Top-level names the fallback finder may supply: our package and what stays in use in the program's
+# process. Nothing else of a bundle's or another environment's packages becomes importable (pydantic
+# and yaml are lent to the configuration's validation alone: sentry_bootstrap/deps.py).
+_FALLBACK_NAMES = frozenset({
+    "sentry_bootstrap", "sentry_sdk", "urllib3", "certifi", "wrapt", "importlib_metadata", "zipp",
+})
 
 
 def _ours(path):
@@ -42,6 +48,64 @@ def _chain_shadowed():
         sys.stderr.write("Error in sitecustomize ({}): {}: {}\n".format(spec.origin, type(exc).__name__, exc))
 
 
+class _Fallback(object):
+    """The last finder on sys.meta_path: it supplies our package and its dependencies from a bundle
+    (`sentry-bootstrap-deps/` beside this file), from the environment `sentry-bootstrap run` was
+    started from (SENTRY_BOOTSTRAP_DEPS), or from the site-packages an installed hook directory sits
+    in, and only where the program's own path has none. The program's packages always win."""
+
+    sentry_bootstrap_fallback = True
+
+    def __init__(self, dirs):
+        self.dirs = dirs
+
+    def find_spec(self, name, path=None, target=None):
+        if path is not None or name not in _FALLBACK_NAMES or self.needs_python(name):
+            return None
+        return sys.modules["_frozen_importlib_external"].PathFinder.find_spec(name, self.dirs)
+
+    def needs_python(self, name):
+        """The newer Python (a version tuple) that our copy of package `name` declares it needs
+        (its dist-info's `Requires-Python: >=X.Y`), or None when this interpreter will do. A copy
+        made for another interpreter must look absent, not break the program's own imports."""
+        prefix = name.replace("_", "-").lower() + "-"
+        for directory in self.dirs:
+            try:
+                entries = os.listdir(directory)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.endswith(".dist-info") and entry.replace("_", "-").lower().startswith(prefix):
+                    try:
+                        with open(os.path.join(directory, entry, "METADATA"), "rb") as handle:
+                            head = handle.read(65536).decode("utf-8", "replace")
+                    except OSError:
+                        return None
+                    for line in head.splitlines():
+                        if line.startswith("Requires-Python:") and ">=" in line:
+                            try:
+                                needed = tuple(int(p) for p in line.split(">=", 1)[1].split(",")[0].strip().split(".")[:2])
+                            except ValueError:
+                                return None
+                            return needed if sys.version_info[:2] < needed else None
+                    return None
+        return None
+
+    def invalidate_caches(self):
+        pass
+
+
+def _install_fallback():
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs = [os.path.join(here, "sentry-bootstrap-deps")]
+    dirs += os.environ.get("SENTRY_BOOTSTRAP_DEPS", "").split(os.pathsep)
+    if os.path.basename(here) == "sentry-bootstrap-hook":  # an installed wheel's hook directory
+        dirs.append(os.path.dirname(here))
+    dirs = [d for d in dirs if d and os.path.isdir(d)]
+    if dirs and not any(getattr(f, "sentry_bootstrap_fallback", False) for f in sys.meta_path):
+        sys.meta_path.append(_Fallback(dirs))
+
+
 def _start():
     # The kill switch is read here, before the package is imported, so "off" costs nothing more.
     # (sentry_bootstrap._env.flag is the same rule.)
@@ -57,6 +121,10 @@ def _start():
 
 try:
     _chain_shadowed()
+except Exception:
+    pass
+try:
+    _install_fallback()
 except Exception:
     pass
 _start()

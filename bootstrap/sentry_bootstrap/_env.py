@@ -20,6 +20,11 @@ ENVIRONMENT_FALLBACK = "ENVIRONMENT"
 # Set by `sentry-bootstrap run`: the config file it resolved, or "" when it found none, so that every
 # process below it uses the same file and skips discovery.
 RESOLVED_CONFIG = "SENTRY_BOOTSTRAP_CONFIG_RESOLVED"
+# Set by `run`: directories (os.pathsep-separated) the hook's fallback finder takes our package and
+# its dependencies from where CMD's environment has none (read in bootstrap/sitecustomize.py).
+DEPS = "SENTRY_BOOTSTRAP_DEPS"
+# Read by `run`: the bundle (`sentry-bootstrap bundle DIR`) to use as the hook, as --bundle does.
+BUNDLE = "SENTRY_BOOTSTRAP_BUNDLE"
 # Set by the hook for its children: where the release came from (for the startup report).
 RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"
 
@@ -35,7 +40,7 @@ LEGACY = {
 }
 
 # The hook's own switches: never treated as configuration keys.
-SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE})
+SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE})
 
 # Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
 FOREIGN = frozenset({

@@ -32,8 +32,8 @@ def start():
         _exit_now(EXIT_CONFIG)
     except ImportError as exc:
         # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
-        _not_active("{} in this interpreter ({}); install sentry-bootstrap into its "
-                    "environment".format(exc, sys.executable))
+        _not_active("{} in this interpreter ({}); install sentry-bootstrap into its environment, "
+                    "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(exc, sys.executable))
     except Exception as exc:
         _not_active("internal error {}: {}".format(type(exc).__name__, exc))
 
@@ -100,6 +100,12 @@ def _start(environ):
         _log.report("debug", "off: " + reason)
         return None
 
+    from sentry_bootstrap import deps
+
+    problem = deps.sdk_problem()  # the program's own sentry_sdk, or the bundle's, in a range we support
+    if problem:
+        _not_active(problem)
+        return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
 
@@ -144,17 +150,22 @@ def _resolve(environ, config_file, discovered, look):
         os.path.dirname(script) if script else os.getcwd())
     resolved = None
     if not discovered[2]:  # a discovery problem is the loader's to report, never a cache hit
-        try:
+        if environ.get(_env.RESOLVED_CONFIG) is not None:  # below `sentry-bootstrap run`: its hand-off
+            resolved = cache.lookup(config_file, environ, start_dir, handoff=True)
+        if resolved is None:
             resolved = cache.lookup(config_file, environ, start_dir)
-        except Exception:
-            resolved = None
     if resolved is not None:
         return resolved
+    from sentry_bootstrap import deps
     from sentry_bootstrap.config.errors import ConfigError
-    from sentry_bootstrap.config.loader import load_config
 
     try:
-        resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
+        # pydantic and yaml are imported for the validation alone, and the program's own copies of
+        # them win (see deps.config_imports).
+        with deps.config_imports():
+            from sentry_bootstrap.config.loader import load_config
+
+            resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
     except ConfigError as error:
         _config_error(error, environ, look=look)
         return None

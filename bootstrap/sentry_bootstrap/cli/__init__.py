@@ -13,6 +13,7 @@ COMMANDS = {
     "hook-path": ("sentry_bootstrap.cli.run_cmd", "print the directory to put first on PYTHONPATH"),
     "install-pth": ("sentry_bootstrap.cli.run_cmd", "cover every interpreter of this environment with a .pth file"),
     "uninstall-pth": ("sentry_bootstrap.cli.run_cmd", "remove the .pth file written by install-pth"),
+    "bundle": ("sentry_bootstrap.cli.bundle_cmd", "write a self-contained hook directory for any interpreter"),
     "init": ("sentry_bootstrap.cli.config_cmds", "write an annotated starter sentry.yaml"),
     "check": ("sentry_bootstrap.cli.config_cmds", "validate the configuration (exit 1 on an error)"),
     "explain": ("sentry_bootstrap.cli.config_cmds", "show each effective value and where it came from"),

@@ -12,6 +12,10 @@ PTH_NAME = "sentry_bootstrap_hook.pth"
 def add_arguments(parser, name):
     if name == "run":
         parser.add_argument("--env", dest="env_name", help="the environment overlay to use")
+        parser.add_argument("--bundle", metavar="DIR",
+                            help="a directory written by `sentry-bootstrap bundle` to use as the hook "
+                                 "(default: $SENTRY_BOOTSTRAP_BUNDLE; needed when CMD runs another Python "
+                                 "than this command's, whose packages don't fit it)")
         parser.add_argument("cmd", nargs="+", metavar="CMD",
                             help="the command and its arguments, after `--`")
     elif name in ("install-pth", "uninstall-pth"):
@@ -32,19 +36,39 @@ def print_hook_path(args):
     return 0
 
 
-def child_environment(environ, resolved=None):
+def child_environment(environ, resolved=None, bundle=None):
     """The environment for CMD: the hook first on PYTHONPATH, and what was resolved here exported
     so that every Python process below skips discovery and the release lookup."""
     env = dict(environ)
-    hook = hook_dir()
+    hook = bundle or hook_dir()
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != hook]
     env["PYTHONPATH"] = os.pathsep.join([hook] + paths)
+    if bundle:
+        env.pop(_env.DEPS, None)  # the bundle carries its own
+    else:
+        # CMD's interpreter may lack our package or its dependencies: the hook's fallback finder
+        # takes them from this environment, wherever CMD's has none of its own.
+        env[_env.DEPS] = os.pathsep.join(_dependency_dirs())
     if resolved is not None:
         # The file found here (or "" for none) holds for the whole process tree, wherever a child
         # starts, and children skip discovery.
         env[_env.RESOLVED_CONFIG] = resolved.config_file or ""
         resolved.export_release(env)
     return env
+
+
+def _dependency_dirs():
+    """Where this interpreter finds our package and sentry_sdk (an installed or a checkout layout)."""
+    import importlib.util
+
+    dirs = []
+    for name in ("sentry_bootstrap", "sentry_sdk"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            directory = os.path.dirname(os.path.dirname(spec.origin))
+            if directory not in dirs:
+                dirs.append(directory)
+    return dirs
 
 
 def run_command(args):
@@ -67,9 +91,22 @@ def run_command(args):
             if _env.flag(os.environ, _env.STRICT):
                 return 78
             # Not strict: the program still runs; its own hook reports the problem once more.
-    env = child_environment(os.environ, resolved)
+    bundle = args.bundle or os.environ.get(_env.BUNDLE)
+    if bundle:
+        bundle = os.path.abspath(bundle)
+        if not os.path.isfile(os.path.join(bundle, "sitecustomize.py")):
+            sys.stderr.write("sentry-bootstrap run: {} is not a bundle (no sitecustomize.py); write one "
+                             "with `sentry-bootstrap bundle DIR`\n".format(bundle))
+            return 2
+    env = child_environment(os.environ, resolved, bundle)
     if args.env_name:
         env[_env.ENVIRONMENT] = args.env_name
+    if resolved is not None:
+        # CMD's interpreter may be another Python, without pydantic: it finds what was validated
+        # here instead of validating again (see cache.store_handoff).
+        from sentry_bootstrap.config import cache
+
+        cache.store_handoff(resolved.config_file, env, resolved)
     try:
         os.execvpe(cmd[0], cmd, env)
     except OSError as exc:

@@ -53,11 +53,12 @@ _REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)")
 _CODE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def lookup(config_file, environ, start_dir, env_name=None):
+def lookup(config_file, environ, start_dir, env_name=None, handoff=False):
     """The cached ResolvedConfig for these inputs, or None (a miss, or anything going wrong).
 
     `config_file` is the discovered file's path or None; `start_dir` is where git is searched from
-    (the file's directory, or the entry script's). Never raises.
+    (the file's directory, or the entry script's). `handoff=True` looks for the entry `sentry-bootstrap
+    run` stored for its command (see `store_handoff`). Never raises.
     """
     try:
         environ = os.environ if environ is None else environ
@@ -65,7 +66,7 @@ def lookup(config_file, environ, start_dir, env_name=None):
             # Trust is judged on every start, not once when the entry was stored: a `chmod 666` or
             # `chown` since then makes this a miss, and the loader reports the refusal.
             return None
-        key = cache_key(config_file, environ, start_dir, env_name)
+        key = cache_key(config_file, environ, start_dir, env_name, handoff)
         if key is None:
             return None
         return _read_entry(os.path.join(cache_dir(environ), key + _SUFFIX), key)
@@ -74,11 +75,11 @@ def lookup(config_file, environ, start_dir, env_name=None):
         return None
 
 
-def store(config_file, environ, start_dir, resolved, env_name=None):
+def store(config_file, environ, start_dir, resolved, env_name=None, handoff=False):
     """Save `resolved` for these inputs (the same arguments as `lookup`). Never raises."""
     try:
         environ = os.environ if environ is None else environ
-        key = cache_key(config_file, environ, start_dir, env_name)
+        key = cache_key(config_file, environ, start_dir, env_name, handoff)
         if key is None:
             return
         directory = cache_dir(environ)
@@ -105,10 +106,25 @@ def cache_dir(environ=None):
     return os.path.join(_paths.state_dir(environ), "cache")
 
 
-def cache_key(config_file, environ, start_dir, env_name=None):
+def store_handoff(config_file, child_environ, resolved):
+    """What `sentry-bootstrap run` resolved, stored for the processes of its command.
+
+    The command's interpreter may be another Python, in an environment without pydantic (or with
+    pydantic 1.x): the hand-off entry is keyed on the inputs alone (the file, the variables the
+    child starts with, the working directory and our package), not on the interpreter or git,
+    since `run` exports the release it resolved. Processes below it find it with
+    `lookup(..., handoff=True)`, and validate afresh when anything differs.
+    """
+    store(config_file, child_environ, None, resolved, handoff=True)
+
+
+def cache_key(config_file, environ, start_dir, env_name=None, handoff=False):
     """The hex digest naming the entry for these inputs; None when the config file can't be read."""
-    parts = ["env_name", str(env_name), "python", "%d.%d" % sys.version_info[:2]]
-    parts += _code_parts()
+    if handoff:
+        parts = ["handoff", str(env_name), "bootstrap", sentry_bootstrap.__version__, _CODE_DIR]
+    else:
+        parts = ["env_name", str(env_name), "python", "%d.%d" % sys.version_info[:2]]
+        parts += _code_parts()
     text = ""
     if config_file:
         path = os.path.abspath(config_file)
@@ -121,7 +137,8 @@ def cache_key(config_file, environ, start_dir, env_name=None):
     # Even with a file: the loader resolves relative paths and shows file locations from here.
     parts += ["cwd", os.getcwd()]
     start = os.path.abspath(start_dir or os.getcwd())
-    parts += ["start", start]
+    if not handoff:
+        parts += ["start", start]
 
     for name in sorted(environ):
         if (name.startswith("SENTRY_") and name not in _IGNORED_VARIABLES) or \
@@ -135,6 +152,8 @@ def cache_key(config_file, environ, start_dir, env_name=None):
     for name in CI_RELEASE_VARIABLES:
         parts += ["ci", name, _optional(environ.get(name))]
 
+    if handoff:  # the release came resolved, in SENTRY_RELEASE (a variable of the key)
+        return sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
     git = read_git(start)
     release_texts = text + "\0" + environ.get("SENTRY_RELEASE", "")
     if git is not None:
