@@ -122,6 +122,8 @@ def patch_multiprocessing(module):
 
 
 def _flush_current_client():
+    if "sentry_sdk" not in sys.modules:
+        return  # the SDK never started in this child (lazy start): nothing queued
     try:
         import sentry_sdk
 

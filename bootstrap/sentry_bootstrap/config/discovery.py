@@ -10,7 +10,6 @@ import os
 import stat
 
 from sentry_bootstrap import _env
-from sentry_bootstrap.config.errors import Problem
 
 CONFIG_NAME = "sentry.yaml"
 
@@ -34,6 +33,8 @@ def discover(environ, cwd, config_file=None):
         return None, None, []
     path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
     if not os.path.isfile(path):
+        from sentry_bootstrap.config.errors import Problem  # not on the start-up path
+
         reason = "is a directory" if os.path.isdir(path) else "not found"
         return None, None, [Problem(where, "", "configuration file {}: {}".format(
             display(path, cwd), reason))]
@@ -57,6 +58,8 @@ def trust_problems(path, shown):
         info = os.stat(path)
     except OSError:
         return []  # reading it will report the real problem
+    from sentry_bootstrap.config.errors import Problem
+
     problems = []
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         problems.append(Problem(shown, "", "refused: the file is writable by {} (mode {:o}); its "
