@@ -23,8 +23,10 @@ HOOK_MODULES = {
     "sentry_bootstrap.config",
     "sentry_bootstrap.config.cache",
     "sentry_bootstrap.config.discovery",
+    "sentry_bootstrap.config.quick",
     "sentry_bootstrap.config.resolved",
     "sentry_bootstrap.hook",
+    "sentry_bootstrap.integrations_table",
     "sentry_bootstrap.processes",
     "sentry_bootstrap.release",
 }
