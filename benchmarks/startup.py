@@ -12,6 +12,12 @@ and the targets as PASS/FAIL:
     (c) the hook on, with a DSN to a local server (warm config cache, as every start after the first)
     (d) a hand-written sitecustomize calling sentry_sdk.init(dsn=...) with the SDK's defaults
     (e) the SDK floor: sentry_sdk.init(dsn=..., auto_enabling_integrations=False)
+    (f) a program that imports Flask, under the hook (the SDK starts on that import)
+    (g) the same program with a hand-written init first:
+        sentry_sdk.init(dsn=..., auto_enabling_integrations=False, integrations=[FlaskIntegration()])
+
+Then, cold SDK (lazy start), the time from an uncaught exception being raised to its event
+reaching the local server, against the same with `sdk_start: eager` (the SDK already running).
 
 Wall time is measured around each child process; peak RSS comes from os.wait4's rusage of that child.
 Only the standard library is used.
@@ -31,9 +37,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAT_PACKAGES = ["django", "flask", "fastapi", "celery", "sqlalchemy", "redis", "httpx"]
 
 
+ARRIVALS = []  # time.time() of each envelope the local server received
+
+
 class _Accept(BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        ARRIVALS.append(time.time())
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -90,14 +100,38 @@ def variants(python, dsn, work):
     os.makedirs(app)
     with open(os.path.join(app, "sentry.yaml"), "w") as handle:
         handle.write("version: 1\ndsn: {!r}\n".format(dsn))
+    os.chmod(os.path.join(app, "sentry.yaml"), 0o600)
     cmd = [python, "-c", "pass"]
+    flask_hand = ("import sentry_sdk\nfrom sentry_sdk.integrations.flask import FlaskIntegration\n"
+                  "sentry_sdk.init(dsn={!r}, auto_enabling_integrations=False, "
+                  "integrations=[FlaskIntegration()])\nimport flask\n".format(dsn))
     return [
         ("a", "python -c pass", cmd, dict(base), app),
         ("b", "hook off", cmd, dict(base, PYTHONPATH=hook, SENTRY_BOOTSTRAP_DISABLED="1"), app),
         ("c", "hook on (DSN)", cmd, dict(base, PYTHONPATH=hook), app),
         ("d", "hand-written init", cmd, dict(base, PYTHONPATH=hand), app),
         ("e", "SDK floor", cmd, dict(base, PYTHONPATH=floor), app),
+        ("f", "import flask, hook on", [python, "-c", "import flask"], dict(base, PYTHONPATH=hook), app),
+        ("g", "import flask, hand-written FlaskIntegration init", [python, "-c", flask_hand],
+         dict(base), app),
     ]
+
+
+CRASH = "import sys, time\nsys.stderr.write('T0=%r\\n' % time.time())\nraise RuntimeError('bench')\n"
+
+
+def exception_to_event(python, env, cwd, runs):
+    """Median ms from `raise` in a child to its event arriving at the local server."""
+    delays = []
+    for _ in range(runs):
+        before = len(ARRIVALS)
+        proc = subprocess.run([python, "-c", CRASH], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        line = [l for l in proc.stderr.splitlines() if l.startswith("T0=")]
+        if proc.returncode != 1 or not line or len(ARRIVALS) <= before:
+            raise SystemExit("crash variant failed:\n" + proc.stderr)
+        delays.append((ARRIVALS[before] - float(line[0][3:])) * 1000.0)
+    return statistics.median(delays)
 
 
 def main(argv=None):
@@ -121,6 +155,15 @@ def main(argv=None):
                 elapsed, peak = run_once(cmd, env, cwd)
                 times[key].append(elapsed)
                 rss[key].append(peak)
+        hook_env = table[2][3]
+        app = table[2][4]
+        crash_lazy = exception_to_event(python, hook_env, app, max(3, args.runs // 4))
+        eager_app = os.path.join(work, "eager")
+        os.makedirs(eager_app)
+        with open(os.path.join(eager_app, "sentry.yaml"), "w") as handle:
+            handle.write("version: 1\ndsn: {!r}\nsdk_start: eager\n".format(dsn))
+        os.chmod(os.path.join(eager_app, "sentry.yaml"), 0o600)
+        crash_eager = exception_to_event(python, hook_env, eager_app, max(3, args.runs // 4))
     finally:
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
@@ -132,7 +175,12 @@ def main(argv=None):
     print("| --- | ---: | ---: |")
     for key, name, *_ in table:
         print("| ({}) {} | {:.1f} | {:.1f} |".format(key, name, med[key], mem[key]))
+    print()
+    print("uncaught exception -> event at the server, median ms: {:.1f} with a cold SDK (lazy start), "
+          "{:.1f} with the SDK started at interpreter start (sdk_start: eager)".format(crash_lazy, crash_eager))
     checks = [
+        ("(c) <= 1.3 x (a)", med["c"] / med["a"], 1.3),
+        ("(f) <= 1.0 x (g)", med["f"] / med["g"], 1.0),
         ("(c) <= 0.5 x (d)", med["c"] / med["d"], 0.5),
         ("(c) <= 1.10 x (e)", med["c"] / med["e"], 1.10),
         ("(b) <= 1.10 x (a)", med["b"] / med["a"], 1.10),

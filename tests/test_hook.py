@@ -132,8 +132,9 @@ def test_excluded_by_config_rule_imports_nothing_heavy_with_a_warm_cache(app, se
 
 
 def test_plain_script_imports_no_framework(app, sentry_server):
-    """With Django, Flask, FastAPI, Celery and SQLAlchemy installed, a plain script imports none."""
-    app.config(base_config(sentry_server.dsn))
+    """With Django, Flask, FastAPI, Celery and SQLAlchemy installed, a plain script imports none,
+    even with the SDK started at interpreter start."""
+    app.config(base_config(sentry_server.dsn, "sdk_start: eager\n"))
     app.write("show.py", SHOW_MODULES)
     result = run_python(["show.py"], cwd=str(app.path))
     imported = modules_of(result)
@@ -157,13 +158,16 @@ def test_script_importing_flask_gets_the_flask_integration(app, sentry_server):
 
 def test_startup_report_at_info(app, sentry_server):
     """SENTRY_BOOTSTRAP_LOG=info prints one line with environment, release and its source, the
-    masked DSN, the integrations with reasons, the config file and the time taken."""
-    app.config(base_config(sentry_server.dsn, "integrations:\n  disabled: [sqlalchemy]\n"))
+    masked DSN, the integrations with reasons, the config file and the time taken (after the line
+    saying why the SDK started at once)."""
+    app.config(base_config(sentry_server.dsn, "integrations:\n  disabled: [sqlalchemy]\n"
+                           "sdk_start: eager\n"))
     app.write("ok.py", "pass\n")
     result = run_python(["ok.py"], cwd=str(app.path), env={"SENTRY_BOOTSTRAP_LOG": "info"})
     lines = hook_lines(result)
-    assert len(lines) == 1, result.stderr
-    line = lines[0]
+    assert len(lines) == 2, result.stderr
+    assert lines[0] == "sentry-bootstrap: sdk starts at once: sdk_start: eager"
+    line = lines[1]
     assert "environment=staging" in line
     assert "release={} (git (HEAD at".format(app.sha) in line
     assert "dsn=http://***@127.0.0.1:{}/1".format(sentry_server.port) in line
@@ -176,9 +180,9 @@ def test_startup_report_at_info(app, sentry_server):
 
 
 def test_startup_report_at_debug_gives_every_source(app, sentry_server):
-    """SENTRY_BOOTSTRAP_LOG=debug adds where each value came from."""
+    """SENTRY_BOOTSTRAP_LOG=debug adds where each value came from, when the SDK starts."""
     app.config(base_config(sentry_server.dsn))
-    app.write("ok.py", "pass\n")
+    app.write("ok.py", "import sentry_sdk\n")
     result = run_python(["ok.py"], cwd=str(app.path), env={"SENTRY_BOOTSTRAP_LOG": "debug"})
     assert any(l.startswith("sentry-bootstrap: dsn from sentry.yaml") or
                ("dsn from" in l and "sentry.yaml:2" in l) for l in hook_lines(result)), result.stderr
@@ -234,8 +238,8 @@ def test_no_dsn_writes_to_the_outbox_and_events_lists_it(app):
 
 def test_warm_cache_start_imports_neither_pydantic_nor_yaml(app, sentry_server):
     """The first start validates and caches, leaving neither pydantic nor yaml imported behind it;
-    every later start doesn't import them at all."""
-    app.config(base_config(sentry_server.dsn))
+    every later start doesn't import them at all, even with the SDK started at interpreter start."""
+    app.config(base_config(sentry_server.dsn, "sdk_start: eager\n"))
     app.write("show.py", SHOW_MODULES)
     cold_run = run_python(["-X", "importtime", "show.py"], cwd=str(app.path))
     warm_run = run_python(["-X", "importtime", "show.py"], cwd=str(app.path))
@@ -267,9 +271,10 @@ def test_before_send_from_a_module_path_is_applied(app, sentry_server):
 
 
 def test_unimportable_callable_is_a_located_config_error(app):
-    """A `module:function` that can't be imported: one line naming where it was set; strict exits 78."""
+    """A `module:function` that can't be imported: one line naming where it was set when the SDK
+    starts; strict mode checks it at interpreter start and exits 78."""
     app.config("version: 1\ndsn: http://k@127.0.0.1:9/1\nbefore_send: no_such_module:scrub\n")
-    app.write("ok.py", "print('ran')\n")
+    app.write("ok.py", "import sentry_sdk\nprint('ran')\n")
     result = run_python(["ok.py"], cwd=str(app.path))
     assert result.stdout == "ran\n" and result.returncode == 0
     lines = hook_lines(result)

@@ -192,6 +192,46 @@ def test_default_rule_beats_include():
     assert decide(info_for("-m", "pip"), include=["*"])[1] == "excluded by default rule 'pip'"
 
 
+@pytest.mark.parametrize("argv, rule", [
+    (["/v/bin/pytest", "-q"], "pytest"),
+    (["/v/bin/py.test", "tests"], "pytest"),
+    (["-m", "pytest", "-x"], "pytest"),
+    (["-m", "unittest", "discover"], "unittest"),
+    (["-m", "unittest.__main__"], "unittest"),
+    (["/v/bin/tox", "-e", "py311"], "tox"),
+    (["-m", "tox"], "tox"),
+    (["/v/bin/nox", "-s", "tests"], "nox"),
+    (["-m", "nox"], "nox"),
+])
+def test_test_runners_are_excluded_by_default(argv, rule):
+    """pytest, py.test, python -m pytest, python -m unittest, tox and nox are off by default."""
+    assert decide(info_for(*argv)) == (False, "excluded by default rule {!r} (a test runner; "
+                                       "processes.include brings it back)".format(rule))
+
+
+def test_include_brings_a_test_runner_back():
+    """A processes.include pattern that matches a test runner includes it; others don't."""
+    assert decide(info_for("-m", "pytest"), include=["pytest"]) == (
+        True, "included by processes.include 'pytest'")
+    assert decide(info_for("/v/bin/tox"), include=["tox"])[0] is True
+    assert decide(info_for("-m", "pytest"), include=["gunicorn"])[0] is False
+    assert decide(info_for("-m", "pytest"), include=["pytest"], exclude=["module:pytest"])[0] is False
+
+
+@pytest.mark.parametrize("pattern, value", [
+    ("a*b?c", "axxbyc"), ("*", ""), ("*import setuptools*", "python -c import setuptools; x"),
+    ("pip3.*", "pip3.11"), ("x[ab]y", "xby"), ("**a", "ba"), ("a*", "b"), ("?", ""), ("a*a*a", "aaa"),
+    ("a*a*a", "aa"), ("*.py", "setup.pyc"),
+])
+def test_glob_is_fnmatchcase(pattern, value):
+    """The start-up glob matcher agrees with fnmatch.fnmatchcase."""
+    import fnmatch
+
+    from sentry_bootstrap.processes import _glob
+
+    assert _glob(value, pattern) is fnmatch.fnmatchcase(value, pattern)
+
+
 def test_empty_include_includes_everything():
     """With no rules a process is included and the reason says so."""
     assert decide(info_for("app.py")) == (True, "included (no processes.include rules)")

@@ -282,3 +282,24 @@ def test_transport_worker_and_pool_can_be_renewed_after_fork():
     sdk_compat.renew_after_fork(transport)  # registration only; the child side runs in tests/transport/test_fork.py
     assert transport._worker is old_worker
     client.close()
+
+
+
+
+# -- lazy start -----------------------------------------------------------------------------------
+
+def test_client_module_resolves_the_default_release_through_its_own_name():
+    """sentry_sdk.client calls its module-level get_default_release when release is None, so
+    init_without_git_release can keep it from running git."""
+    import sentry_sdk.client as client_module
+
+    assert callable(client_module.get_default_release)
+    assert "get_default_release()" in inspect.getsource(client_module)
+
+
+def test_logging_integration_replay_names_exist():
+    """_IGNORED_LOGGERS and LoggingIntegration._handle_record, used to replay kept records."""
+    from sentry_sdk.integrations import logging as sdk_logging
+
+    assert isinstance(sdk_logging._IGNORED_LOGGERS, set)
+    assert _params(sdk_logging.LoggingIntegration._handle_record) == ["self", "record"]

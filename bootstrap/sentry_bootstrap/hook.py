@@ -7,7 +7,11 @@ Guarantees, whatever the configuration or the machine:
 - strict mode (SENTRY_BOOTSTRAP_STRICT=1 or `strict: true`) turns any failure to start (a
   configuration error, a callable that can't be imported, an internal error) into exit 78;
 - switched off (SENTRY_BOOTSTRAP_DISABLED=1, `enabled: false`, an excluded process) it imports none of
-  sentry_sdk, pydantic and yaml: the checks below run on the standard library and the config cache.
+  sentry_sdk, pydantic and yaml: the checks below run on the standard library and the config cache;
+- switched on, with a warm cache, it imports nothing a bare interpreter doesn't load besides its own
+  start-up modules: the SDK starts when the process first needs it (`activation.lazy`), or at once
+  when an option needs it from the first instruction (`lazy.eager_reason`);
+- it starts no subprocess (the SDK is kept from asking `git` for a release).
 """
 import os
 import sys
@@ -52,7 +56,8 @@ def _not_active(reason):
 
 
 def last_report():
-    """What the hook did in this process (None before it ran or when it was off)."""
+    """What activation did in this process: None before the SDK started (lazy start), or when the
+    hook was off."""
     return _state["report"]
 
 
@@ -69,8 +74,8 @@ def _start(environ):
     from sentry_bootstrap import processes
 
     info = processes.ProcessInfo.current()
-    included, reason = processes.decide(info, (), ())
-    if not included:
+    reason = processes.always_excluded(info)
+    if reason:
         _log.report("debug", "off: " + reason)
         return None
 
@@ -100,25 +105,67 @@ def _start(environ):
         _log.report("debug", "off: " + reason)
         return None
 
+    # Hand-offs to child processes: whether or not the SDK ever starts here.
+    resolved.export_release(environ)
+    from sentry_bootstrap._paths import hook_dir
+
+    for directory in _hook_dirs(hook_dir()):
+        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
+    if "uwsgi" in sys.modules or info.program in ("uwsgi", "pyuwsgi"):
+        from sentry_bootstrap.activation import import_hooks
+
+        import_hooks.warn_uwsgi()  # at start: uWSGI's flags matter before the SDK's first thread
+
+    from sentry_bootstrap.activation import lazy
+
+    why = lazy.eager_reason(values, strict=_env.flag(environ, _env.STRICT))
+    if why:
+        _log.report("info", "sdk starts at once: " + why)
+        return _activate(resolved, environ, started)
+    lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started)
+    if _log.enabled("info"):
+        _log.report("info", _armed_line(resolved))
+    return None
+
+
+def _activate(resolved, environ, started):
     from sentry_bootstrap import deps
 
     problem = deps.sdk_problem()  # the program's own sentry_sdk, or the bundle's, in a range we support
     if problem:
-        _not_active(problem)
+        _log.report("error", "not active: " + problem)
         return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
 
     try:
-        report = activate(resolved, started=started)
+        return activate(resolved, started=started)
     except ConfigError as error:  # e.g. a `module:function` that can't be imported
         _config_error(error, environ, resolved.values)
         return None
-    from sentry_bootstrap._paths import hook_dir
 
-    for directory in _hook_dirs(hook_dir()):
-        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
-    return report
+
+def _activate_later(resolved, environ, started):
+    """The SDK's start when the process first needs it (see activation.lazy)."""
+    try:
+        _state["report"] = _activate(resolved, environ, started)
+    except _StrictExit as stop:  # too late to refuse the start: the program is running
+        _log.report("error", stop.message)
+
+
+def _armed_line(resolved):
+    """The start-up report of a lazy start: what the SDK will be given, known before it starts."""
+    from sentry_bootstrap._mask import mask_dsn
+
+    dsn = resolved.values.get("dsn")
+    return " ".join([
+        "active (sdk starts on first need):",
+        "environment={}".format(resolved.environment),
+        "release={} ({})".format(resolved.release, resolved.release_source) if resolved.release
+        else "release=none",
+        "dsn={}".format(mask_dsn(dsn) if dsn else "outbox"),
+        "config={}".format(resolved.config_file or "none"),
+    ])
 
 
 def _hook_dirs(packaged):

@@ -14,13 +14,29 @@ keeps them equal), and `kind`:
   `trigger`), unless `integrations.auto` is off or it is in `integrations.disabled`;
 - `opt_in`: set up only when listed in `integrations.enabled` (at init, or on import of `trigger`).
 """
-from collections import namedtuple
-
 DEFAULT = "default"
 AUTO = "auto"
 OPT_IN = "opt_in"
 
-Integration = namedtuple("Integration", "name class_path kind distributions trigger min_version")
+
+
+class Integration(object):
+    """One row. A plain class, not a namedtuple: `collections` is not loaded by a bare interpreter,
+    and the hook's warm start reads this table."""
+
+    __slots__ = ("name", "class_path", "kind", "distributions", "trigger", "min_version")
+
+    def __init__(self, name, class_path, kind, distributions, trigger, min_version):
+        self.name = name
+        self.class_path = class_path
+        self.kind = kind
+        self.distributions = distributions
+        self.trigger = trigger
+        self.min_version = min_version
+
+    def __repr__(self):
+        return "Integration({})".format(", ".join(
+            "{}={!r}".format(slot, getattr(self, slot)) for slot in self.__slots__))
 
 # Constructor options given as logging level names in YAML, that the SDK wants as numbers.
 LEVEL_OPTIONS = frozenset({"level", "event_level", "sentry_logs_level"})

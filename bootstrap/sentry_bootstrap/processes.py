@@ -1,11 +1,10 @@
 """Which processes the hook instruments, and what their children inherit.
 
 The hook decides this before importing anything heavy, so this module is standard library only and
-reads nothing but the command line.
+reads nothing but the command line. It runs at every interpreter start, so it doesn't import `re`
+or `fnmatch` either (a bare interpreter loads neither): `_glob` matches the common patterns itself.
 """
-import fnmatch
 import os
-import re
 import sys
 
 # Interpreter options that take a value, as a separate word or glued on (`-Wignore`, `-X dev`).
@@ -14,7 +13,20 @@ _LONG_OPTIONS_WITH_VALUE = ("--check-hash-based-pycs",)
 _SCRIPT_SUFFIXES = (".py", ".pyw", ".pyc", ".pyz", ".pyzw")
 # python, python3.12, python3.13t, pythonw, py, pypy3: otherwise Python is embedded (uwsgi, a
 # frozen application) and its command line is not the interpreter's.
-_INTERPRETER = re.compile(r"^(?:python|pypy|py)[0-9.]*[a-z]?$", re.IGNORECASE)
+_INTERPRETER_PREFIXES = ("python", "pypy", "py")
+
+
+def _is_interpreter(name):
+    """`^(?:python|pypy|py)[0-9.]*[a-z]?$`, case-insensitive."""
+    low = name.lower()
+    for prefix in _INTERPRETER_PREFIXES:
+        if low.startswith(prefix):
+            rest = low[len(prefix):]
+            if rest and "a" <= rest[-1] <= "z":
+                rest = rest[:-1]
+            if all(c in "0123456789." for c in rest):
+                return True
+    return False
 
 
 class ProcessInfo:
@@ -61,7 +73,7 @@ class ProcessInfo:
         """Parse a full command line: the interpreter, its options, then script/-m/-c/- and args."""
         argv = [str(a) for a in argv]
         interpreter = _program_name(argv[0] if argv else "python")
-        if not _INTERPRETER.match(interpreter):
+        if not _is_interpreter(interpreter):
             return cls(interpreter, console_script=interpreter, kind="embedded", argv=argv)
         i = 1
         while i < len(argv):
@@ -114,6 +126,16 @@ DEFAULT_EXCLUDES = (
     ("sentry-bootstrap", ("sentry-bootstrap", "module:sentry_bootstrap", "module:sentry_bootstrap.*")),
 )
 
+# Test runners: a test run is not production traffic (its logging.error calls would become events,
+# every run a session), so they are excluded by default too; unlike the tools above, a
+# `processes.include` pattern that matches brings one back.
+TEST_RUNNERS = (
+    ("pytest", ("pytest", "py.test", "module:pytest")),
+    ("unittest", ("module:unittest", "module:unittest.*")),
+    ("tox", ("tox", "module:tox")),
+    ("nox", ("nox", "module:nox")),
+)
+
 _FIELDS = ("program", "module", "script", "argv")
 
 
@@ -137,37 +159,82 @@ def matches(info, pattern):
     if not sep or field not in _FIELDS:
         field, glob = None, pattern
     if field == "argv":
-        return fnmatch.fnmatchcase(" ".join(info.argv), glob)
-    candidates = {
-        "program": (info.program,),
-        "module": (info.module,),
-        "script": (info.console_script,),
-        None: (info.program, info.module, info.console_script),
-    }[field]
-    return any(value and fnmatch.fnmatchcase(value, glob) for value in candidates)
+        return _glob(" ".join(info.argv), glob)
+    if field is None:
+        candidates = (info.program, info.module, info.console_script)
+    else:
+        candidates = (info.program if field == "program" else
+                      info.module if field == "module" else info.console_script,)
+    for value in candidates:
+        if value and _glob(value, glob):
+            return True
+    return False
+
+
+def _glob(value, pattern):
+    """`fnmatch.fnmatchcase(value, pattern)`. Patterns with only `*` and `?` (every default rule)
+    are matched here, in O(len(value) * len(pattern)) at worst; a `[...]` class goes to fnmatch."""
+    if "*" not in pattern and "?" not in pattern and "[" not in pattern:
+        return value == pattern
+    if "[" in pattern:
+        import fnmatch
+
+        return fnmatch.fnmatchcase(value, pattern)
+    i = j = 0
+    star, mark = -1, 0
+    while i < len(value):
+        if j < len(pattern) and pattern[j] != "*" and (pattern[j] == "?" or pattern[j] == value[i]):
+            i += 1
+            j += 1
+        elif j < len(pattern) and pattern[j] == "*":
+            star, mark = j, i
+            j += 1
+        elif star != -1:
+            j = star + 1
+            mark += 1
+            i = mark
+        else:
+            return False
+    while j < len(pattern) and pattern[j] == "*":
+        j += 1
+    return j == len(pattern)
 
 
 def decide(info, include=(), exclude=()):
     """Whether to instrument this process, and why: `(included, reason)`.
 
     In order: the default excludes (`DEFAULT_EXCLUDES`, always applied), then `exclude`, then
-    `include` (empty means every process not excluded). Patterns follow `matches`. The reason
+    `include` (empty means every process not excluded, test runners (`TEST_RUNNERS`) aside: only
+    an include pattern that matches one brings it in). Patterns follow `matches`. The reason
     names the rule, e.g. `excluded by default rule 'pip'`, `excluded by processes.exclude
     'celery'`, `not matched by processes.include`, `included by processes.include 'gunicorn'`.
     """
-    for name, patterns in DEFAULT_EXCLUDES:
-        if any(matches(info, p) for p in patterns):
-            return False, "excluded by default rule {!r}".format(name)
+    reason = always_excluded(info)
+    if reason:
+        return False, reason
     for pattern in exclude or ():
         if matches(info, pattern):
             return False, "excluded by processes.exclude {!r}".format(pattern)
-    include = list(include or ())
-    if not include:
-        return True, "included (no processes.include rules)"
-    for pattern in include:
+    runner = next((name for name, patterns in TEST_RUNNERS
+                   if any(matches(info, p) for p in patterns)), None)
+    for pattern in include or ():
         if matches(info, pattern):
             return True, "included by processes.include {!r}".format(pattern)
+    if runner:
+        return False, "excluded by default rule {!r} (a test runner; processes.include brings " \
+                      "it back)".format(runner)
+    if not include:
+        return True, "included (no processes.include rules)"
     return False, "not matched by processes.include"
+
+
+def always_excluded(info):
+    """The reason when a default rule that nothing overrides (`DEFAULT_EXCLUDES`) matches, else
+    None. The hook asks this before it reads the configuration."""
+    for name, patterns in DEFAULT_EXCLUDES:
+        if any(matches(info, p) for p in patterns):
+            return "excluded by default rule {!r}".format(name)
+    return None
 
 
 CHILD_POLICIES = ("inherit", "none")

@@ -5,7 +5,6 @@ library. Nothing here raises except `ReleaseFormatError`, for a format the calle
 can't be filled.
 """
 import os
-import re
 
 from sentry_bootstrap._files import CONFIG_LIMIT, SMALL_LIMIT, open_regular, read_bounded
 
@@ -28,7 +27,14 @@ CI_RELEASE_VARIABLES = (
 
 FORMAT_FIELDS = ("sha", "short_sha", "branch", "tag", "version")
 
-_HEX_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def _is_hex_sha(text):
+    """A full sha-1 or sha-256 object name, lower case. (No `re`: this runs at every start, and a
+    bare interpreter doesn't load `re`.)"""
+    return len(text) in (40, 64) and _HEX_DIGITS.issuperset(text)
+
 # Refs git keeps per worktree; every other ref lives in the common directory.
 _PER_WORKTREE = ("refs/worktree/", "refs/bisect/", "refs/rewritten/")
 _MAX_SYMREF_DEPTH = 5
@@ -111,7 +117,7 @@ def read_git(start_dir):
             ref = head[4:].strip()
             branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
             sha = _resolve_ref(git_dir, common_dir, ref)
-        elif _HEX_SHA.match(head):
+        elif _is_hex_sha(head):
             branch, sha = None, head
         else:
             return None
@@ -212,6 +218,8 @@ def _format_fields(text):
     for _literal, field, _spec, _conversion in parsed:
         if field is None:
             continue
+        import re
+
         name = re.split(r"[.\[!:]", field, 1)[0]
         if name not in FORMAT_FIELDS:
             raise ReleaseFormatError("release {!r}: unknown placeholder {{{}}} (known: {})".format(
@@ -303,7 +311,7 @@ def _resolve_ref(git_dir, common_dir, ref):
         if content.startswith("ref:"):
             ref = content[4:].strip()
             continue
-        return content if _HEX_SHA.match(content) else None
+        return content if _is_hex_sha(content) else None
     return None
 
 
@@ -358,7 +366,7 @@ def _peel(common_dir, target):
     Reads loose objects, and undeltified objects in pack files. A tag that git stored as a delta
     in a pack is not peeled (rare: after `git gc`, tags are in packed-refs with their peeled line).
     """
-    if not _HEX_SHA.match(target or ""):
+    if not _is_hex_sha(target or ""):
         return None
     raw = _loose_object(common_dir, target)
     if raw is None:
@@ -444,6 +452,8 @@ def _idx_offset(idx_path, wanted):
 
 
 def _natural_key(name):
+    import re
+
     return [(0, int(part), "") if part.isdigit() else (1, 0, part)
             for part in re.split(r"(\d+)", name)]
 
@@ -470,22 +480,24 @@ def _find_upwards(start_dir, filename):
 
 
 # `[^\]]*` then strip, not a lazy `[^\]]+?\s*\]`: that one is quadratic on a long unclosed line.
-_TOML_SECTION = re.compile(r"^\s*\[([^\]]*)\]\s*(?:#.*)?$")
-_TOML_STRING = re.compile(r"""^\s*(name|version)\s*=\s*(?:"([^"\\]*)"|'([^']*)')\s*(?:#.*)?$""")
+_TOML_SECTION = r"^\s*\[([^\]]*)\]\s*(?:#.*)?$"
+_TOML_STRING = r"""^\s*(name|version)\s*=\s*(?:"([^"\\]*)"|'([^']*)')\s*(?:#.*)?$"""
 
 
 def _pyproject_name_version(text):
     """`[project]` name and static version from pyproject.toml text (a minimal line reader:
     tomllib is 3.11+ only, and these two keys are plain strings in practice)."""
+    import re  # not at module level: the hook's start never reads a pyproject.toml
+
     section = None
     found = {}
     for line in text.splitlines():
-        header = _TOML_SECTION.match(line)
+        header = re.match(_TOML_SECTION, line)
         if header:
             section = header.group(1).strip()
             continue
         if section == "project":
-            m = _TOML_STRING.match(line)
+            m = re.match(_TOML_STRING, line)
             if m:
                 found[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
     return found.get("name"), found.get("version")

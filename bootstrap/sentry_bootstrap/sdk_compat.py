@@ -477,3 +477,54 @@ def renew_after_fork(transport, then=None):
                 pass
 
     os.register_at_fork(after_in_child=in_child)
+
+
+# ---- lazy start ----------------------------------------------------------------------------------
+
+def init_without_git_release(init, options):
+    """`init(**options)`, where a release of None stays None.
+
+    With no release the SDK's `_get_options` calls `sentry_sdk.utils.get_default_release`, which
+    runs `git rev-parse` in a subprocess in the working directory. The hook resolved the release
+    already (git files, SENTRY_RELEASE, the CI variables, the package version) and never starts a
+    subprocess, so during init the client module's reference to it answers None.
+    """
+    if options.get("release") is not None:
+        return init(**options)
+    import sentry_sdk.client as client_module
+
+    original = client_module.get_default_release
+    client_module.get_default_release = lambda: None
+    try:
+        return init(**options)
+    finally:
+        client_module.get_default_release = original
+
+
+def capture_thread_exception(exc_info):
+    """Capture an exception that ended a thread as the SDK's threading integration would
+    (mechanism `threading`, unhandled), for a thread started before the SDK was."""
+    import sentry_sdk
+    from sentry_sdk.integrations.threading import ThreadingIntegration
+    from sentry_sdk.utils import event_from_exception
+
+    client = sentry_sdk.get_client()
+    if client.get_integration(ThreadingIntegration) is None:
+        return
+    event, hint = event_from_exception(exc_info, client_options=client.options,
+                                       mechanism={"type": "threading", "handled": False})
+    sentry_sdk.capture_event(event, hint=hint)
+
+
+def handle_log_record(record):
+    """Hand one `logging` record to the SDK's logging integration, as its patched
+    `Logger.callHandlers` does (`LoggingIntegration._handle_record`, `_IGNORED_LOGGERS`)."""
+    import sentry_sdk
+    from sentry_sdk.integrations import logging as sdk_logging
+
+    ignored = sdk_logging._IGNORED_LOGGERS
+    if ignored is None or record.name.strip() in ignored:
+        return
+    integration = sentry_sdk.get_client().get_integration(sdk_logging.LoggingIntegration)
+    if integration is not None:
+        integration._handle_record(record)

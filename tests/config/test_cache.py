@@ -317,3 +317,15 @@ def test_warm_lookup_time(project, git):
     median = sorted(timings)[len(timings) // 2]
     sys.stderr.write("config cache warm lookup median: {:.3f} ms\n".format(median * 1e3))
     assert median < 0.005
+
+
+def test_references_scan_agrees_with_the_regex():
+    """The start-up scan for `${NAME` finds the same names as the regex it replaces."""
+    import re
+
+    from sentry_bootstrap.config.cache import _references
+
+    pattern = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)")
+    for text in ("dsn: ${SENTRY_DSN}", "a: ${ A_1:-x} b: ${B:?m} $${C} ${", "${${D}}", "${1X} ${_y}",
+                 "${\tTAB}", "x" * 50 + "${", "${A}${B}${A}"):
+        assert _references(text) == set(pattern.findall(text)), text

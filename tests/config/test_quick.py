@@ -63,7 +63,7 @@ def test_fifo_and_missing_file_give_the_empty_answer_without_blocking(tmp_path):
 
 def test_hook_discovers_the_file_once_per_start(app):
     """A cold start (no cache) runs discovery once: the loader is handed the hook's answer."""
-    app.config("version: 1\n")
+    app.config("version: 1\nsdk_start: eager\n")  # activation (and its report) at start
     code = (
         "import sentry_bootstrap.config.discovery as d\n"
         "calls = []\n"

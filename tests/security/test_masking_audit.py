@@ -74,9 +74,11 @@ def test_every_command_masks_secrets(audited, args):
 
 
 def test_run_command_and_its_childs_report_mask_secrets(audited):
-    """`run` and the hook's startup report (at debug, every value's source) mask secrets."""
+    """`run` and the hook's startup report (at debug, every value's source, printed when the SDK
+    starts) mask secrets."""
     work, _server = audited
-    result = run_python(["-m", "sentry_bootstrap", "run", "--", sys.executable, "-c", "print('child')"],
+    result = run_python(["-m", "sentry_bootstrap", "run", "--", sys.executable, "-c",
+                         "import sentry_sdk; print('child')"],
                         cwd=str(work), hook=False,
                         env={"PYTHONPATH": ROOT, "SENTRY_BOOTSTRAP_LOG": "debug", "NO_PROXY": "127.0.0.1"})
     assert "child" in result.stdout

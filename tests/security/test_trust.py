@@ -67,7 +67,8 @@ def test_hook_reads_no_config_from_elsewhere(tmp_path):
     write(tmp_path / "sentry.yaml", "version: 1\nenvironment: from-parent-dir\n")
     sub = tmp_path / "sub"
     sub.mkdir()
-    (sub / "show.py").write_text("import sentry_bootstrap.hook as a\nr = a.last_report()\n"
+    (sub / "show.py").write_text("import sentry_sdk\n"  # starts the SDK (its report is the hook's)
+                                 "import sentry_bootstrap.hook as a\nr = a.last_report()\n"
                                  "print(r.resolved.config_file, r.resolved.environment)\n")
     result = run_python(["show.py"], cwd=str(sub))
     assert result.stdout == "None development\n", result.stderr

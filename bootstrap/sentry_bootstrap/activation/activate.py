@@ -44,7 +44,7 @@ def activate(resolved, started=None):
     import sentry_sdk
 
     from sentry_bootstrap.activation import import_hooks as hooks
-    from sentry_bootstrap.activation.integrations import instantiate, plan_integrations
+    from sentry_bootstrap.activation.integrations import plan_integrations
 
     values = resolved.values
     plan = plan_integrations(values.get("integrations") or {})
@@ -55,7 +55,6 @@ def activate(resolved, started=None):
         release=resolved.release,
         default_integrations=False,
         auto_enabling_integrations=False,
-        integrations=_instantiate_now(plan, instantiate),
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
@@ -63,7 +62,7 @@ def activate(resolved, started=None):
         options["event_scrubber"] = scrubber
     # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
     options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
-    _init_without_frameworks(sdk_compat.original_init(), options, plan.deferred)
+    _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
 
     tags = values.get("tags") or {}
@@ -83,7 +82,6 @@ def activate(resolved, started=None):
     register_diagnostics(values)
     _register_instrument(resolved)
     _guard_application_init(client, tags)
-    hooks.warn_uwsgi()
     resolved.export_release(os.environ)
 
     report = ActivationReport(resolved, plan, client,
@@ -118,8 +116,9 @@ def _instantiate_now(plan, instantiate):
     return built
 
 
-def _init_without_frameworks(init, options, deferred):
-    """Call `init` while the deferred frameworks look absent (see hooks.frameworks_hidden).
+def _init_without_frameworks(init, options, plan):
+    """Build the integrations of `plan.now` and call `init` while the deferred frameworks look
+    absent (see hooks.frameworks_hidden).
 
     During init the SDK probes for Django even when its integration is not enabled: the threading
     integration reads Django's version (it matters only on Python < 3.9), and `sentry_sdk.spotlight`,
@@ -127,7 +126,9 @@ def _init_without_frameworks(init, options, deferred):
     """
     from sentry_bootstrap.activation import import_hooks as hooks
 
-    names = {trigger.partition(".")[0] for _name, _opts, trigger in deferred}
+    from sentry_bootstrap.activation.integrations import instantiate
+
+    names = {trigger.partition(".")[0] for _name, _opts, trigger in plan.deferred}
     if options.get("spotlight") or os.environ.get("SENTRY_SPOTLIGHT"):
         names.discard("django")
     import warnings
@@ -135,9 +136,15 @@ def _init_without_frameworks(init, options, deferred):
     from sentry_bootstrap.sdk_compat import init_with_pii
 
     options = dict(options)
+    pii = options.pop("send_default_pii", None)
     with hooks.frameworks_hidden(names), warnings.catch_warnings(record=True) as caught:
+        # Inside: a framework already imported (the lazy start on `import flask`) has its
+        # integration built here, and the SDK's shared WSGI module probes for Django.
+        options["integrations"] = _instantiate_now(plan, instantiate)
+        # No subprocess, ever: with no release found the SDK would ask `git` for one; and
         # `send_default_pii` without the SDK's deprecation warning (2.75+), same client.
-        result = init_with_pii(options.pop("send_default_pii", None), init=init, **options)
+        result = sdk_compat.init_without_git_release(
+            lambda **opts: init_with_pii(pii, init=init, **opts), options)
     # The SDK warns about option combinations on stderr (warnings.warn); they are the hook's doing,
     # so they are said in the hook's voice, once each.
     for message in dict.fromkeys(str(w.message) for w in caught

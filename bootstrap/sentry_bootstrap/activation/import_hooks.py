@@ -137,6 +137,8 @@ def _capture_child_crash():
 
 
 def _flush_current_client():
+    if "sentry_sdk" not in sys.modules:
+        return  # the SDK never started in this child (lazy start): nothing queued
     try:
         import sentry_sdk
 

@@ -8,7 +8,6 @@ call per integration. An integration whose framework is not imported yet is *def
 layer sets it up when the framework's module is first imported.
 """
 import os
-import re
 import sys
 
 from sentry_bootstrap import integrations_table as _table
@@ -28,11 +27,14 @@ def names():
 
 # --- installed distributions, from dist-info names -------------------------------------------------
 
-_DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+?)\.(?:dist-info|egg-info)$")
+# (`re` is imported where it is used: the lazy start reads the tables above at every start.)
+_DIST_INFO = r"^(?P<name>.+?)-(?P<version>[^-]+?)\.(?:dist-info|egg-info)$"
 
 
 def normalize(name):
     """PEP 503 normalisation: `Flask_Login` and `flask-login` are the same distribution."""
+    import re
+
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -41,6 +43,9 @@ def installed_distributions(path=None):
 
     The first entry on the path wins, as it does for imports.
     """
+    import re
+
+    dist_info = re.compile(_DIST_INFO)
     found = {}
     for base in sys.path if path is None else path:
         try:
@@ -48,7 +53,7 @@ def installed_distributions(path=None):
         except OSError:
             continue
         for entry in entries:
-            match = _DIST_INFO.match(entry)
+            match = dist_info.match(entry)
             if match:
                 found.setdefault(normalize(match.group("name")), match.group("version"))
     return found
@@ -56,6 +61,8 @@ def installed_distributions(path=None):
 
 def version_tuple(version):
     """'5.2.19' -> (5, 2, 19); '1.0rc1' -> (1, 0). None when there is no leading number."""
+    import re
+
     parts = []
     for piece in version.split("."):
         digits = re.match(r"\d+", piece)

@@ -7,7 +7,8 @@ stat of each `SENTRY_*_FILE` secret, the CI release variables, the working direc
 the tag when a `{tag}` format is in play), the nearest pyproject.toml when the release may come from
 the package version, the bootstrap code and the installed sentry_sdk. The key material is hashed,
 so no value (the DSN included) appears in a file name. Entries live in `state_dir()/cache/` (0700),
-one file each (0600), written to a temporary file and renamed into place, so concurrent starts see
+one file each (0600, the values in `marshal` format: read without importing json,
+which a bare interpreter doesn't load), written to a temporary file and renamed into place, so concurrent starts see
 either a whole entry or none. A damaged, foreign or unreadable entry is a miss, and the next store
 replaces it. At most `MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and
 mode are checked (a stat) on every lookup with discovery's trust rule, so an entry stored while the
@@ -17,8 +18,8 @@ Not noticed (a cache hit returns the previous values): a reinstall of the applic
 a dynamic package version with no change to pyproject.toml or git; a moved tag when the release
 format has no `{tag}`.
 """
+import marshal
 import os
-import re
 import sys
 import time
 
@@ -42,14 +43,13 @@ from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_
 MAX_ENTRIES = 64
 # An entry holds a validated configuration (from a file of at most 1 MiB) and its sources.
 ENTRY_LIMIT = 4 << 20
-FORMAT = "sentry-bootstrap-cache 1"
+FORMAT = "sentry-bootstrap-cache 2"
 _SUFFIX = ".entry"
 _TMP_PREFIX = ".tmp-"
 _STALE_TMP_SECONDS = 60
 # Per-request or cosmetic variables: they never change the configuration, and SENTRY_TRACE and
 # SENTRY_BAGGAGE differ in every process of a distributed trace, which would defeat the cache.
 _IGNORED_VARIABLES = frozenset({_env.LOG, "SENTRY_TRACE", "SENTRY_BAGGAGE"})
-_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)")
 _CODE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -84,7 +84,7 @@ def store(config_file, environ, start_dir, resolved, env_name=None, handoff=Fals
             return
         directory = cache_dir(environ)
         _make_private_dir(directory)
-        body = resolved.to_json().encode("utf-8")
+        body = marshal.dumps(resolved.to_data())
         header = "{} {} {}\n".format(FORMAT, key, sha256(body).hexdigest()).encode("ascii")
         import tempfile
 
@@ -147,7 +147,7 @@ def cache_key(config_file, environ, start_dir, env_name=None, handoff=False):
             parts += ["var", name, value]
             if name.endswith("_FILE"):
                 parts += ["file-var", _stat_text(value)]
-    for name in sorted(set(_REFERENCE.findall(text))):
+    for name in sorted(_references(text)):
         parts += ["ref", name, _optional(environ.get(name))]
     for name in CI_RELEASE_VARIABLES:
         parts += ["ci", name, _optional(environ.get(name))]
@@ -168,6 +168,28 @@ def cache_key(config_file, environ, start_dir, env_name=None, handoff=False):
 
 
 # --- key parts -------------------------------------------------------------------------------
+
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_REST = _NAME_START | frozenset("0123456789")
+
+
+def _references(text):
+    """Names of the variables that `${NAME...}` references in `text` (spaces allowed after `{`).
+    A scan, not a regex: `re` is not loaded by a bare interpreter, and this runs at every start."""
+    names = set()
+    at = text.find("${")
+    while at != -1:
+        i = at + 2
+        while i < len(text) and text[i] in " \t\r\n\f\v":
+            i += 1
+        j = i
+        if j < len(text) and text[j] in _NAME_START:
+            while j < len(text) and text[j] in _NAME_REST:
+                j += 1
+            names.add(text[i:j])
+        at = text.find("${", j if j > at + 2 else at + 2)
+    return names
+
 
 _code_cache = None
 
@@ -228,8 +250,8 @@ def _read_entry(path, key):
     if not newline or fmt != FORMAT or stored_key != key or rest != sha256(body).hexdigest():
         return None
     try:
-        return ResolvedConfig.from_json(body.decode("utf-8"))
-    except (ValueError, KeyError, TypeError):
+        return ResolvedConfig.from_data(marshal.loads(body))
+    except (ValueError, KeyError, TypeError, EOFError):
         return None
 
 

@@ -10,8 +10,6 @@ import os
 import stat
 
 from sentry_bootstrap import _env
-from sentry_bootstrap._mask import QUOTE_LIMIT, quote
-from sentry_bootstrap.config.errors import Problem
 
 CONFIG_NAME = "sentry.yaml"
 
@@ -19,31 +17,34 @@ CONFIG_NAME = "sentry.yaml"
 def discover(environ, cwd, config_file=None):
     """`(absolute path or None, display name or None, problems)`."""
     if config_file:
-        where, given = "--config {}".format(quote(config_file)), config_file
+        given, named_by = config_file, None
     elif environ.get(_env.CONFIG_FILE):
-        given = environ[_env.CONFIG_FILE]
-        where = "env {}={}".format(_env.CONFIG_FILE, quote(given))
+        given, named_by = environ[_env.CONFIG_FILE], _env.CONFIG_FILE
     elif _env.RESOLVED_CONFIG in environ:
-        given = environ[_env.RESOLVED_CONFIG]
+        given, named_by = environ[_env.RESOLVED_CONFIG], _env.RESOLVED_CONFIG
         if not given:
             return None, None, []
-        where = "env {}={}".format(_env.RESOLVED_CONFIG, quote(given))
     else:
         candidate = os.path.join(cwd, CONFIG_NAME)
         if os.path.isfile(candidate):
             return candidate, display(candidate, cwd), []
         if os.path.exists(candidate):  # a fifo, a device, a directory: never read, but said
+            from sentry_bootstrap.config.errors import Problem  # not on the start-up path
+
             return None, None, [Problem(display(candidate, cwd), "", _not_regular(candidate))]
         return None, None, []
     path = os.path.abspath(os.path.join(cwd, os.path.expanduser(given)))
     if not os.path.isfile(path):
+        # Not on the start-up path: the quoting (and its regular expressions) only for a problem.
+        from sentry_bootstrap._mask import QUOTE_LIMIT, quote
+        from sentry_bootstrap.config.errors import Problem
+
+        where = "--config {}".format(quote(given)) if named_by is None else \
+            "env {}={}".format(named_by, quote(given))
+        shown = display(path, cwd)
         return None, None, [Problem(where, "", "configuration file {}: {}".format(
-            _clip(display(path, cwd)), _not_regular(path)))]
+            shown if len(shown) <= QUOTE_LIMIT else quote(shown), _not_regular(path)))]
     return path, display(path, cwd), []
-
-
-def _clip(text):
-    return text if len(text) <= QUOTE_LIMIT else quote(text)
 
 
 def _not_regular(path):
@@ -79,6 +80,8 @@ def trust_problems(path, shown):
         info = os.stat(path)
     except OSError:
         return []  # reading it will report the real problem
+    from sentry_bootstrap.config.errors import Problem
+
     problems = []
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         problems.append(Problem(shown, "", "refused: the file is writable by {} (mode {:o}); its "

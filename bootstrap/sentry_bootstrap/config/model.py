@@ -627,6 +627,11 @@ class Settings(Section):
     strict: bool = Field(False, description=(
         "Configuration errors stop the program (exit code 78) instead of running it "
         "uninstrumented. Same as `SENTRY_BOOTSTRAP_STRICT=1`."))
+    sdk_start: Literal["lazy", "eager"] = Field("lazy", description=(
+        "`lazy` (the default): the SDK starts the first time the process needs it (a framework "
+        "with an integration is imported, the program imports `sentry_sdk`, an uncaught "
+        "exception, a log record at the event level). `eager`: at interpreter start, as a "
+        "hand-written `sentry_sdk.init` would."))
 
     # sentry_sdk.init data options, defaults as in sentry_sdk.consts.DEFAULT_OPTIONS
     dsn: Annotated[Optional[str], BeforeValidator(_dsn)] = Field(None, description=(

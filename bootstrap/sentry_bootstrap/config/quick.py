@@ -9,13 +9,30 @@ Only the plain case is answered: a top-level `enabled: false` in a file without 
 `config.loader`.
 """
 import os
-import re
+import stat
 
 READ_LIMIT = 64 * 1024  # the two keys sit at the top of any file worth a quick look
 
-# Anchored, one line each, no nested quantifiers: linear on any input.
-_ENABLED_FALSE = re.compile(r"(?m)^enabled:[ \t]*(?:false|False|FALSE)[ \t]*(?:#[^\n]*)?$")
-_STRICT_TRUE = re.compile(r"(?m)^strict:[ \t]*(?:true|True|TRUE)[ \t]*(?:#[^\n]*)?$")
+_FALSE = ("false", "False", "FALSE")
+_TRUE = ("true", "True", "TRUE")
+
+
+def _top_level(text, key, words):
+    """Whether a line of `text` is `KEY: WORD`, as `(?m)^KEY:[ \t]*(?:WORDS)[ \t]*(?:#[^\n]*)?$`.
+    A line scan, not a regex: this runs at every start with a file, and a bare interpreter doesn't
+    load `re`. Linear in the text."""
+    prefix = key + ":"
+    if prefix not in text:
+        return False
+    for line in text.split("\n"):
+        if line.startswith(prefix):
+            rest = line[len(prefix):].lstrip(" \t")
+            for word in words:
+                if rest.startswith(word):
+                    after = rest[len(word):].lstrip(" \t")
+                    if not after or after.startswith("#"):
+                        return True
+    return False
 
 
 class QuickLook(object):
@@ -40,8 +57,8 @@ def quick_look(path, environ=None):
     overridden = any(name.startswith("SENTRY_ENABLED") for name in environ)
     # Any mention of overlays (top level, quoted, flow style) leaves the answer to the full load.
     switched_off = not overridden and "environments" not in text and \
-        _ENABLED_FALSE.search(text) is not None
-    return QuickLook(switched_off, _STRICT_TRUE.search(text) is not None)
+        _top_level(text, "enabled", _FALSE)
+    return QuickLook(switched_off, _top_level(text, "strict", _TRUE))
 
 
 def _head(path):

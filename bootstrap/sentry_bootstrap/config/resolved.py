@@ -1,9 +1,8 @@
 """The validated configuration as plain data: what the hot path, the cache and `explain` read.
 
-It holds no pydantic object, so it can be cached as JSON and read back without importing pydantic.
+It holds no pydantic object, so it can be cached as plain data and read back without importing
+pydantic (or json: the hook's start reads it with `marshal`).
 """
-import json
-
 from sentry_bootstrap import _env
 
 _MISSING = object()
@@ -61,13 +60,24 @@ class ResolvedConfig:
             environ[_env.RELEASE] = self.release
             environ[_env.RELEASE_SOURCE] = self.release_source
 
+    def to_data(self):
+        """Plain data (dicts, lists, strings, numbers, None) that `from_data` takes back."""
+        return {slot: getattr(self, slot) for slot in self.__slots__}
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(**{slot: data[slot] for slot in cls.__slots__})
+
     def to_json(self):
-        return json.dumps({slot: getattr(self, slot) for slot in self.__slots__}, sort_keys=True)
+        import json
+
+        return json.dumps(self.to_data(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text):
-        data = json.loads(text)
-        return cls(**{slot: data[slot] for slot in cls.__slots__ if slot in data})
+        import json
+
+        return cls.from_data(json.loads(text))
 
     def __eq__(self, other):
         return isinstance(other, ResolvedConfig) and self.to_json() == other.to_json()

@@ -1,0 +1,408 @@
+"""Lazy start: the SDK starts the first time the process needs it, not at interpreter start.
+
+`arm(resolved, started, activate)` runs at interpreter start, on the standard library only and
+importing nothing a bare interpreter doesn't load already. It leaves behind what must exist from the
+first instruction, all of it small:
+
+- an import watcher (`_Watcher`, a meta-path finder of our own, first on `sys.meta_path`) that runs
+  an action right after a watched module has executed, before the importer gets it back;
+- `sys.excepthook`, and `threading.excepthook` once `threading` is imported;
+- a wrapper around `logging.Logger.callHandlers` once `logging` is imported, which keeps the records
+  at the breadcrumb level (bounded like `max_breadcrumbs`) and starts the SDK on a record at the
+  event level.
+
+`start(reason)` is the SDK's start: it takes the watcher away, calls `activate(reason)` (which runs
+the hook's usual activation), replays the kept log records as breadcrumbs and reports the reason.
+It starts on: the import of a module that an enabled integration, the context middleware or an
+`instrument:` target needs; the program importing `sentry_sdk` itself (the hook's helpers import it
+too); an uncaught exception in the main thread or another thread; a log record at the event level;
+envelopes waiting in the spool (from a background thread, `SPOOL_DELAY` seconds after start, when
+nothing needed the SDK before: never during the program's own start-up, where importing the SDK
+concurrently would import `ssl` before gevent patches it, or `anyio` before pytest rewrites it). An
+option that needs the SDK from the first instruction makes the start eager (`eager_reason`).
+Nothing here raises into the program.
+"""
+import os
+import sys
+import time
+
+import _thread
+
+from sentry_bootstrap import _log
+
+_LEVELS = {"CRITICAL": 50, "FATAL": 50, "ERROR": 40, "WARNING": 30, "WARN": 30, "INFO": 20,
+           "DEBUG": 10, "NOTSET": 0}
+# Names whose import starts the SDK whatever the integrations say: the SDK itself (the program, or
+# the hook's helpers, use it), and the frameworks the context middleware and diagnostics go into.
+_ALWAYS = ("sentry_sdk", "django", "flask", "starlette")
+
+# Seconds after start when a process that still hasn't needed the SDK starts it to send the envelopes
+# waiting in the spool. A short script leaves them to the next process that needs the SDK.
+SPOOL_DELAY = 10.0
+
+_lock = _thread.RLock()
+_executing = []  # watched modules whose body is running, outermost first
+_state = {"armed": False, "started": False, "reason": None, "activate": None, "t0": None,
+          "watcher": None, "excepthook": None, "records": None, "logging": None}
+
+
+def eager_reason(values, strict=False):
+    """Why the SDK must start at once for these values, or None when it may wait. `strict`: strict
+    mode is on (in the values or from SENTRY_BOOTSTRAP_STRICT)."""
+    if values.get("sdk_start") == "eager":
+        return "sdk_start: eager"
+    for option in ("profiles_sample_rate", "profile_session_sample_rate"):
+        rate = values.get(option)
+        if isinstance(rate, (int, float)) and rate > 0:
+            return "{} needs the profiler from the first instruction".format(option)
+    if values.get("profiles_sampler"):
+        return "profiles_sampler needs the profiler from the first instruction"
+    if values.get("enable_logs"):
+        return "enable_logs sends every log record from the first one"
+    from sentry_bootstrap.activation.integrations import AUTO, DEFAULT, OPT_IN_TRIGGERS
+
+    integrations = values.get("integrations") or {}
+    for name in integrations.get("enabled") or ():
+        # An opt-in integration with no module to wait for (sys_exit patches sys.exit) is needed
+        # from the first instruction.
+        if name not in OPT_IN_TRIGGERS and name not in AUTO and name not in DEFAULT:
+            return "integration {} is set up at start".format(name)
+    if strict or values.get("strict"):
+        from sentry_bootstrap.activation.options import CALLABLE_OPTIONS
+
+        if any(values.get(name) for name in CALLABLE_OPTIONS):
+            return "strict mode checks the module:function options at start"
+    return None
+
+
+def triggers(values):
+    """Module names whose import starts the SDK."""
+    from sentry_bootstrap.activation.integrations import AUTO, OPT_IN_TRIGGERS
+
+    section = values.get("integrations") or {}
+    disabled = set(section.get("disabled") or ())
+    opted_in = set(section.get("enabled") or ())
+    auto = section.get("auto", True)
+    names = set(_ALWAYS)
+    for name, (_dists, trigger) in AUTO.items():
+        if name not in disabled and (auto or name in opted_in):
+            names.add(trigger)
+    for name in opted_in:
+        if name in OPT_IN_TRIGGERS and name not in disabled:
+            names.add(OPT_IN_TRIGGERS[name])
+    for entry in values.get("instrument") or ():
+        target = entry.get("target") if isinstance(entry, dict) else None
+        if isinstance(target, str) and ":" in target:
+            names.add(target.partition(":")[0])
+    if (values.get("diagnostics") or {}).get("celery_task"):
+        names.add("celery")
+    return names
+
+
+def arm(values, activate, started=None):
+    """Set up the watchers for `values` (the validated config) and return at once.
+
+    `activate(reason)` is called once, from `start`, to start the SDK."""
+    with _lock:
+        if _state["armed"]:
+            return
+        _state.update(armed=True, activate=activate,
+                      t0=time.perf_counter() if started is None else started)
+    watcher = _Watcher()
+    for name in triggers(values):
+        watcher.watch(name, _start_on_import)
+    logging_cfg = _logging_levels(values)
+    if logging_cfg is not None:
+        watcher.watch("logging", _patch_logging)
+        _state["logging"] = logging_cfg
+    watcher.watch("threading", _patch_threading)
+    watcher.watch("multiprocessing.process", _patch_multiprocessing)
+    _state["watcher"] = watcher
+    sys.meta_path.insert(0, watcher)
+    # A watched module imported before the hook ran (rare at sitecustomize time) needs the SDK now.
+    for name in list(watcher.actions):
+        module = sys.modules.get(name)
+        if module is not None:
+            watcher.fire(name, module)
+    if _state["started"]:
+        return
+    _state["excepthook"] = sys.excepthook
+    sys.excepthook = _excepthook
+    if _log.enabled("debug"):
+        import atexit
+
+        atexit.register(_report_never_started)
+    if _spool_waiting(values):
+        _thread.start_new_thread(_start_later, (SPOOL_DELAY, "envelopes waiting in the spool"))
+
+
+def start(reason):
+    """Start the SDK now (once; later calls return at once). Never raises."""
+    if _state["started"] or not _state["armed"]:
+        return
+    with _lock:
+        if _state["started"]:
+            return
+        _state["started"] = True
+        _state["reason"] = reason
+        watcher = _state["watcher"]
+        try:
+            sys.meta_path.remove(watcher)
+        except ValueError:
+            pass
+        if sys.excepthook is _excepthook:
+            sys.excepthook = _state["excepthook"]
+        elapsed = (time.perf_counter() - _state["t0"]) * 1000.0
+        _log.report("info", "sdk started on {} after {:.0f} ms".format(reason, elapsed))
+        try:
+            _state["activate"](reason)
+        except Exception as exc:
+            _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
+            return
+        # Modules imported since: their watchers (hooks.when_imported) are registered now.
+        _replay_records()
+
+
+def started():
+    """True once the SDK was started by `start`; the reason is `reason()`."""
+    return _state["started"]
+
+
+def reason():
+    return _state["reason"]
+
+
+def _start_later(delay, why):
+    try:
+        time.sleep(delay)
+        start(why)
+    except Exception:
+        pass
+
+
+def _start_on_import(module):
+    why = "import of {}".format(module.__name__)
+    if _executing:
+        # Inside another watched module's body (celery importing redis): starting now would set up
+        # that half-executed framework. The outermost one starts the SDK when its body is done.
+        _state["pending"] = _state.get("pending") or why
+    else:
+        start(why)
+
+
+def _report_never_started():
+    if not _state["started"]:
+        elapsed = (time.perf_counter() - _state["t0"]) * 1000.0
+        _log.report("debug", "sdk never started: nothing needed it in {:.0f} ms".format(elapsed))
+
+
+# --- uncaught exceptions ------------------------------------------------------------------------
+
+def _excepthook(exc_type, exc_value, exc_tb):
+    start("uncaught {}".format(getattr(exc_type, "__name__", "exception")))
+    # The SDK's excepthook integration has wrapped the original hook by now.
+    hook = sys.excepthook if sys.excepthook is not _excepthook else _state["excepthook"]
+    hook(exc_type, exc_value, exc_tb)
+
+
+def _patch_threading(module):
+    original = module.excepthook
+
+    def excepthook(args):
+        if args.exc_type is not SystemExit:
+            start("uncaught {} in thread {}".format(
+                getattr(args.exc_type, "__name__", "exception"),
+                getattr(args.thread, "name", "?")))
+            try:
+                from sentry_bootstrap import sdk_compat
+
+                # Threads started before the SDK don't run under its threading integration; one
+                # that did was captured there already, and the dedupe integration drops the copy.
+                sdk_compat.capture_thread_exception((args.exc_type, args.exc_value,
+                                                     args.exc_traceback))
+            except Exception:
+                pass
+        return original(args)
+
+    module.excepthook = excepthook
+
+
+def _patch_multiprocessing(module):
+    # A forked child ends with os._exit, past every excepthook: the activation layer's patch
+    # captures what escapes run(); it starts the SDK only when something does.
+    from sentry_bootstrap.activation import import_hooks
+
+    import_hooks.patch_multiprocessing(module)
+
+
+# --- logging -----------------------------------------------------------------------------------
+
+def _level(value, default):
+    if value is None:
+        return default
+    if isinstance(value, int):
+        return value
+    return _LEVELS.get(str(value).strip().upper(), default)
+
+
+def _logging_levels(values):
+    """(breadcrumb level, event level or None, max kept) or None when the logging integration is
+    off."""
+    section = values.get("integrations") or {}
+    if "logging" in (section.get("disabled") or ()):
+        return None
+    cfg = section.get("logging") or {}
+    breadcrumbs = _level(cfg.get("level"), 20)
+    event = _level(cfg.get("event_level"), 40) if cfg.get("event_level", 40) is not None else None
+    keep = values.get("max_breadcrumbs")
+    keep = 100 if not isinstance(keep, int) else max(keep, 0)
+    return breadcrumbs, event, keep
+
+
+def _patch_logging(module):
+    breadcrumb_level, event_level, keep = _state["logging"]
+    records = _state["records"] = []
+    original = module.Logger.callHandlers
+
+    def callHandlers(self, record):
+        try:
+            return original(self, record)
+        finally:
+            if not _state["started"]:
+                try:
+                    _on_record(record, records, breadcrumb_level, event_level, keep)
+                except Exception:
+                    pass
+
+    module.Logger.callHandlers = callHandlers
+
+
+def _on_record(record, records, breadcrumb_level, event_level, keep):
+    if event_level is not None and record.levelno >= event_level:
+        records.append(record)
+        start("log record at {} from logger {!r}".format(record.levelname, record.name))
+    elif record.levelno >= breadcrumb_level and keep:
+        records.append(record)
+        if len(records) > keep:
+            del records[0]
+
+
+def _replay_records():
+    """The records kept before the start go to the SDK's logging integration, in order: breadcrumbs
+    for the earlier ones, an event for the one at the event level that started it."""
+    records = _state["records"]
+    if not records:
+        return
+    _state["records"] = None
+    from sentry_bootstrap import sdk_compat
+
+    for record in records:
+        try:
+            sdk_compat.handle_log_record(record)
+        except Exception:
+            pass
+
+
+# --- the spool ---------------------------------------------------------------------------------
+
+def _spool_waiting(values):
+    """Whether a spool directory holds anything: a stat or two on the healthy path."""
+    if not values.get("dsn"):
+        return False
+    spool = values.get("spool") or {}
+    root = spool.get("path")
+    if root:
+        root = os.path.abspath(os.path.expanduser(root))
+    else:
+        from sentry_bootstrap._paths import state_dir
+
+        root = os.path.join(state_dir(), "spool")
+    try:
+        if not os.path.isdir(root):
+            return False
+        if spool.get("path"):
+            return bool(os.listdir(root))
+        return any(os.listdir(os.path.join(root, name)) for name in os.listdir(root)
+                   if os.path.isdir(os.path.join(root, name)))
+    except OSError:
+        return False
+
+
+# --- the import watcher -------------------------------------------------------------------------
+
+class _Watcher:
+    """A meta-path finder that runs actions right after a watched module has executed.
+
+    It finds nothing itself: for a watched name it asks the finders behind it for the spec, and
+    wraps the spec's loader so that `action(module)` runs after the module's body, before the
+    importer gets the module back. Every other name costs one dict lookup.
+    """
+
+    def __init__(self):
+        self.actions = {}
+        self._busy = set()
+
+    def watch(self, name, action):
+        self.actions.setdefault(name, []).append(action)
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.actions or name in self._busy:
+            return None
+        self._busy.add(name)
+        try:
+            spec = None
+            for finder in list(sys.meta_path):
+                if finder is self:
+                    continue
+                find = getattr(finder, "find_spec", None)
+                if find is None:
+                    continue
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self._busy.discard(name)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _ThenAct(spec.loader, self)
+        return spec
+
+    def fire(self, name, module):
+        for action in self.actions.pop(name, ()):
+            try:
+                action(module)
+            except Exception as exc:  # the program's import goes on whatever happens here
+                _log.report("error", "setting up for {} failed: {}: {}".format(
+                    name, type(exc).__name__, exc))
+
+
+class _ThenAct:
+    """A loader that runs the real loader, then the watcher's actions for the module."""
+
+    def __init__(self, loader, watcher):
+        self.loader = loader
+        self.watcher = watcher
+
+    def create_module(self, spec):
+        create = getattr(self.loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module):
+        # Put the real loader back first: tracebacks, reload() and pkgutil ask it for the source.
+        module.__loader__ = self.loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.loader = self.loader
+        _executing.append(module.__name__)
+        try:
+            self.loader.exec_module(module)
+        finally:
+            _executing.pop()
+        self.watcher.fire(module.__name__, module)
+        pending = _state.get("pending")
+        if pending and not _executing:
+            _state["pending"] = None
+            start(pending)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
