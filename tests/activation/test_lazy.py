@@ -15,6 +15,7 @@ HOOK_MODULES = {
     "sitecustomize",
     "sentry_bootstrap",
     "sentry_bootstrap._env",
+    "sentry_bootstrap._files",
     "sentry_bootstrap._log",
     "sentry_bootstrap._paths",
     "sentry_bootstrap.activation",

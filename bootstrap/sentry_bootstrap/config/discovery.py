@@ -80,6 +80,9 @@ def trust_problems(path, shown):
         info = os.stat(path)
     except OSError:
         return []  # reading it will report the real problem
+    foreign = hasattr(os, "geteuid") and info.st_uid not in (os.geteuid(), 0)
+    if not foreign and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return []  # the warm start's case: one stat, nothing imported
     from sentry_bootstrap.config.errors import Problem
 
     problems = []
@@ -88,7 +91,7 @@ def trust_problems(path, shown):
                                 "module:function paths import code, so fix it with: chmod go-w {}".format(
                                     "others" if info.st_mode & stat.S_IWOTH else "its group",
                                     stat.S_IMODE(info.st_mode), shown)))
-    if hasattr(os, "geteuid") and info.st_uid not in (os.geteuid(), 0):
+    if foreign:
         problems.append(Problem(shown, "", "refused: the file is owned by uid {}, not by you (uid {}) "
                                 "or root; fix it with: chown {} {}".format(
                                     info.st_uid, os.geteuid(), os.geteuid(), shown)))
