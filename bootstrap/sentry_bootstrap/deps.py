@@ -88,6 +88,9 @@ def sdk_problem():
     otherwise the line that says what to do. The program's own copies come first on sys.path; the
     fallback's are used only where it has none."""
     found = version_of("sentry_sdk") or version_of("sentry_sdk", fallback_dirs())
+    if found is None and (_path_finder().find_spec("sentry_sdk", sys.path) or
+                          _path_finder().find_spec("sentry_sdk", fallback_dirs())):
+        return None  # there, with no version we can read: importing it will tell
     if found is None:
         return ("no sentry_sdk in this interpreter ({}); install sentry-bootstrap into its environment, "
                 "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(sys.executable))

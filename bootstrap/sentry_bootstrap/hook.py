@@ -128,12 +128,15 @@ def _start(environ):
     return None
 
 
-def _activate(resolved, environ, started):
+def _activate(resolved, environ, started, at_start=True):
     from sentry_bootstrap import deps
 
     problem = deps.sdk_problem()  # the program's own sentry_sdk, or the bundle's, in a range we support
     if problem:
-        _log.report("error", "not active: " + problem)
+        if at_start:
+            _not_active(problem)  # strict mode: exit 78
+        else:  # too late to refuse the start: the program is running
+            _log.report("error", "not active: " + problem)
         return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
@@ -148,7 +151,7 @@ def _activate(resolved, environ, started):
 def _activate_later(resolved, environ, started):
     """The SDK's start when the process first needs it (see activation.lazy)."""
     try:
-        _state["report"] = _activate(resolved, environ, started)
+        _state["report"] = _activate(resolved, environ, started, at_start=False)
     except _StrictExit as stop:  # too late to refuse the start: the program is running
         _log.report("error", stop.message)
 

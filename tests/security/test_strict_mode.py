@@ -35,7 +35,7 @@ def test_internal_error_with_strict_in_the_file_exits_78(tmp_path):
 def test_internal_error_without_strict_runs_on(tmp_path):
     """Without strict mode the same failure is one line and the program runs uninstrumented."""
     result = run_python(["-c", "print('ran')"], cwd=str(tmp_path),
-                        env={"PYTHONPATH": broken_sdk(tmp_path)})
+                        env={"PYTHONPATH": broken_sdk(tmp_path), "SENTRY_SDK_START": "eager"})
     assert result.returncode == 0 and result.stdout == "ran\n"
     assert result.stderr == ("sentry-bootstrap: not active: internal error RuntimeError: this "
                              "sentry_sdk is broken\n")

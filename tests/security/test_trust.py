@@ -89,7 +89,7 @@ def test_state_directory_is_private(tmp_path):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
 
 
-WARM = "version: 1\nbefore_send: marker_hook:hook\n"
+WARM = "version: 1\nsdk_start: eager\nbefore_send: marker_hook:hook\n"  # eager: the callable is imported at start
 MARKER_MODULE = ("import os\nopen(os.path.join(os.path.dirname(__file__), 'imported'), 'a').write('x')\n"
                  "def hook(event, hint):\n    return event\n")
 

@@ -68,10 +68,9 @@ def eager_reason(values, strict=False):
         if name not in OPT_IN_TRIGGERS and name not in AUTO and name not in DEFAULT:
             return "integration {} is set up at start".format(name)
     if strict or values.get("strict"):
-        from sentry_bootstrap.activation.options import CALLABLE_OPTIONS
-
-        if any(values.get(name) for name in CALLABLE_OPTIONS):
-            return "strict mode checks the module:function options at start"
+        # Strict mode is for CI and deploy checks: any failure to start (a `module:function` that
+        # can't be imported, a broken SDK) must be exit 78 at start, not an error found later.
+        return "strict mode checks that the SDK starts"
     return None
 
 
