@@ -20,7 +20,6 @@ import stat
 CONFIG_LIMIT = 1 << 20  # a configuration file, a cached configuration's source, pyproject.toml
 SECRET_LIMIT = 64 << 10  # a `SENTRY_*_FILE` secret
 SMALL_LIMIT = 64 << 10  # git's HEAD, a loose ref, a `.git` file, commondir
-ENVELOPE_LIMIT = 100 << 20  # one envelope in the outbox or the spool (Sentry's own cap is 100 MB)
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a fifo"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
