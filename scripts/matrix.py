@@ -136,8 +136,9 @@ def build_venv(uv, name, version, python, resolution, log):
     venv = os.path.join(REPO, ".venv-" + name)
     venv_python = os.path.join(venv, "bin", "python")
     env = uv_env()
-    if not _reports(venv_python, version):
-        _run([uv, "venv", "--quiet", "--clear", "--python", python, venv], log, env=env)
+    if not (_reports(venv_python, version) and os.path.exists(os.path.join(venv, "bin", "pip"))):
+        # --seed: pip in the venv, as `python -m venv` gives (a test runs the venv's pip script).
+        _run([uv, "venv", "--quiet", "--clear", "--seed", "--python", python, venv], log, env=env)
     _run([uv, "pip", "install", "--quiet", "--python", venv_python, "--resolution", resolution,
           "--upgrade", "-r", "pyproject.toml", "--extra", "test"], log, env=env)
     # The package with the resolver's defaults (its build backend is not under test), and
