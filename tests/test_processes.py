@@ -104,7 +104,9 @@ def test_child_module_after_options(hook):
 
 def test_child_without_orig_argv_reads_proc(tmp_path):
     """Without sys.orig_argv (Python 3.9) the real command line comes from /proc/self/cmdline."""
-    code = ("import sys; del sys.orig_argv; from sentry_bootstrap.processes import ProcessInfo; "
+    # Python 3.9 has no sys.orig_argv to delete; later versions have it deleted here.
+    code = ("import sys; sys.__dict__.pop('orig_argv', None); "
+            "from sentry_bootstrap.processes import ProcessInfo; "
             "i = ProcessInfo.current(); print(i.kind, i.module)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
                          universal_newlines=True, check=True).stdout

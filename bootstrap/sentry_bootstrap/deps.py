@@ -20,7 +20,7 @@ import os
 import re
 import sys
 
-SDK_RANGE = ((2, 20), (3,))  # >= 2.20, < 3: the range pyproject.toml declares (a test holds them together)
+SDK_RANGE = ((2, 73), (3,))  # >= 2.73, < 3: the range pyproject.toml declares (a test holds them together)
 _MIN = {"pydantic": (2, 6), "yaml": (6, 0, 1), "urllib3": (1, 26, 11)}
 # Packages imported for validation only; the scope removes them (and their own helpers) afterwards.
 _SCOPED = frozenset({"pydantic", "pydantic_core", "typing_extensions", "annotated_types",

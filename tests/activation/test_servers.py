@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.app import base_config
 from tests.support.child import child_env, run_python
+from tests.support.gunicorn import gunicorn
 from tests.support.redis_server import free_port
 
 BIN = os.path.dirname(sys.executable)
@@ -55,8 +56,8 @@ def test_gunicorn_workers_deliver_events(app, sentry_server, preload):
     app.config(base_config(sentry_server.dsn))
     app.write("wsgi.py", WSGI_APP)
     port = free_port()
-    args = [os.path.join(BIN, "gunicorn"), "--no-control-socket", "--workers", "2", "--bind", "127.0.0.1:{}".format(port),
-            "wsgi:application"] + (["--preload"] if preload else [])
+    args = gunicorn("--workers", "2", "--bind", "127.0.0.1:{}".format(port),
+                    "wsgi:application") + (["--preload"] if preload else [])
     server = subprocess.Popen(args, cwd=str(app.path), env=child_env(), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, universal_newlines=True)
     try:
@@ -163,8 +164,8 @@ def test_run_starts_gunicorn_with_the_hook(app, sentry_server):
     app.write("wsgi.py", WSGI_APP)
     port = free_port()
     server = subprocess.Popen(
-        [os.path.join(BIN, "sentry-bootstrap"), "run", "--", os.path.join(BIN, "gunicorn"),
-         "--no-control-socket", "--workers", "1", "--bind", "127.0.0.1:{}".format(port), "wsgi:application"],
+        [os.path.join(BIN, "sentry-bootstrap"), "run", "--"] + gunicorn(
+            "--workers", "1", "--bind", "127.0.0.1:{}".format(port), "wsgi:application"),
         cwd=str(app.path), env=child_env(hook=False), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         universal_newlines=True)
     try:
