@@ -78,12 +78,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.utils import safe_repr
 
 from sentry_bootstrap import sdk_compat
 from sentry_bootstrap import secret_formats as _formats
 
+EventScrubber = sdk_compat.event_scrubber_base()  # sentry_sdk.scrubber's (2.x), a stand-in on 3.x
 AnnotatedValue = sdk_compat.annotated_value_class()
 SENSITIVE_DATA_SUBSTITUTE = sdk_compat.sensitive_data_substitute()
 

@@ -8,6 +8,44 @@ import sentry_sdk
 from sentry_sdk.transport import Transport
 
 
+SDK3 = int(sentry_sdk.VERSION.split(".", 1)[0]) >= 3
+
+
+def root_span(name, op):
+    """A span with no parent, as a context manager: a transaction on sentry-sdk 2.x, a segment span
+    (what 3.x has in its place) on 3.x."""
+    if SDK3:
+        return sentry_sdk.start_span(name=name, attributes={"sentry.op": op})
+    return sentry_sdk.start_transaction(name=name, op=op)
+
+
+def _attribute(span, name):
+    value = (span.get("attributes") or {}).get(name)
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def segments_of(transport):
+    """Each finished root span as {name, op, status ("ok"/"error"), children: [(op, name)]}, from
+    the transactions (2.x) or the streamed spans (3.x) `transport` kept."""
+    out = []
+    if not SDK3:
+        for t in transport.payloads("transaction"):
+            trace = t["contexts"]["trace"]
+            status = trace.get("status")
+            out.append({"name": t["transaction"], "op": trace.get("op"),
+                        "status": "error" if status not in (None, "ok") else status,
+                        "children": [(s.get("op"), s.get("description")) for s in t.get("spans", [])]})
+        return out
+    spans = [item for payload in transport.payloads("span") for item in payload.get("items", [])]
+    for segment in [s for s in spans if s.get("is_segment")]:
+        children = [s for s in spans if not s.get("is_segment") and
+                    _attribute(s, "sentry.segment.id") == segment["span_id"]]
+        out.append({"name": segment["name"], "op": _attribute(segment, "sentry.op"),
+                    "status": segment.get("status"),
+                    "children": [(_attribute(s, "sentry.op"), s["name"]) for s in children]})
+    return out
+
+
 class CollectingTransport(Transport):
     """Keeps every envelope the client would send."""
 
@@ -56,6 +94,12 @@ class Recorder:
     @property
     def events(self):
         return self.of("event")
+
+    def segments(self):
+        """The root spans sent (transactions on 2.x): see `segments_of`. Flushes first: 3.x sends
+        spans in batches."""
+        sentry_sdk.flush()
+        return segments_of(self.transport)
 
 
 @pytest.fixture

@@ -48,6 +48,8 @@ def activate(resolved, started=None):
 
     values = resolved.values
     plan = plan_integrations(values.get("integrations") or {})
+    plan.adapt_options(lambda name, opts: sdk_compat.integration_kwargs(
+        name, opts, enable_logs=bool(values.get("enable_logs"))))
     options = sdk_options(values, resolved.source)
     dsn = values.get("dsn")
     options.update(
@@ -58,7 +60,8 @@ def activate(resolved, started=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    if not options.get("data_collection"):
+    in_processor = bool(options.get("data_collection")) or not sdk_compat.accepts_event_scrubber()
+    if not in_processor:
         options["event_scrubber"] = scrubber
     # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
     options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
@@ -68,9 +71,10 @@ def activate(resolved, started=None):
     tags = values.get("tags") or {}
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
-    if options.get("data_collection"):
-        # With `data_collection` the SDK ignores `event_scrubber` (and warns on stderr), so scrub in
-        # a global event processor instead: it runs where the scrubber would, before serialisation.
+    if in_processor:
+        # With `data_collection` the SDK ignores `event_scrubber` (and warns on stderr), and 3.x has
+        # none, so scrub in a global event processor: it runs where the scrubber would, before
+        # serialisation.
         sentry_sdk.get_global_scope().add_event_processor(_scrubbing_processor(scrubber))
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)

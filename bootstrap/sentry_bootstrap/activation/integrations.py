@@ -90,6 +90,11 @@ class IntegrationPlan:
         self.skipped = []
         self.why_now = {}  # name -> why it is set up at init: default, imported, opted in
 
+    def adapt_options(self, adapt):
+        """Replace each integration's options with `adapt(name, options)`."""
+        self.now = [(name, adapt(name, opts)) for name, opts in self.now]
+        self.deferred = [(name, adapt(name, opts), trigger) for name, opts, trigger in self.deferred]
+
     def summary(self):
         """The startup report's integrations part: every integration with its reason."""
         defaults = [n for n, _ in self.now if self.why_now.get(n) == "default"]
