@@ -378,10 +378,12 @@ def test_user_email_is_filtered_without_send_default_pii():
 @pytest.mark.parametrize("piece", ["ghp_", "AKIA", "xoxb-", "eyJ", "sk-", "-----BEGIN ", "a:b@", "=", "1 ",
                                    "--token ", "://", "@a:"])
 def test_pathological_text_scrubs_in_bounded_time(piece):
-    """1 MB made of one repeated fragment of a rule scrubs in under a second (every rule is linear)."""
+    """1 MB made of one repeated fragment of a rule scrubs in bounded time (every rule is linear:
+    well under a second; a quadratic rule would take hours). CPU time of this process with the
+    bound of tests/security/test_linear_time.py, so a loaded machine doesn't fail it."""
     import time
 
     event = {"message": piece * (1_000_000 // len(piece)), "extra": {"many": [piece * 50] * (20_000 // len(piece))}}
-    started = time.perf_counter()
+    started = time.process_time()
     BootstrapScrubber().scrub_event(event)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 3.0

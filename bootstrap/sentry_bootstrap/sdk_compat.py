@@ -16,14 +16,25 @@ import weakref
 # ---- which SDK ------------------------------------------------------------------------------------
 
 
-def sdk_major():
-    """The major version of the sentry_sdk this process imports (2 or 3)."""
-    from sentry_sdk.consts import VERSION
+_MAJOR = []
 
-    try:
-        return int(VERSION.split(".", 1)[0])
-    except ValueError:
-        return 2
+
+def sdk_major():
+    """The major version of the sentry_sdk this process imports (2 or 3): the imported one's, else
+    read from its files (sentry_bootstrap.deps) without importing it."""
+    if not _MAJOR:
+        consts = sys.modules.get("sentry_sdk.consts")
+        text = getattr(consts, "VERSION", None)
+        if text is None:
+            from sentry_bootstrap import deps
+
+            found = deps.version_of("sentry_sdk") or deps.version_of("sentry_sdk", deps.fallback_dirs())
+            text = found[1] if found else "2"
+        try:
+            _MAJOR.append(int(str(text).split(".", 1)[0]))
+        except ValueError:
+            _MAJOR.append(2)
+    return _MAJOR[0]
 
 
 def is_sdk3():
@@ -591,6 +602,10 @@ MAPPED_IN_SDK3 = frozenset({
     "propagate_traces", "enable_logs",
 })
 # Integration options 3.x removed: {integration: {option: what to write instead}}.
+# Integrations of the table that 3.x no longer ships: {name: what to use instead}.
+REMOVED_INTEGRATIONS_IN_SDK3 = {
+    "opentelemetry": "3.x removed the OpenTelemetry span processor integration: enable `otlp`",
+}
 # `transaction_style`: 3.x names a request's segment span by its route.
 _ROUTE_NAMES = "3.x names each request by its route; remove it"
 REMOVED_INTEGRATION_OPTIONS_IN_SDK3 = {
@@ -616,6 +631,11 @@ def removed_in_sdk3(data):
             found.append((name, "sentry-sdk 3 removed this option: " + instead))
     section = data.get("integrations")
     if isinstance(section, dict):
+        enabled = section.get("enabled")
+        for index, name in enumerate(enabled if isinstance(enabled, list) else ()):
+            if name in REMOVED_INTEGRATIONS_IN_SDK3:
+                found.append(("integrations.enabled.{}".format(index), "sentry-sdk 3 removed the {} "
+                              "integration: {}".format(name, REMOVED_INTEGRATIONS_IN_SDK3[name])))
         for integration, removed in REMOVED_INTEGRATION_OPTIONS_IN_SDK3.items():
             options = section.get(integration)
             if not isinstance(options, dict):

@@ -11,6 +11,22 @@ from sentry_sdk.transport import Transport
 SDK3 = int(sentry_sdk.VERSION.split(".", 1)[0]) >= 3
 
 
+def sdk3_refuses(path):
+    """True when the installed SDK is 3.x and the configuration key `path` (dotted) is one it
+    removed: setting it is a located error there (sdk_compat.removed_in_sdk3)."""
+    if not SDK3:
+        return False
+    from sentry_bootstrap import sdk_compat
+
+    data = {}
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = "set"
+    return any(dotted == path for dotted, _ in sdk_compat.removed_in_sdk3(data))
+
+
 def root_span(name, op):
     """A span with no parent, as a context manager: a transaction on sentry-sdk 2.x, a segment span
     (what 3.x has in its place) on 3.x."""
