@@ -27,6 +27,17 @@ def sdk3_refuses(path):
     return any(dotted == path for dotted, _ in sdk_compat.removed_in_sdk3(data))
 
 
+def styled(cls, style):
+    """`cls(transaction_style=style)`; on 3.x, which names each request by its route and has no
+    transaction_style, `cls()`."""
+    return cls() if SDK3 else cls(transaction_style=style)
+
+
+def named(by_style, by_route):
+    """The transaction name a test expects: `by_style` on 2.x, `by_route` on 3.x."""
+    return by_route if SDK3 else by_style
+
+
 def root_span(name, op):
     """A span with no parent, as a context manager: a transaction on sentry-sdk 2.x, a segment span
     (what 3.x has in its place) on 3.x."""
