@@ -28,6 +28,10 @@ BUNDLE = "SENTRY_BOOTSTRAP_BUNDLE"
 # Set by the hook for its children: where the release came from (for the startup report).
 RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"
 
+# "1"/"true" lets the hook run on a sentry-sdk 3.x (pre-)release, outside the supported range (a
+# preview: docs/sdk-internals.md, "sentry-sdk 3"); the version matrix's `sdk3` cell sets it.
+SDK3_PREVIEW = "SENTRY_BOOTSTRAP_SDK3_PREVIEW"
+
 # Legacy names in use today, mapped to the key path they set.
 LEGACY = {
     "SENTRY_DSN": "dsn",
@@ -40,7 +44,8 @@ LEGACY = {
 }
 
 # The hook's own switches: never treated as configuration keys.
-SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE})
+SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE,
+                      SDK3_PREVIEW})
 
 # Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
 FOREIGN = frozenset({
