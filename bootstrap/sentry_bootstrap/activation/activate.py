@@ -64,6 +64,10 @@ def activate(resolved, started=None):
     options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
+    # One event per uncaught exception, whichever of the chained hooks report it.
+    from sentry_bootstrap.activation import uncaught
+
+    uncaught.install()
 
     tags = values.get("tags") or {}
     if tags:
@@ -75,6 +79,10 @@ def activate(resolved, started=None):
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
     hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
+    # Thread tracebacks as the program alone prints them (a lazy start has it done already).
+    from sentry_bootstrap.activation import lazy
+
+    hooks.when_imported("threading", lazy.patch_threading)
     _register_middleware(values)
     # After the middleware, so Django's context middleware stays in front of the test endpoint.
     from sentry_bootstrap.diagnostics import register as register_diagnostics
