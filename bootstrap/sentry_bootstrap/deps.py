@@ -179,6 +179,35 @@ class _Preferred(object):
         pass
 
 
+def lend_to_commands():
+    """For the `sentry-bootstrap` command's own process, never a program's: when this interpreter's
+    own pydantic and yaml don't serve, the fallback's copies (a bundle's) stay importable for the
+    rest of the process, so every command works from a bundle alone. True when they were lent."""
+    if _own_copies_serve() or any(isinstance(f, _Preferred) for f in sys.meta_path):
+        return False
+    dirs = _lending_dirs()
+    if dirs:
+        sys.meta_path.insert(0, _Preferred(dirs))
+    return bool(dirs)
+
+
+# Top-level names of our dependencies: a command that can't import one says so in one line.
+DEPENDENCIES = frozenset({"sentry_sdk", "urllib3", "certifi", "wrapt"}) | _SCOPED
+
+
+def command_needs(error):
+    """The one line for an ImportError a command met, when it is a dependency of ours that this
+    interpreter lacks; None for any other ImportError (a program's own module, say)."""
+    if isinstance(error, MissingDependency):
+        return str(error)
+    name = (getattr(error, "name", None) or "").partition(".")[0]
+    if name in _SCOPED and _unserved():
+        return str(MissingDependency("no {} (to validate sentry.yaml)".format(" and ".join(_unserved()))))
+    if name in DEPENDENCIES:
+        return missing_line(error)
+    return None
+
+
 @contextlib.contextmanager
 def config_imports():
     """Run configuration validation with pydantic and yaml imported for it alone (see the module

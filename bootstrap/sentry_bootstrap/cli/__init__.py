@@ -59,7 +59,19 @@ def main(argv=None):
         except SystemExit as done:  # --help (0) or a usage error (2): flush here, as below
             sys.stdout.flush()
             return done.code
-        code = _command_module(args.command).run(args) or 0
+        from sentry_bootstrap import deps
+
+        # From a bundle alone (`PYTHONPATH=BUNDLE python -m sentry_bootstrap ...`), the bundle's
+        # pydantic and yaml are lent to this process, as the hook lends them to validation.
+        deps.lend_to_commands()
+        try:
+            code = _command_module(args.command).run(args) or 0
+        except ImportError as exc:
+            line = deps.command_needs(exc)
+            if line is None:
+                raise
+            sys.stderr.write("sentry-bootstrap {}: {}\n".format(args.command, line))
+            return 1
         sys.stdout.flush()  # a closed pipe shows here, where it can still be handled
         return code
     except KeyboardInterrupt:
