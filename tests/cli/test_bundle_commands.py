@@ -108,3 +108,18 @@ def test_without_a_bundle_a_command_says_what_is_missing_once(project, tmp_path)
             r"this interpreter \({}\); install sentry-bootstrap into its environment, or put a bundle on "
             r"PYTHONPATH \(`sentry-bootstrap bundle DIR`\)\n".format(command[0], re.escape(SYSTEM_PYTHON)),
             done.stderr), done.stderr
+
+
+def test_init_from_a_bundle_prints_next_steps_that_work_in_a_fresh_shell(bundle, tmp_path):
+    """`init` run as `python3 -m sentry_bootstrap` from the bundle prints its next step with the
+    interpreter and the bundle's PYTHONPATH, and that line, pasted into a bare shell, passes."""
+    where = tmp_path / "fresh"
+    where.mkdir()
+    env = _bare(bundle, where, tmp_path / "state")
+    done = _python3(["-m", "sentry_bootstrap", "init"], where, env)
+    assert done.returncode == 0, done.stderr
+    step = done.stdout.splitlines()[1]
+    assert step == "next: PYTHONPATH={} {} -m sentry_bootstrap check --all-environments".format(bundle, SYSTEM_PYTHON)
+    pasted = subprocess.run(["bash", "-c", step[len("next: "):]], cwd=str(where), env={"PATH": "/usr/bin:/bin"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert pasted.returncode == 0 and pasted.stdout.startswith("ok: sentry.yaml"), pasted.stderr

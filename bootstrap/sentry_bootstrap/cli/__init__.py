@@ -25,6 +25,29 @@ COMMANDS = {
 }
 
 
+def invocation():
+    """This command as it was started, in a form that works when typed again: `sentry-bootstrap`
+    when that is what PATH finds, else the script's full path (`/app/.venv/bin/sentry-bootstrap`);
+    for `python -m sentry_bootstrap`, the interpreter's full path, with the PYTHONPATH entry that
+    made the package importable (a bundle, a checkout). What the commands print as next steps."""
+    import os
+    import shlex
+    import shutil
+
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) in ("__main__.py", "-c", "-m", ""):
+        command = "{} -m sentry_bootstrap".format(shlex.quote(sys.executable))
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        entries = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        if package_parent in entries:
+            command = "PYTHONPATH={} {}".format(shlex.quote(package_parent), command)
+        return command
+    found = shutil.which(os.path.basename(script))
+    if found and os.path.realpath(found) == os.path.realpath(script):
+        return os.path.basename(script)
+    return shlex.quote(os.path.abspath(script))
+
+
 def _command_module(name):
     return importlib.import_module(COMMANDS[name][0])
 

@@ -137,10 +137,13 @@ def _count(n, noun):
 
 
 def _empty_hint(path):
+    from sentry_bootstrap.cli import invocation
+
+    command = invocation()  # as this command was run, so that the lines work when copied
     print("No events in the outbox ({}).".format(path))
     print("Run a program with the hook and no DSN, for example:")
-    print("  PYTHONPATH=\"$(sentry-bootstrap hook-path)\" python app.py")
-    print("then run `sentry-bootstrap events` again.")
+    print("  PYTHONPATH=\"$({} hook-path)\" python app.py".format(command))
+    print("then run `{} events` again.".format(command))
 
 
 def _follow(path, as_json, shown_names, types):
