@@ -210,10 +210,8 @@ def test_application_init_wins_and_nothing_is_sent_twice(app, sentry_server):
     """.format(dsn=sentry_server.dsn))
     result = run_python(["own_init.py"], cwd=str(app.path))
     assert result.returncode == 0, result.stderr
-    events = sentry_server.wait_for_events(1)
-    import time
-
-    time.sleep(0.5)
+    # The child has exited: whatever it sent was answered, and the server records a request before it
+    # answers, so nothing else can arrive.
     events = sentry_server.events
     assert len(events) == 1
     assert events[0]["environment"] == "app-chosen"
