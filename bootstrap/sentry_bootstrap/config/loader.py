@@ -458,9 +458,14 @@ def _position(problem):
     rank = _RANK.get(source.split(" ", 1)[0], 0)
     name, line, column = source, 0, 0
     parts = source.split(" ", 1)[0].rsplit(":", 2)
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+    if len(parts) == 3 and _is_count(parts[1]) and _is_count(parts[2]):
         name, line, column = parts[0], int(parts[1]), int(parts[2])
     return rank, name if rank else "", line, column
+
+
+def _is_count(text):
+    # A line or column number we wrote: ASCII digits ('²' is a digit to isdigit, not to int).
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _without(message, secrets):

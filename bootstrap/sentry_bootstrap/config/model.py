@@ -70,7 +70,7 @@ def _rate(value):
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int of 400 digits
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
     if not 0.0 <= number <= 1.0:  # also rejects NaN
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
@@ -187,17 +187,27 @@ def _log_level(value):
         word = value.strip().upper()
         if word in _LEVELS:
             return word
-        if word.isdigit():
+        if _is_small_whole_number(word):
             return int(word)
     raise PydanticCustomError(
         "log_level", "must be a logging level name ({names}), a number, or false (off)",
         {"names": ", ".join(_LEVELS)})
 
 
+def _is_small_whole_number(text):
+    # ASCII digits only ('²' is a digit to str.isdigit but not to int) and short enough for int()
+    # whatever sys.set_int_max_str_digits says.
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _regex(value):
+    import warnings
+
     try:
-        re.compile(value)
-    except (re.error, TypeError) as exc:
+        with warnings.catch_warnings():  # re's FutureWarnings would print our source line
+            warnings.simplefilter("ignore")
+            re.compile(value)
+    except (re.error, TypeError, RecursionError, OverflowError) as exc:
         raise PydanticCustomError("regex", "not a valid regular expression: {error}",
                                   {"error": str(exc)})
     return value
@@ -809,7 +819,7 @@ class Settings(Section):
     @classmethod
     def _known_version(cls, value):
         if isinstance(value, bool) or not isinstance(value, (int, str)) or \
-                not str(value).strip().isdigit():
+                isinstance(value, str) and not _is_small_whole_number(value.strip()):
             raise PydanticCustomError("version", "must be {version}", {"version": FORMAT_VERSION})
         number = int(value)
         if number > FORMAT_VERSION:
