@@ -126,6 +126,12 @@ ISSUE_CASES = [
     ("version: 1\nsample_rate: " + "9" * 400 + "\n", {}, "sentry.yaml:2:14: sample_rate:"),
     ("version: 1\nmax_breadcrumbs: " + "9" * 5000 + "\n", {}, "sentry.yaml:2:18: max_breadcrumbs:"),
     ("version: 1\n", {"SENTRY_TAGS": DEEP_OBJECT}, "env SENTRY_TAGS="),
+    # values the hook can't hand to child processes (it failed at putenv: "internal error")
+    ('version: 1\nrelease: "a\\0b"\n', {}, "sentry.yaml:2:10: release: holds a NUL byte"),
+    ("version: 1\nrelease: '" + "r" * (128 * 1024) + "'\n", {},
+     "sentry.yaml:2:10: release: is 131072 bytes long, too long for child processes"),
+    ("version: 1\ndsn: 'https://k@127.0.0.1/" + "1" * 5000 + "'\n", {},
+     "sentry.yaml:2:6: dsn: must be a DSN like"),
 ]
 
 

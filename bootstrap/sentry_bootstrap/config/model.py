@@ -124,6 +124,10 @@ def _dsn_problem(value):
     project = parts.path.rsplit("/", 1)[-1]
     if not project.isdigit() or not project.isascii():
         return "the project id, the last part of the path, must be a number"
+    if len(project) > 20 or int(project) >= 2 ** 64:  # the SDK's int() refuses 4,300 digits
+        return "the project id must be a number below 2**64, as Sentry's project ids are"
+    if any(c < " " or c == "\x7f" for c in value):
+        return "a control character"
     return None
 
 
