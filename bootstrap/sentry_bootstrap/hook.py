@@ -142,9 +142,10 @@ def _activate(resolved, environ, started, at_start=True):
         return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.diagnostics import register_with_notes
 
     try:
-        return activate(resolved, started=started)
+        return activate(resolved, started=started, extras=register_with_notes)
     except ConfigError as error:  # e.g. a `module:function` that can't be imported
         _config_error(error, environ, resolved.values)
         return None
