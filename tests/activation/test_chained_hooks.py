@@ -13,8 +13,7 @@ import textwrap
 
 import pytest
 
-from sentry_bootstrap.events.reader import parse_items
-from sentry_bootstrap.transport import store
+from sentry_bootstrap.transport import envelope_file
 from tests.support.app import base_config
 from tests.support.child import run_python
 
@@ -198,8 +197,8 @@ def outbox_events(state):
     """The event payloads in the default outbox of the state directory `state`."""
     box = os.path.join(str(state), "sentry-bootstrap", "outbox")
     events = []
-    for name in reversed(store.list_envelopes(box)):
-        for headers, payload in parse_items(store.read_envelope(os.path.join(box, name))):
+    for name in envelope_file.list_names(box):
+        for headers, payload in envelope_file.parse(envelope_file.read(os.path.join(box, name))).items:
             if headers.get("type") == "event":
                 events.append(json.loads(payload))
     return events
