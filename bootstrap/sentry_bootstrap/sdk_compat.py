@@ -503,14 +503,16 @@ def init_without_git_release(init, options):
 
 def capture_uncaught(exc_info, mechanism):
     """Capture an uncaught exception as the SDK's integration for `mechanism` would: `excepthook`
-    (ExcepthookIntegration: not in an interactive shell unless `always_run`) or `threading`
-    (ThreadingIntegration, for a thread started before the SDK), unhandled. Nothing when that
-    integration is not enabled."""
+    (ExcepthookIntegration: not in an interactive shell unless `always_run`), `typer`
+    (TyperIntegration) or `threading` (ThreadingIntegration, for a thread started before the SDK),
+    unhandled. Nothing when that integration is not enabled."""
     import sentry_sdk
     from sentry_sdk.utils import event_from_exception
 
     if mechanism == "excepthook":
         from sentry_sdk.integrations.excepthook import ExcepthookIntegration as integration_class
+    elif mechanism == "typer":
+        from sentry_sdk.integrations.typer import TyperIntegration as integration_class
     else:
         from sentry_sdk.integrations.threading import ThreadingIntegration as integration_class
     client = sentry_sdk.get_client()

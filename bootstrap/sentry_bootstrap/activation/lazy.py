@@ -87,7 +87,7 @@ def triggers(values):
         rows += table.frameworks("diagnostics")
     names = {"sentry_sdk"} | {row.module.partition(".")[0] for row in rows}
     for name, (_dists, trigger) in AUTO.items():
-        if name not in disabled and (auto or name in opted_in):
+        if name not in disabled and (auto or name in opted_in) and name not in table.CRASH_ONLY:
             names.add(trigger)
     for name in opted_in:
         if name in OPT_IN_TRIGGERS and name not in disabled:
@@ -97,6 +97,14 @@ def triggers(values):
         if isinstance(target, str) and ":" in target:
             names.add(target.partition(":")[0])
     return names
+
+
+def _applies(values, name):
+    """Whether the auto integration `name` applies under the configuration (installed or not)."""
+    section = values.get("integrations") or {}
+    if name in (section.get("disabled") or ()):
+        return False
+    return section.get("auto", True) or name in (section.get("enabled") or ())
 
 
 def arm(values, activate, started=None):
@@ -115,6 +123,8 @@ def arm(values, activate, started=None):
         watcher.watch("logging", _patch_logging)
         _state["logging"] = logging_cfg
     watcher.watch("threading", patch_threading)
+    if _applies(values, "typer"):
+        watcher.watch("typer", _patch_typer)
     watcher.watch("multiprocessing.process", _patch_multiprocessing)
     # A watched module imported before the hook ran (rare at sitecustomize time) needs the SDK now.
     watcher.fire_imported()
@@ -240,6 +250,25 @@ def patch_threading(module):
     module.excepthook = excepthook
 
 
+def _patch_typer(module):
+    """Typer prints a crash itself (rich) and, so, calls no other hook: `Typer.__call__` installs
+    `typer.main.except_hook` as `sys.excepthook`. Wrapped here, a crash starts the SDK, which sets
+    up its Typer integration (around this wrapper, for later crashes), and is sent once; then
+    Typer's hook prints it as always. Importing typer starts nothing: a CLI that succeeds never
+    pays for the SDK."""
+    main = sys.modules.get("typer.main")
+    original = getattr(main, "except_hook", None)
+    if _state["started"] or not callable(original):
+        return
+
+    def except_hook(exc_type, exc_value, exc_tb):
+        start("uncaught {} in a Typer app".format(getattr(exc_type, "__name__", "exception")))
+        _capture_uncaught((exc_type, exc_value, exc_tb), "typer")
+        return original(exc_type, exc_value, exc_tb)
+
+    main.except_hook = except_hook
+
+
 def _patch_multiprocessing(module):
     # A forked child ends with os._exit, past every excepthook: the activation layer's patch
     # captures what escapes run(); it starts the SDK only when something does.
@@ -360,4 +389,5 @@ def _spool_waiting(values):
 
 
 # What the lazy start watches for; taken back when the SDK starts (its integrations take over).
-_ACTIONS = (_start_on_import, _patch_logging, patch_threading, _patch_multiprocessing)
+_ACTIONS = (_start_on_import, _patch_logging, patch_threading, _patch_typer,
+            _patch_multiprocessing)
