@@ -21,6 +21,7 @@ The rows of parsed files are cached by name (a name is never reused and a file n
 in place), so a poll parses only new files and the first load of N envelopes parses each once; an
 event's payload is read again from its file when its page is opened, not kept in memory.
 """
+import errno
 import http.server
 import json
 import os
@@ -305,22 +306,50 @@ class ViewerServer(http.server.ThreadingHTTPServer):
         return "http://127.0.0.1:{}/".format(self.server_address[1])
 
 
+def _has_display(environ):
+    """False where no graphical browser can open: a Linux or BSD session with neither an X nor a
+    Wayland display (ssh, a container) and no $BROWSER of the user's. There webbrowser would start a
+    console browser in our terminal, or nothing at all."""
+    if environ.get("BROWSER") or sys.platform in ("darwin", "win32", "cygwin"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def open_page(url, environ=None):
+    """Open `url` in the user's browser; the line to print when none opens (else "")."""
+    if not _has_display(os.environ if environ is None else environ):
+        return "No display to open a browser on: open {} in a browser on this machine, or forward the " \
+               "port (ssh -L {port}:127.0.0.1:{port} HOST) and open it there\n".format(
+                   url, port=url.rstrip("/").rsplit(":", 1)[1])
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url)
+    except Exception:  # webbrowser.Error, or a browser that fails to start
+        opened = False
+    return "" if opened else "No browser could be opened: open {} yourself\n".format(url)
+
+
 def serve(outbox_path, port=0, open_browser=False, spool_path=None, max_bytes=None, out=None):
     """Run the viewer until interrupted; returns the exit code (2 when the port is taken)."""
     out = out or sys.stdout
     try:
         server = ViewerServer(outbox_path, port, spool_path=spool_path, max_bytes=max_bytes)
     except OSError as exc:
-        sys.stderr.write("sentry-bootstrap events serve: cannot listen on 127.0.0.1:{}: {}\n".format(port, exc))
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = ("; another viewer may already serve http://127.0.0.1:{}/, or choose another port with "
+                    "--port N (--port 0 picks a free one)".format(port))
+        sys.stderr.write("sentry-bootstrap events serve: cannot listen on 127.0.0.1:{}: {}{}\n".format(
+            port, exc.strerror or exc, hint))
         return 2
     server.index.refresh()  # parse what is there now, so that the first page load finds it ready
     out.write("Serving the outbox {} at {}\n".format(outbox_path, server.url))
     out.write("Spotlight sidecar: SDKs with spotlight: \"{}stream\" send here (Ctrl-C to stop)\n".format(server.url))
     out.flush()
     if open_browser:
-        import webbrowser
-
-        webbrowser.open(server.url)
+        out.write(open_page(server.url))
+        out.flush()
     try:
         server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:
