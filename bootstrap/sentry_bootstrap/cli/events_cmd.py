@@ -214,7 +214,7 @@ def run(args):
 
 def _newest(path):
     """(row, payload) of the newest item in the outbox, or None when it holds none."""
-    for name in reader.list_names(path):  # newest first; a file that can't be read is skipped
+    for name in reversed(reader.list_names(path)):  # newest first; a file that can't be read is skipped
         found = reader.read_file(path, name)
         if found:
             return found[-1]
