@@ -35,9 +35,11 @@ def start():
         _log.report("error", stop.message)
         _exit_now(EXIT_CONFIG)
     except ImportError as exc:
-        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
-        _not_active("{} in this interpreter ({}); install sentry-bootstrap into its environment, "
-                    "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(exc, sys.executable))
+        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies:
+        # one line with the fix, which deps adds once whoever raised (deps.missing_line).
+        from sentry_bootstrap import deps
+
+        _not_active(deps.missing_line(exc))
     except Exception as exc:
         _not_active("internal error {}: {}".format(type(exc).__name__, exc))
 
@@ -165,9 +167,10 @@ def _activate(resolved, environ, started, at_start=True):
         return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.diagnostics import register_with_notes
 
     try:
-        return activate(resolved, started=started)
+        return activate(resolved, started=started, extras=register_with_notes)
     except ConfigError as error:  # e.g. a `module:function` that can't be imported
         _config_error(error, environ, resolved.values)
         return None

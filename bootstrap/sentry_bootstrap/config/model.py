@@ -71,7 +71,7 @@ def _rate(value):
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int of 400 digits
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
     if not 0.0 <= number <= 1.0:  # also rejects NaN
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
@@ -125,6 +125,10 @@ def _dsn_problem(value):
     project = parts.path.rsplit("/", 1)[-1]
     if not project.isdigit() or not project.isascii():
         return "the project id, the last part of the path, must be a number"
+    if len(project) > 20 or int(project) >= 2 ** 64:  # the SDK's int() refuses 4,300 digits
+        return "the project id must be a number below 2**64, as Sentry's project ids are"
+    if any(c < " " or c == "\x7f" for c in value):
+        return "a control character"
     return None
 
 
@@ -188,17 +192,27 @@ def _log_level(value):
         word = value.strip().upper()
         if word in _LEVELS:
             return word
-        if word.isdigit():
+        if _is_small_whole_number(word):
             return int(word)
     raise PydanticCustomError(
         "log_level", "must be a logging level name ({names}), a number, or false (off)",
         {"names": ", ".join(_LEVELS)})
 
 
+def _is_small_whole_number(text):
+    # ASCII digits only ('²' is a digit to str.isdigit but not to int) and short enough for int()
+    # whatever sys.set_int_max_str_digits says.
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _regex(value):
+    import warnings
+
     try:
-        re.compile(value)
-    except (re.error, TypeError) as exc:
+        with warnings.catch_warnings():  # re's FutureWarnings would print our source line
+            warnings.simplefilter("ignore")
+            re.compile(value)
+    except (re.error, TypeError, RecursionError, OverflowError) as exc:
         raise PydanticCustomError("regex", "not a valid regular expression: {error}",
                                   {"error": str(exc)})
     return value
@@ -904,7 +918,7 @@ class Settings(Section):
     @classmethod
     def _known_version(cls, value):
         if isinstance(value, bool) or not isinstance(value, (int, str)) or \
-                not str(value).strip().isdigit():
+                isinstance(value, str) and not _is_small_whole_number(value.strip()):
             raise PydanticCustomError("version", "must be {version}", {"version": FORMAT_VERSION})
         number = int(value)
         if number > FORMAT_VERSION:
