@@ -90,6 +90,19 @@ t.start()
 t.join()
 """
 
+THREAD_REPLACE = """\
+import sys, threading
+def report(args):
+    sys.stderr.write("thread died: %s\\n" % args.exc_value)
+threading.excepthook = report
+{trigger}
+def work():
+    raise KeyError("lost in a thread")
+t = threading.Thread(target=work, name="worker-1")
+t.start()
+t.join()
+"""
+
 THREAD_WRAP_TWICE = """\
 import sys, threading
 def wrap(name, previous):
@@ -179,6 +192,10 @@ PROGRAMS = {
     "sys-restore": (SYS_RESTORE, ["RuntimeError"]),
     "sys-calls-previous-twice": (SYS_CALLS_PREVIOUS_TWICE, ["RuntimeError"]),
     "thread-save-and-call": (THREAD_SAVE_AND_CALL, ["KeyError"]),
+    # Replaced without calling the previous hook: a thread started under the SDK is sent by its
+    # threading integration (around `Thread.run`); one started before a lazy start, which only the
+    # replaced hook would have seen, is not (the one case where lazy and eager differ).
+    "thread-replace": (THREAD_REPLACE, {"lazy": [], "eager": ["KeyError"], "started": ["KeyError"]}),
     "thread-wrap-twice": (THREAD_WRAP_TWICE, ["KeyError"]),
     "thread-restore": (THREAD_RESTORE, ["KeyError"]),
     "logging-wrap-callhandlers": (LOGGING_WRAP_CALLHANDLERS, ["job failed", "job failed again"]),
