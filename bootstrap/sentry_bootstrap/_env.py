@@ -29,6 +29,9 @@ DEPS = "SENTRY_BOOTSTRAP_DEPS"
 BUNDLE = "SENTRY_BOOTSTRAP_BUNDLE"
 # Set by the hook for its children: where the release came from (for the startup report).
 RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"
+# Set by a process that reports a cron monitor (a matched process, `run --monitor`) for its
+# children: the slugs (comma-separated) already reported above them, never reported again.
+MONITORS = "SENTRY_BOOTSTRAP_MONITORS"
 
 # Legacy names in use today, mapped to the key path they set.
 LEGACY = {
@@ -42,7 +45,8 @@ LEGACY = {
 }
 
 # The hook's own switches: never treated as configuration keys.
-SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE})
+SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE,
+                       MONITORS})
 
 # Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
 FOREIGN = frozenset({
