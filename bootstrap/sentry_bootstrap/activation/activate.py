@@ -162,6 +162,9 @@ def _init_without_frameworks(init, options, plan):
 
 
 def _transport(values, dsn):
+    from sentry_bootstrap.transport import own_traffic
+
+    own_traffic.install()  # the transport's urllib3 records and the SDK's own: ours, not the program's
     if dsn:
         from sentry_bootstrap.transport.durable import make_transport
 

@@ -10,7 +10,9 @@ so no value (the DSN included) appears in a file name. Entries live in `state_di
 one file each (0600, the values in `marshal` format: read without importing json,
 which a bare interpreter doesn't load), written to a temporary file and renamed into place, so concurrent starts see
 either a whole entry or none. A damaged, foreign or unreadable entry is a miss, and the next store
-replaces it. At most `MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and
+replaces it. A configuration that failed validation is stored the same way, as its problems
+(`store_error`), so that a bad file costs each start a lookup rather than a validation. At most
+`MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and
 mode are checked (a stat) on every lookup with discovery's trust rule, so an entry stored while the
 file was trusted is not used once it is not.
 
@@ -37,6 +39,7 @@ import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
 from sentry_bootstrap._files import CONFIG_LIMIT, read_with_stat
 from sentry_bootstrap.config.discovery import trust_problems
+from sentry_bootstrap.config.errors import ConfigError, Problem
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_git
 
@@ -51,10 +54,13 @@ _STALE_TMP_SECONDS = 60
 # SENTRY_BAGGAGE differ in every process of a distributed trace, which would defeat the cache.
 _IGNORED_VARIABLES = frozenset({_env.LOG, "SENTRY_TRACE", "SENTRY_BAGGAGE"})
 _CODE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The key of an entry that holds a configuration error (a ResolvedConfig's data has no such key).
+_ERROR = "config_error"
 
 
 def lookup(config_file, environ, start_dir, env_name=None, handoff=False):
-    """The cached ResolvedConfig for these inputs, or None (a miss, or anything going wrong).
+    """The cached ResolvedConfig for these inputs, the cached `ConfigError` when they were found
+    wrong (see `store_error`), or None (a miss, or anything going wrong).
 
     `config_file` is the discovered file's path or None; `start_dir` is where git is searched from
     (the file's directory, or the entry script's). `handoff=True` looks for the entry `sentry-bootstrap
@@ -69,7 +75,10 @@ def lookup(config_file, environ, start_dir, env_name=None, handoff=False):
         key = cache_key(config_file, environ, start_dir, env_name, handoff)
         if key is None:
             return None
-        return _read_entry(os.path.join(cache_dir(environ), key + _SUFFIX), key)
+        found = _read_entry(os.path.join(cache_dir(environ), key + _SUFFIX), key)
+        if isinstance(found, _StoredError):
+            return found.error if found.inputs == _error_inputs(config_file, environ) else None
+        return found
     except Exception as exc:
         _log.report("debug", "config cache lookup failed: {}".format(exc), environ)
         return None
@@ -77,6 +86,48 @@ def lookup(config_file, environ, start_dir, env_name=None, handoff=False):
 
 def store(config_file, environ, start_dir, resolved, env_name=None, handoff=False):
     """Save `resolved` for these inputs (the same arguments as `lookup`). Never raises."""
+    _store(config_file, environ, start_dir, resolved.to_data(), env_name, handoff)
+
+
+def store_error(config_file, environ, start_dir, error, env_name=None):
+    """Save the `ConfigError` these inputs gave, under the key a good configuration would have: a
+    bad configuration then costs a start one lookup, not a validation (4,000 unknown keys took
+    seconds on every start). Any change to the inputs is a miss, as for a good entry, and a
+    corrected configuration stored under the same key replaces it. Never raises."""
+    try:
+        problems = [problem.to_dict() for problem in error.problems]
+        inputs = _error_inputs(config_file, environ)
+    except Exception:
+        return
+    _store(config_file, environ, start_dir, {_ERROR: problems, "inputs": inputs}, env_name, False)
+
+
+def _error_inputs(config_file, environ):
+    """What an error may depend on beyond the key: the owner, mode and change time of the file and
+    of each `SENTRY_*_FILE` secret (a `chmod go-w` or a readable secret fixes a refusal without
+    changing the content). A stored error counts only while these are the same."""
+    environ = os.environ if environ is None else environ
+    paths = [config_file] + [environ[name] for name in sorted(environ)
+                             if name.startswith("SENTRY_") and name.endswith("_FILE")]
+    inputs = []
+    for path in paths:
+        try:
+            st = os.stat(path) if path else None
+        except (OSError, ValueError):
+            st = None
+        inputs.append([path, None] if st is None else [path, st.st_uid, st.st_mode, st.st_ctime_ns])
+    return inputs
+
+
+class _StoredError(object):
+    __slots__ = ("error", "inputs")
+
+    def __init__(self, error, inputs):
+        self.error = error
+        self.inputs = inputs
+
+
+def _store(config_file, environ, start_dir, data, env_name, handoff):
     try:
         environ = os.environ if environ is None else environ
         key = cache_key(config_file, environ, start_dir, env_name, handoff)
@@ -84,7 +135,7 @@ def store(config_file, environ, start_dir, resolved, env_name=None, handoff=Fals
             return
         directory = cache_dir(environ)
         _make_private_dir(directory)
-        body = marshal.dumps(resolved.to_data())
+        body = marshal.dumps(data)
         header = "{} {} {}\n".format(FORMAT, key, sha256(body).hexdigest()).encode("ascii")
         import tempfile
 
@@ -250,7 +301,12 @@ def _read_entry(path, key):
     if not newline or fmt != FORMAT or stored_key != key or rest != sha256(body).hexdigest():
         return None
     try:
-        return ResolvedConfig.from_data(marshal.loads(body))
+        data = marshal.loads(body)
+        if isinstance(data, dict) and _ERROR in data:
+            return _StoredError(ConfigError([Problem(p["source"], p["path"], p["message"],
+                                                     p["hint"]) for p in data[_ERROR]]),
+                                data["inputs"])
+        return ResolvedConfig.from_data(data)
     except (ValueError, KeyError, TypeError, EOFError):
         return None
 
