@@ -497,7 +497,7 @@ class DurableTransport(HttpTransport):
             except (OSError, ValueError) as exc:
                 # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
                 # quarantined, never retried, and the files behind it go on.
-                self.spool.set_aside(claim.path)
+                self.spool.set_aside(claim.file)
                 _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
             written_ns = envelope_file.parse_name(name)[0]
