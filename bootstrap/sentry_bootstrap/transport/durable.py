@@ -494,7 +494,7 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 envelope = envelope_file.parse(raw)
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # OSError, MalformedEnvelope; anything else alike
                 # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
                 # quarantined, never retried, and the files behind it go on.
                 self.spool.set_aside(claim.file)
