@@ -501,10 +501,10 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 envelope = envelope_file.parse(raw)
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # OSError, MalformedEnvelope; anything else alike
                 # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
                 # quarantined, never retried, and the files behind it go on.
-                self.spool.set_aside(claim.path)
+                self.spool.set_aside(claim.file)
                 _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
             written_ns = envelope_file.parse_name(name)[0]
