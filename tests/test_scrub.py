@@ -223,7 +223,7 @@ def test_scrub_log_as_before_send_log():
     log = {"body": "token=abc123", "attributes": {"api_key": "k", "n": 1}}
     out = BootstrapScrubber().scrub_log(log, {})
     assert out["body"] == "token=[Filtered]"
-    assert out["attributes"]["api_key"].value == FILTERED and out["attributes"]["n"] == 1
+    assert out["attributes"]["api_key"] == FILTERED and out["attributes"]["n"] == 1
 
 
 def test_huge_strings_are_cut_and_scanned():
@@ -431,3 +431,55 @@ def test_trie_regex_matches_exactly_its_words():
 
     pattern = re.compile("(?:%s)$" % trie_regex(["ab", "abc", "b"]))
     assert [w for w in ["ab", "abc", "b", "a", "bc"] if pattern.match(w)] == ["ab", "abc", "b"]
+
+
+# ---- every item type --------------------------------------------------------------------------
+
+
+def _envelope(*items):
+    from sentry_sdk.envelope import Envelope
+
+    return Envelope(headers={"trace": {"public_key": "abcdef0123456789", "transaction": "GET /?token=dsc-tok-1"}},
+                    items=list(items))
+
+
+def test_unknown_item_types_are_scrubbed_or_dropped():
+    """An item type nobody knows: JSON walked, text scrubbed, big raw bytes dropped; the DSC keeps
+    its public key and loses the secret in its transaction name."""
+    from sentry_sdk.envelope import Item, PayloadRef
+
+    scrubber = BootstrapScrubber()
+    envelope = scrubber.scrub_envelope(_envelope(
+        Item(type="future_json", payload=PayloadRef(json={"api_key": "k-123456", "n": 1})),
+        Item(type="future_text", payload=PayloadRef(bytes=b"note password=t-654321 end")),
+        Item(type="future_blob", payload=PayloadRef(bytes=b"\x00" * (MAX_TEXT + 1))),
+        Item(type="client_report", payload=PayloadRef(json={"discarded_events": []})),
+    ))
+    payloads = {item.type: item.payload for item in envelope.items}
+    assert sorted(payloads) == ["client_report", "future_json", "future_text"]
+    assert payloads["future_json"].json == {"api_key": FILTERED, "n": 1}
+    assert payloads["future_text"].get_bytes() == b"note password=[Filtered] end"
+    assert envelope.headers["trace"] == {"public_key": "abcdef0123456789", "transaction": "GET /?token=[Filtered]"}
+
+
+def test_attachment_metadata_is_scrubbed():
+    """An attachment's file name is scrubbed as text; its content is the program's file, as sent."""
+    from sentry_sdk.attachments import Attachment
+
+    item = Attachment(bytes=b"body", filename="dump token=fn-998877.txt").to_envelope_item()
+    envelope = BootstrapScrubber().scrub_envelope(_envelope(item))
+    assert envelope.items[0].headers["filename"] == "dump token=[Filtered]"
+    assert envelope.items[0].payload.get_bytes() == b"body"
+
+
+def test_metrics_and_streamed_spans_are_scrubbed_as_plain_text():
+    """before_send_metric / before_send_span: names and attributes scrubbed, `[Filtered]` as text
+    (the SDK re-sets each attribute), ids and numbers untouched, the caller's dicts unchanged."""
+    attributes = {"password": "pw-1234567", "rows": 3}
+    span = {"trace_id": "a" * 32, "span_id": "b" * 16, "name": "GET /?token=abc123456", "attributes": attributes}
+    out = BootstrapScrubber().scrub_span(dict(span), {})
+    assert out["name"] == "GET /?token=[Filtered]" and out["attributes"] == {"password": FILTERED, "rows": 3}
+    assert out["span_id"] == "b" * 16 and attributes == {"password": "pw-1234567", "rows": 3}
+    metric = {"name": "m", "type": "counter", "value": 4111111111111111, "attributes": {"api_key": "k-99"}}
+    out = BootstrapScrubber().scrub_metric(metric, {})
+    assert out["value"] == 4111111111111111 and out["attributes"] == {"api_key": FILTERED}

@@ -10,10 +10,11 @@ import re
 from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.utils import safe_repr
 
+from sentry_bootstrap.scrub import items
 from sentry_bootstrap.scrub.keys import KeyRules, normalise_key
 from sentry_bootstrap.scrub.prefilter import Prefilter, find_all, string_numbers
 from sentry_bootstrap.scrub.text import MAX_TEXT, SUBSTITUTE, TRUNCATED, TextRules, bare, compile_pattern
-from sentry_bootstrap.scrub.walk import AnnotatedValue, Walk, filtered
+from sentry_bootstrap.scrub.walk import Walk
 
 __all__ = ["BootstrapScrubber", "make_scrubber"]
 
@@ -101,33 +102,39 @@ class BootstrapScrubber(EventScrubber):
 
     def scrub_dict(self, d):
         """`d` scrubbed: the same dict when nothing in it is sensitive, otherwise a copy."""
-        return self._scrub_part(d)
+        return self.scrub_part(d)
 
     def scrub_list(self, lst):
         """`lst` scrubbed: the same list when nothing in it is sensitive, otherwise a copy."""
-        return self._scrub_part(lst)
+        return self.scrub_part(lst)
 
-    def _scrub_part(self, obj):
+    def scrub_part(self, obj, plain=False):
+        """`obj` scrubbed: the same object when nothing in it is sensitive, otherwise a copy; with
+        `plain`, removed values are the text `[Filtered]` (for what no serializer annotates)."""
         holder = {"part": obj}
-        self._scrub_event(holder)
+        self._scrub_event(holder, plain)
         return holder["part"]
 
     def scrub_user(self, event):
         """Scrub `event["user"]` (the SDK's API): the same rules as for the whole event."""
         if isinstance(event, dict) and "user" in event:
-            event["user"] = self._scrub_part(event["user"])
+            event["user"] = self.scrub_part(event["user"])
 
     def scrub_log(self, log, hint=None):
-        """A `before_send_log` callback: scrubs a Sentry log record's body and attributes."""
-        try:
-            if isinstance(log, dict):
-                holder = {k: log[k] for k in ("body", "attributes") if k in log}
-                self._scrub_event(holder)
-                for key, value in holder.items():
-                    log[key] = SUBSTITUTE if isinstance(value, AnnotatedValue) else value
-        except Exception:
-            return None
-        return log
+        """A `before_send_log` callback: a Sentry log record's body and attributes, scrubbed."""
+        return items.scrub_telemetry(self, log)
+
+    def scrub_metric(self, metric, hint=None):
+        """A `before_send_metric` callback: a metric's name and attributes, scrubbed."""
+        return items.scrub_telemetry(self, metric)
+
+    def scrub_span(self, span, hint=None):
+        """A `before_send_span` callback (`trace_lifecycle: stream`): a span's name and attributes."""
+        return items.scrub_telemetry(self, span)
+
+    def scrub_envelope(self, envelope):
+        """Every item of `envelope` that no callback above has seen (see `items.scrub_envelope`)."""
+        return items.scrub_envelope(self, envelope)
 
     # ---- the event ----------------------------------------------------------------------------
 
@@ -152,12 +159,12 @@ class BootstrapScrubber(EventScrubber):
                 except Exception:
                     pass
 
-    def _scrub_event(self, event):
+    def _scrub_event(self, event, plain=False):
         try:
             keys = list(event)
         except Exception:
             return
-        w = Walk(event, self)
+        w = Walk(event, self, plain)
         walked = []
         for key in keys:
             if key in _SKIP_TOP:
@@ -165,7 +172,7 @@ class BootstrapScrubber(EventScrubber):
             mark = w.mark()
             try:
                 if self.is_sensitive_key(key):
-                    event[key] = filtered()
+                    event[key] = w.filtered()
                     continue
                 value = event[key]
                 walked.append(key)
@@ -176,12 +183,12 @@ class BootstrapScrubber(EventScrubber):
                     w.enter(value, 0, key, 1)
             except Exception:
                 w.reset(mark)
-                _drop(event, key)
+                _drop(event, key, w.filtered)
         try:
             self._finish(event, w)
         except Exception:
             for key in walked:
-                _drop(event, key)
+                _drop(event, key, w.filtered)
 
     def _scan(self, strings):
         """{index: scrubbed text} for each of `strings` that changes, and the values removed."""
@@ -264,7 +271,7 @@ class BootstrapScrubber(EventScrubber):
         for i, param in enumerate(params):
             text = param if isinstance(param, str) else safe_repr(param)
             if text and text in formatted and text not in scrubbed and i < len(new):
-                new[i] = filtered()
+                new[i] = w.filtered()
         w.writable(node)["params"] = new
 
 
@@ -335,9 +342,9 @@ def _take_dsc(event):
     return None, None
 
 
-def _drop(event, key):
+def _drop(event, key, substitute):
     try:
-        event[key] = filtered()
+        event[key] = substitute()
     except Exception:
         pass
 

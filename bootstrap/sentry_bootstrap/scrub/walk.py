@@ -16,9 +16,9 @@ from sentry_sdk.utils import safe_repr
 
 from sentry_bootstrap import sdk_compat
 from sentry_bootstrap.scrub.cards import CARD_MIN, is_card
-from sentry_bootstrap.scrub.text import CUT_MARGIN, MAX_TEXT, bare
+from sentry_bootstrap.scrub.text import CUT_MARGIN, MAX_TEXT, SUBSTITUTE, bare
 
-__all__ = ["Walk", "filtered", "MAX_DEPTH", "CYCLE"]
+__all__ = ["Walk", "filtered", "plain_filtered", "MAX_DEPTH", "CYCLE"]
 
 AnnotatedValue = sdk_compat.annotated_value_class()
 
@@ -47,11 +47,16 @@ def filtered():
     return AnnotatedValue.substituted_because_contains_sensitive_data()
 
 
-def int_value(number):
+def plain_filtered():
+    """What replaces a value in telemetry and envelope items, which no serializer annotates."""
+    return SUBSTITUTE
+
+
+def int_value(number, substitute=filtered):
     """`number`, or `[Filtered]` when it is a card number."""
     if -CARD_MIN < number < CARD_MIN or not is_card(str(abs(number))):
         return number
-    return filtered()
+    return substitute()
 
 
 def _set(container, key, value):
@@ -70,15 +75,17 @@ class Walk(object):
     `plain` (keys known to be neither) and `is_flag(word)` (a sensitive command-line flag)."""
 
     __slots__ = ("objs", "where", "more", "copies", "strings", "spots", "loose", "changes", "renames",
-                 "found", "seen", "keys")
+                 "found", "seen", "keys", "filtered")
 
-    def __init__(self, root, keys):
+    def __init__(self, root, keys, plain=False):
         self.objs, self.where, self.more, self.copies = [root], [None], {}, {0: root}
         self.strings, self.spots = [], []
         self.loose = {}  # index of a string made from another object -> that object (None: cut bytes)
         self.changes, self.renames, self.found = [], [], []
         self.seen = {id(root): 0}
         self.keys = keys
+        # An event's removed values carry the SDK's annotation; telemetry's are plain text.
+        self.filtered = plain_filtered if plain else filtered
 
     # ---- bookkeeping -------------------------------------------------------------------------
 
@@ -147,7 +154,7 @@ class Walk(object):
         changes = self.changes
         if kind is dict or kind is list:
             if depth >= MAX_DEPTH:
-                changes.append((parent, key, filtered()))
+                changes.append((parent, key, self.filtered()))
                 return
             node = self.seen.get(id(value))
             if node is not None:
@@ -162,7 +169,7 @@ class Walk(object):
         if kind in _SCALARS or isinstance(value, _INERT_TYPES):
             return
         if isinstance(value, int):
-            new = int_value(value)
+            new = int_value(value, self.filtered)
             if new is not value:
                 changes.append((parent, key, new))
             return
@@ -180,7 +187,7 @@ class Walk(object):
             self.text(text, parent, key, value if len(value) <= MAX_TEXT else None)
             return
         if depth >= MAX_DEPTH:
-            changes.append((parent, key, filtered()))
+            changes.append((parent, key, self.filtered()))
             return
         node = self.seen.get(id(value))
         if node is not None:
@@ -227,7 +234,7 @@ class Walk(object):
                 if info[0]:
                     if isinstance(value, (str, bytes)):
                         self.found.append(bare(value))
-                    self.changes.append((node, key, filtered()))
+                    self.changes.append((node, key, self.filtered()))
                     continue
                 if info[1] is not None:
                     self.renames.append((node, key, info[1]))
@@ -242,7 +249,7 @@ class Walk(object):
                 continue
             elif kind is int:
                 if value >= CARD_MIN or value <= -CARD_MIN:
-                    new = int_value(value)
+                    new = int_value(value, self.filtered)
                     if new is not value:
                         self.changes.append((node, key, new))
             elif (kind is dict or kind is list) and depth < MAX_DEPTH and id(value) not in seen:
@@ -268,7 +275,7 @@ class Walk(object):
                     flag = False
                     if value and value[0] != "-":
                         self.found.append(value)
-                        self.changes.append((node, i, filtered()))
+                        self.changes.append((node, i, self.filtered()))
                         continue
                 if value:
                     strings.append(value)
@@ -279,7 +286,7 @@ class Walk(object):
             flag = False
             if kind is int:
                 if value >= CARD_MIN or value <= -CARD_MIN:
-                    new = int_value(value)
+                    new = int_value(value, self.filtered)
                     if new is not value:
                         self.changes.append((node, i, new))
             elif kind is dict and depth < MAX_DEPTH and id(value) not in seen:
