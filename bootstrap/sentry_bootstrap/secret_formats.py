@@ -33,6 +33,9 @@ RULES = (
      r"[sr]k_(?:live|test|prod)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9]{24,64}"),
     ("google-api-key", ("aiza",), r"AIza[A-Za-z0-9_\-]{35}"),
     ("jwt", ("eyj",), r"eyJ[A-Za-z0-9_\-]{10,4096}\.ey[A-Za-z0-9_\-]{2,8192}\.[A-Za-z0-9_\-]{0,4096}"),
+    # A signed session token in base64url segments: itsdangerous (Flask's session cookie), whose
+    # first segment is a JSON object (`eyJ`) but whose second is a timestamp, not JSON.
+    ("signed-session", ("eyj",), r"eyJ[A-Za-z0-9_\-]{10,4096}\.[A-Za-z0-9_\-]{4,16}\.[A-Za-z0-9_\-]{16,512}"),
     ("npm-token", ("npm_",), r"npm_[A-Za-z0-9]{36}"),
     ("pypi-token", ("pypi-",), r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,1000}"),
     ("rubygems-token", ("rubygems_",), r"rubygems_[a-f0-9]{48}"),

@@ -28,11 +28,12 @@ _COLON = re.compile(":" + _REVERSED_KEY)
 # retried shorter at each of its characters.
 _FLAG = re.compile(r"--?(?=([a-z][a-z0-9_\-]{0,63}))\1(?=[ \t])")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _URL_AUTH = re.compile(r"@[^@/\s\x00]{1,256}:[^:/@\s\x00]{0,256}//:")
 
-# Every digit becomes `0`, a space, dash or dot ` `, NUL stays, anything else `x`: a card number
+# Every digit becomes `0`, a space, `+`, dash or dot ` `, NUL stays, anything else `x`: a card number
 # (13+ digits in a run, or groups of 4-6 separated by one separator) shows as one of `_CARD_SHAPES`.
-_DIGITS = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 45, 46) else 0 if b == 0 else 120 for b in range(256))
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 43, 45, 46) else 0 if b == 0 else 120 for b in range(256))
 _CARD_SHAPES = (b"0" * 13, b"0000 0000")
 
 
@@ -168,4 +169,7 @@ class Prefilter(object):
         for pattern in _KEYWORD_TRIES + (_URL_AUTH,):
             for match in _once_per_string(pattern, rev):
                 hits.append(last - match.end())
+        # Percent-encoded text is decoded before the rules run (`TextRules.encoded`).
+        for match in _once_per_string(_PERCENT, joined):
+            hits.append(match.start())
         return string_numbers(joined, hits) | card_strings(joined)

@@ -31,6 +31,9 @@ _MIN_KNOWN = 6
 # are one word are looked up word by word (one pass, however many values), the others capped.
 _FIND_EACH = 32
 _WORD = re.compile(r"[A-Za-z0-9_\-.+~!#$%*?^|]{6,}")
+# Addresses (`127.0.0.1`, `::1`, an X-Forwarded-For list) removed as personal data are not looked for
+# elsewhere: the client's address is often the server's, which a Host header or a URL rightly holds.
+_ADDRESS = re.compile(r"[0-9A-Fa-f:.,\s\[\]]+")
 
 
 class BootstrapScrubber(EventScrubber):
@@ -280,7 +283,8 @@ def _spread(found, strings, changed):
     again in a caller's `args`, a token repeated in a message). Linear in the event's text: up to
     `_FIND_EACH` values are found one by one (`str.find`); beyond that, values that are one word
     are looked up word by word in one pass, however many there are."""
-    known = sorted({v for v in found if len(v) >= _MIN_KNOWN and SUBSTITUTE not in v}, key=len, reverse=True)
+    known = sorted({v for v in found if len(v) >= _MIN_KNOWN and SUBSTITUTE not in v and not _address(v)},
+                   key=len, reverse=True)
     if not known:
         return
     each, words = known, frozenset()
@@ -310,6 +314,10 @@ def _spread(found, strings, changed):
             text = _WORD.sub(word, text)
         if text != strings[i]:
             changed[i] = text
+
+
+def _address(value):
+    return ("." in value or ":" in value) and _ADDRESS.fullmatch(value) is not None
 
 
 def _logged_secrets(entry, changed, w):

@@ -8,6 +8,7 @@ applies all of them in order: `TextRules.scrub(text) -> (text, found)`.
 import base64
 import binascii
 import re
+from urllib.parse import quote, unquote_plus
 
 from sentry_bootstrap import secret_formats as _formats
 from sentry_bootstrap.scrub import cards
@@ -39,6 +40,12 @@ _KEY_VALUE = re.compile(
 # `--token VALUE`: a flag, blanks, then a word that is not another flag.
 _FLAG_VALUE = re.compile(r"(?<![A-Za-z0-9_\-])(--?[A-Za-z][A-Za-z0-9_\-]{0,63})([ \t]+)([^\s\-\x00][^\s\x00]{0,511})")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+# An encoded string is decoded part by part: runs between blanks, quotes, `<>` and `&` (so each
+# query parameter is decoded, scrubbed and re-encoded on its own).
+_PARTS = re.compile(r"([\s\"'<>&]+)")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# What stays as it is when a scrubbed part is encoded again.
+_SAFE = "/:=?@!$'()*,;~[]"
 _DSN_KEYS = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://([^@/\s]+)@")
 
 # Short strings recur from event to event (source lines, breadcrumb messages, header values,
@@ -162,6 +169,39 @@ class TextRules(object):
         cut = len(text) > MAX_TEXT
         if cut:
             text = text[: MAX_TEXT + CUT_MARGIN]
+        text = self.rules(text, found)
+        if "%" in text or "+" in text:
+            text = self.encoded(text, found)
+        for pattern in self.patterns:
+            text = pattern.sub(filter_group(0, found), text)
+        if cut:
+            text = text[:MAX_TEXT] + TRUNCATED
+        return text, tuple(found)
+
+    def encoded(self, text, found):
+        """Decode before matching: each part of `text` written with percent-encoding or `+` for a
+        space (a query string, a URL, a form body, a cookie) is decoded (twice at most, for what was
+        encoded twice), the rules run on the decoded text, and a part where they removed something
+        is replaced by its scrubbed form, encoded again."""
+        parts = _PARTS.split(text)
+        changed = False
+        for i in range(0, len(parts), 2):
+            part = parts[i]
+            if "%" not in part and "+" not in part:
+                continue
+            decoded = unquote_plus(part)
+            if _PERCENT.search(decoded):
+                decoded = unquote_plus(decoded)
+            if decoded == part:
+                continue
+            scrubbed = self.rules(decoded, found)
+            if scrubbed != decoded:
+                parts[i] = SUBSTITUTE.join(quote(piece, safe=_SAFE) for piece in scrubbed.split(SUBSTITUTE))
+                changed = True
+        return "".join(parts) if changed else text
+
+    def rules(self, text, found):
+        """`text` with every built-in rule applied (not `scrub.patterns`, not decoding)."""
         if len(text) >= 8:
             text = provider_tokens(text, found)
             if "-" in text:
@@ -179,11 +219,7 @@ class TextRules(object):
                     text = bearer_tokens(text, found)
                 if "basic" in lowered:
                     text = basic_credentials(text, found)
-        for pattern in self.patterns:
-            text = pattern.sub(filter_group(0, found), text)
-        if cut:
-            text = text[:MAX_TEXT] + TRUNCATED
-        return text, tuple(found)
+        return text
 
     def dsn(self, text, found):
         """The configured DSN, its public key and its secret key."""
@@ -211,7 +247,7 @@ class TextRules(object):
             if start < pos:
                 continue
             match = _KEY_VALUE.match(text, start)
-            if match is None or not self.is_sensitive(match.group(1)):
+            if match is None or text.startswith(SUBSTITUTE, match.start(3)) or not self.is_sensitive(match.group(1)):
                 continue
             out.append(text[pos:start])
             out.append(_filter_key_value(match, found))
