@@ -36,11 +36,17 @@ def is_card(digits):
     return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 
+# Relay's `@creditcard`: a vendor prefix and 16 digits in all (15 for Amex), Luhn or not.
+_VENDOR = re.compile(r"\b(?:3[47][0-9]|4[0-9]{3}|5[1-5][0-9]{2}|65[0-9]{2}|6011)(?:[-\s]?[0-9]){12}\b")
+
+
 def filter_cards(text, found):
-    """`text` with each card number replaced; `found` gets each number as written and as digits."""
+    """`@creditcard`: `text` with each card number replaced; `found` gets each number as written and
+    as digits."""
     if len(text) < 13:
         return text
-    return _CANDIDATE.sub(lambda m: _candidate(m, found), text)
+    text = _CANDIDATE.sub(lambda m: _candidate(m, found), text)
+    return _VENDOR.sub(lambda m: found.append(m.group(0)) or SUBSTITUTE, text)
 
 
 def _candidate(match, found):

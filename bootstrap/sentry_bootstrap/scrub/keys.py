@@ -30,6 +30,9 @@ SENSITIVE_PAIRS = frozenset(
 _CAMEL_ACRONYM = re.compile(r"([A-Z])(?=[A-Z][a-z])")
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Relay's `@password` on a key (a substring anywhere in it, any case), and its two exact names.
+RELAY_KEY = re.compile(r"(?i)password|secret|passwd|api[-_]?key|auth|credentials|mysql_pwd|private[-_]?key|token")
+RELAY_EXACT = frozenset(("otp", "two_factor", "two-factor"))
 # Only this much of a key is looked at: a key is a name, not a document.
 _KEY_LOOK = 200
 
@@ -52,13 +55,15 @@ def sensitive_words(words):
 
 class KeyRules(object):
     """`exact`: normalised names removed on an exact match (the SDK's denylist, `scrub.fields`);
-    `keep`: normalised names never removed by key (`scrub.keep`)."""
+    `keep`: normalised names never removed by key (`scrub.keep`); `relay`: Relay's `@password` key
+    rule too (`auth` or `token` anywhere in the key: `author`, `input_tokens`), as Sentry would."""
 
-    __slots__ = ("exact", "keep")
+    __slots__ = ("exact", "keep", "relay")
 
-    def __init__(self, exact=(), keep=()):
+    def __init__(self, exact=(), keep=(), relay=True):
         self.keep = frozenset(keep)
         self.exact = frozenset(exact) - self.keep
+        self.relay = relay
 
     def is_sensitive(self, key):
         """Whether a value stored under the string `key` is removed whole."""
@@ -67,11 +72,16 @@ class KeyRules(object):
             return False
         if norm in self.exact:
             return True
+        if self.relay and (RELAY_KEY.search(key[:_KEY_LOOK]) or key.lower() in RELAY_EXACT):
+            return True
         return sensitive_words(norm.split("_"))
 
     def stems(self):
         """Substrings one of which every sensitive key contains (see `stems`)."""
-        return stems(SENSITIVE_WORDS | {"_".join(pair) for pair in SENSITIVE_PAIRS} | self.exact)
+        names = SENSITIVE_WORDS | {"_".join(pair) for pair in SENSITIVE_PAIRS} | self.exact
+        if self.relay:
+            names |= {"otp", "two_factor", "credentials", "mysql_pwd"}
+        return stems(names)
 
 
 def stems(names):

@@ -29,12 +29,21 @@ _COLON = re.compile(":" + _REVERSED_KEY)
 _FLAG = re.compile(r"--?(?=([a-z][a-z0-9_\-]{0,63}))\1(?=[ \t])")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_SHAPES = tuple(re.compile(shape) for shape in _formats.SHAPES.values())
+# `user:password@host` without a scheme, in the reversed text: `@`, the password, `:`.
+_USER_AUTH = re.compile(r"@[^@/\s\x00:'\"]{1,128}:")
+# Literals of the named rules (`rules.py`): a PEM block, a home directory, SQL's `identified by`.
+_LITERALS = {"bearer", "basic", "-----begin", "/home/", "/users/", "\\users\\", "documents and settings",
+             "identified by"}
 _URL_AUTH = re.compile(r"@[^@/\s\x00]{1,256}:[^:/@\s\x00]{0,256}//:")
 
-# Every digit becomes `0`, a space, `+`, dash or dot ` `, NUL stays, anything else `x`: a card number
-# (13+ digits in a run, or groups of 4-6 separated by one separator) shows as one of `_CARD_SHAPES`.
-_DIGITS = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 43, 45, 46) else 0 if b == 0 else 120 for b in range(256))
-_CARD_SHAPES = (b"0" * 13, b"0000 0000")
+# Every digit becomes `0`, a space, `+`, dash or dot ` `, a capital `A`, NUL stays, anything else `x`:
+# a card number (13+ digits in a run, or groups of 4-6 separated by one separator), an SSN or an
+# IBAN shows as one of `_CARD_SHAPES`.
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 43, 45, 46) else 0 if b == 0 else 65 if 65 <= b <= 90
+                else 120 for b in range(256))
+# A card (13 digits, groups of four), a US social security number, an IBAN's country and check digits.
+_CARD_SHAPES = (b"0" * 13, b"0000 0000", b"000 00 0000", b"AA00")
 
 
 def trie_regex(words):
@@ -127,12 +136,13 @@ class Prefilter(object):
     sensitive key holds (`KeyRules.stems`); `literals`: lower-case literals any of which
     marks a string (the DSN's keys, ...)."""
 
-    def __init__(self, is_sensitive, stems, literals=()):
+    def __init__(self, is_sensitive, stems, literals=(), everything=False, words=()):
         self.is_sensitive = is_sensitive
         self.stems = tuple(stems)
+        self.everything = everything  # `scrub.patterns` or an opt-in rule: every string is read
+        self.words = tuple(words)  # their strings are returned apart (Relay's `@password` on values)
         self._keys = {}
-        self.literals = tuple(sorted(set(_formats.KEYWORDS_PLAIN) | {"bearer", "basic", "private key"}
-                                     | {x.lower() for x in literals}))
+        self.literals = tuple(sorted(set(_formats.KEYWORDS_PLAIN) | _LITERALS | {x.lower() for x in literals}))
 
     def _maybe_key(self, reversed_key):
         """Whether a lower-cased, reversed key may be sensitive: it holds a stem (the key rule itself
@@ -147,10 +157,17 @@ class Prefilter(object):
         return maybe
 
     def candidates(self, joined, n):
-        """Indices of the strings of `joined` (`n` strings, NUL-separated) a rule may match in."""
+        """(Indices of the strings of `joined` (`n` strings, NUL-separated) a rule may match in,
+        indices of those that hold one of `words`)."""
         low = joined.lower()
         if len(low) != len(joined) or joined.count("\x00") != n - 1:
-            return range(n)  # a few non-ASCII letters change length when lowered; NUL inside text
+            return range(n), range(n)  # a few non-ASCII letters change length when lowered; NUL inside
+        worded = []
+        for word in self.words:
+            find_all(low, word, worded)
+        worded = string_numbers(joined, worded)
+        if self.everything:
+            return range(n), worded
         hits = []
         for literal in self.literals:
             find_all(low, literal, hits)
@@ -166,10 +183,12 @@ class Prefilter(object):
                 m.start() == 0 or low[m.start() - 1] not in _WORD_CHARS)
                 and is_sensitive(joined[m.start(1):m.end(1)])):
             hits.append(match.start())
-        for pattern in _KEYWORD_TRIES + (_URL_AUTH,):
+        for pattern in _KEYWORD_TRIES + (_URL_AUTH, _USER_AUTH):
             for match in _once_per_string(pattern, rev):
                 hits.append(last - match.end())
-        # Percent-encoded text is decoded before the rules run (`TextRules.encoded`).
-        for match in _once_per_string(_PERCENT, joined):
-            hits.append(match.start())
-        return string_numbers(joined, hits) | card_strings(joined)
+        # Percent-encoded text is decoded before the rules run (`TextRules.encoded`), and a few
+        # formats are found by their shape (`secret_formats.SHAPES`).
+        for pattern in (_PERCENT,) + _SHAPES:
+            for match in _once_per_string(pattern, joined):
+                hits.append(match.start())
+        return string_numbers(joined, hits) | card_strings(joined), worded

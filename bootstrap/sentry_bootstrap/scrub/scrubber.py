@@ -13,8 +13,9 @@ from sentry_sdk.utils import safe_repr
 from sentry_bootstrap.scrub import items
 from sentry_bootstrap.scrub.keys import KeyRules, normalise_key
 from sentry_bootstrap.scrub.prefilter import Prefilter, find_all, string_numbers
+from sentry_bootstrap.scrub.rules import DEFAULT, NAMES, OPT_IN, PASSWORD_WORDS, TEXT_RULES, password_value
 from sentry_bootstrap.scrub.text import MAX_TEXT, SUBSTITUTE, TRUNCATED, TextRules, bare, compile_pattern
-from sentry_bootstrap.scrub.walk import Walk
+from sentry_bootstrap.scrub.walk import Walk, plain_filtered
 
 __all__ = ["BootstrapScrubber", "make_scrubber"]
 
@@ -44,7 +45,7 @@ class BootstrapScrubber(EventScrubber):
     Raises `ValueError` at construction for a pattern that does not compile; `scrub_event` never raises.
     """
 
-    def __init__(self, fields=(), patterns=(), keep=(), dsn=None, send_default_pii=False):
+    def __init__(self, fields=(), patterns=(), keep=(), dsn=None, send_default_pii=False, rules=DEFAULT):
         super().__init__(recursive=True, send_default_pii=bool(send_default_pii))
         self.send_default_pii = bool(send_default_pii)
         keep = frozenset(normalise_key(str(k)) for k in keep or ())
@@ -55,12 +56,21 @@ class BootstrapScrubber(EventScrubber):
         if not self.send_default_pii:
             # The user's email is personal data like their IP address (which the SDK's list has).
             self.denylist += [k for k in _PII_EXTRA if k not in keep]
-        self.keys = KeyRules((normalise_key(k) for k in self.denylist + fields), keep)
+        unknown = [name for name in rules if name not in TEXT_RULES]
+        if unknown:
+            raise ValueError("scrub.rules: unknown rule %r (known: %s)" % (unknown[0], ", ".join(NAMES)))
+        self.rules = tuple(name for name in NAMES if name in rules)
+        password = "@password" in self.rules
+        self.keys = KeyRules((normalise_key(k) for k in self.denylist + fields), keep, relay=password)
         self.keep = self.keys.keep
         self.text = TextRules(self.is_sensitive_key, self.keys.stems(), dsn,
-                              [compile_pattern(p) for p in patterns or ()])
+                              [compile_pattern(p) for p in patterns or ()],
+                              [rule for name in self.rules for rule in TEXT_RULES[name]], password)
         self.patterns = self.text.patterns
-        self.prefilter = Prefilter(self.is_sensitive_key, self.text.stems, self.text.dsn_secrets)
+        # The opt-in rules match ordinary text (addresses, ids): with any of them every string is read.
+        self.prefilter = Prefilter(self.is_sensitive_key, self.text.stems, self.text.dsn_secrets,
+                                   everything=bool(self.patterns) or any(n in OPT_IN for n in self.rules),
+                                   words=PASSWORD_WORDS if password else ())
         self._key_cache = {}
         self.plain = set()  # keys met that are neither sensitive nor renamed: the walk's fast path
 
@@ -194,18 +204,16 @@ class BootstrapScrubber(EventScrubber):
                 _drop(event, key, w.filtered)
 
     def _scan(self, strings):
-        """{index: scrubbed text} for each of `strings` that changes, and the values removed."""
+        """({index: scrubbed text} for each of `strings` that changes, the values removed, the
+        indices of the strings that may name a secret (Relay's `@password` on a value))."""
         n = len(strings)
-        if self.patterns:
-            candidates = range(n)  # the user's expressions can't be looked for in advance
-        else:
-            texts, cut = strings, None
-            if max(map(len, strings)) > MAX_TEXT:
-                cut = [i for i, s in enumerate(strings) if len(s) > MAX_TEXT]
-                texts = [s[: MAX_TEXT + 512] for s in strings]
-            candidates = self.prefilter.candidates("\x00".join(texts), n)
-            if cut:
-                candidates = set(candidates).union(cut)
+        texts, cut = strings, None
+        if max(map(len, strings)) > MAX_TEXT:
+            cut = [i for i, s in enumerate(strings) if len(s) > MAX_TEXT]
+            texts = [s[: MAX_TEXT + 512] for s in strings]
+        candidates, worded = self.prefilter.candidates("\x00".join(texts), n)
+        if cut:
+            candidates = set(candidates).union(cut)
         changed, found = {}, []
         scrub = self.text.scrub
         seen = {}  # a string repeated in one event (the same local in many frames) is scrubbed once
@@ -218,16 +226,18 @@ class BootstrapScrubber(EventScrubber):
             if new != text:
                 changed[i] = new
                 found.extend(removed)
-        return changed, found
+        return changed, found, worded
 
     def _finish(self, event, w):
         strings = w.strings
-        changed, found = self._scan(strings) if strings else ({}, [])
+        changed, found, worded = self._scan(strings) if strings else ({}, [], ())
         found += w.found
         found += _logged_secrets(event.get("logentry"), changed, w)
         if strings:
             _spread(found, strings, changed)
         entry, user = event.get("logentry"), event.get("user")
+        if worded and w.filtered is not plain_filtered:
+            self._password_values(event, w, worded, changed)
         spots = w.spots
         for i, text in changed.items():
             node, key = spots[i]
@@ -243,6 +253,29 @@ class BootstrapScrubber(EventScrubber):
             target[new] = target.pop(old)
         self._finish_user(user, w)
         self._finish_logentry(entry, w)
+
+    def _password_values(self, event, w, worded, changed):
+        """Relay's `@password` on a value: a field whose text names a secret (`auth failed`,
+        `token: ...`, `password=...`) is removed whole, but for the fields Relay leaves to the
+        other rules: the message, exception values, the user agent."""
+        exempt = {(0, "message"), (0, "transaction"), (0, "culprit")}
+        for part, keys in ((event.get("logentry"), ("formatted", "message")),
+                           ((event.get("request") or {}).get("headers") if isinstance(event.get("request"), dict)
+                            else None, ("User-Agent", "user-agent"))):
+            node = w.seen.get(id(part)) if isinstance(part, dict) else None
+            if node is not None:
+                exempt.update((node, key) for key in keys)
+        values = (event.get("exception") or {}).get("values") if isinstance(event.get("exception"), dict) else None
+        for value in values if isinstance(values, list) else ():
+            node = w.seen.get(id(value))
+            if node is not None:
+                exempt.update(((node, "value"), (node, "type"), (node, "module")))
+        strings, spots = w.strings, w.spots
+        for i in worded:
+            if spots[i] not in exempt and password_value(changed.get(i, strings[i])):
+                changed.pop(i, None)
+                node, key = spots[i]
+                w.changes.append((node, key, w.filtered()))
 
     def _finish_user(self, user, w):
         """As the SDK: without send_default_pii the user's IP address is dropped."""
@@ -358,12 +391,15 @@ def _drop(event, key, substitute):
 
 
 def make_scrubber(scrub_cfg, dsn=None, send_default_pii=False):
-    """The scrubber for the `scrub` config section (`{"fields": [...], "patterns": [...], "keep": [...]}`)."""
+    """The scrubber for the `scrub` config section (`{"fields": [...], "patterns": [...], "keep": [...],
+    "rules": [...]}`; a missing `rules` is `rules.DEFAULT`)."""
     scrub_cfg = scrub_cfg or {}
+    rules = scrub_cfg.get("rules")
     return BootstrapScrubber(
         fields=scrub_cfg.get("fields") or (),
         patterns=scrub_cfg.get("patterns") or (),
         keep=scrub_cfg.get("keep") or (),
         dsn=dsn,
         send_default_pii=bool(send_default_pii),
+        rules=DEFAULT if rules is None else rules,
     )

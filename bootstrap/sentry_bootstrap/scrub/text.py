@@ -22,13 +22,15 @@ CUT_MARGIN = 512
 TRUNCATED = "...[truncated]"
 
 _PEM = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK|)-----.*?(?:-----END \1PRIVATE KEY\2-----|\Z)",
+    r"-----BEGIN ([A-Z0-9 ]*)(PRIVATE|PUBLIC) KEY( BLOCK|)-----.*?(?:-----END \1\2 KEY\3-----|\Z)",
     re.DOTALL,
 )
 # Anchored at the literal `://`, not at a scheme: a scheme pattern is retried from every letter of a
 # long run of letters ("x://" + "a" * 32000 cost 1.4 s); without it the scan is linear.
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@/\s]+)@")
-_BEARER = re.compile(r"\b(bearer[ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE)
+# The password runs to the last `@` before the host (a password may hold `@`).
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^/\s]{1,512})@")
+# As Relay's `@bearer`: any word after `Bearer`.
+_BEARER = re.compile(r"\b(bearer[ \t]+)([^\s]{1,4096})", re.IGNORECASE)
 _BASIC = re.compile(r"\b(basic[ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])", re.IGNORECASE)
 # `key=value` and the like, anchored where a key may start; keys are found through the stems.
 _KEY_VALUE = re.compile(
@@ -74,7 +76,7 @@ def provider_tokens(text, found):
 
 
 def pem_keys(text, found):
-    """`@pemkey`: a PEM private-key block, to its END line or the end of the text."""
+    """`@pemkey`: a PEM private- or public-key block, to its END line or the end of the text."""
     if "-----BEGIN" not in text:
         return text
     return _PEM.sub(SUBSTITUTE, text)
@@ -146,11 +148,13 @@ class TextRules(object):
     `stems`: substrings one of which each sensitive key holds; `dsn`: the configured DSN;
     `patterns`: `scrub.patterns`, compiled."""
 
-    def __init__(self, is_sensitive, stems, dsn=None, patterns=()):
+    def __init__(self, is_sensitive, stems, dsn=None, patterns=(), named=(), key_values=True):
         self.is_sensitive = is_sensitive
         self.stems = tuple(stems)
         self.dsn_secrets = dsn_secrets(dsn)
         self.patterns = tuple(patterns)
+        self.named = tuple(named)  # the functions of the rules named in `scrub.rules` (`rules.py`)
+        self.with_key_values = key_values  # `@password`
         self._cache = {}
 
     def scrub(self, text):
@@ -208,17 +212,12 @@ class TextRules(object):
                 text = self.flag_values(text, found)
         if len(text) >= 5:
             text = self.dsn(text, found)
-            text = pem_keys(text, found)
-            text = url_passwords(text, found)
-            if "=" in text or ":" in text:
+            if self.with_key_values and ("=" in text or ":" in text):
                 text = self.key_values(text, found)
-            text = cards.filter_cards(text, found)
-            if len(text) >= 14:
-                lowered = text.lower()
-                if "bearer" in lowered:
-                    text = bearer_tokens(text, found)
-                if "basic" in lowered:
-                    text = basic_credentials(text, found)
+            for rule in self.named:
+                text = rule(text, found)
+            if len(text) >= 14 and "basic" in text.lower():
+                text = basic_credentials(text, found)
         return text
 
     def dsn(self, text, found):
