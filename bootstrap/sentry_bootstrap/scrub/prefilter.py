@@ -34,7 +34,7 @@ _SHAPES = tuple(re.compile(shape) for shape in _formats.SHAPES.values())
 _USER_AUTH = re.compile(r"@[^@/\s\x00:'\"]{1,128}:")
 # Literals of the named rules (`rules.py`): a PEM block, a home directory, SQL's `identified by`.
 _LITERALS = {"bearer", "basic", "-----begin", "/home/", "/users/", "\\users\\", "documents and settings",
-             "identified by"}
+             "identified by", "password '", 'password "'}
 _URL_AUTH = re.compile(r"@[^@/\s\x00]{1,256}:[^:/@\s\x00]{0,256}//:")
 
 # Every digit becomes `0`, a space, `+`, dash or dot ` `, a capital `A`, NUL stays, anything else `x`:
