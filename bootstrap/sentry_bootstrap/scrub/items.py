@@ -51,6 +51,11 @@ def scrub_telemetry(scrubber, item):
         return item
     try:
         holder = scrubber.scrub_part({k: v for k, v in item.items() if k not in _TELEMETRY_SKIP}, plain=True)
+        body = holder.get("body")
+        if isinstance(body, str) and "@" in body:  # a log's body is a message (see `_messages`)
+            for rule in scrubber.message_rules:
+                body = rule(body, [])
+            holder["body"] = body
         for key, value in holder.items():
             item[key] = SUBSTITUTE if isinstance(value, AnnotatedValue) else value
     except Exception:

@@ -12,7 +12,7 @@ import re
 from sentry_bootstrap.scrub import cards
 from sentry_bootstrap.scrub.text import SUBSTITUTE, bearer_tokens, filter_group, pem_keys, url_passwords
 
-__all__ = ["DEFAULT", "OPT_IN", "NAMES", "TEXT_RULES", "password_value", "user_passwords"]
+__all__ = ["DEFAULT", "OPT_IN", "NAMES", "TEXT_RULES", "MESSAGE_RULES", "password_value", "user_passwords"]
 
 DEFAULT = ("@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password", "@usssn", "@bearer")
 OPT_IN = ("@email", "@ip", "@mac", "@imei", "@uuid")
@@ -93,6 +93,16 @@ def _sql(found):
     return replace
 
 
+def emails(text, found):
+    """`@email`: an e-mail address."""
+    return _EMAIL.sub(filter_group(0, found), text)
+
+
+# What Relay's default applies to the message (`$logentry.formatted`) and to a log's body, which
+# `@common:filter` leaves alone: `@email`, `@creditcard`, `@iban`, `@usssn` and `@bearer`.
+MESSAGE_RULES = (emails, cards.filter_cards, iban, us_ssn, bearer_tokens)
+
+
 def password_value(text):
     """Whether `text`, the value of an event's field, is removed whole by Relay's `@password`."""
     return PASSWORD_VALUE.search(text) is not None
@@ -108,7 +118,7 @@ TEXT_RULES = {
     "@password": (),
     "@usssn": (us_ssn,),
     "@bearer": (bearer_tokens,),
-    "@email": (_replace(_EMAIL),),
+    "@email": (emails,),
     "@ip": (_replace(_IPV4), _replace(_IPV6)),
     "@mac": (_replace(_MAC),),
     "@imei": (_replace(_IMEI),),

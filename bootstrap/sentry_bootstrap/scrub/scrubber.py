@@ -13,7 +13,8 @@ from sentry_sdk.utils import safe_repr
 from sentry_bootstrap.scrub import items
 from sentry_bootstrap.scrub.keys import KeyRules, normalise_key
 from sentry_bootstrap.scrub.prefilter import Prefilter, find_all, string_numbers
-from sentry_bootstrap.scrub.rules import DEFAULT, NAMES, OPT_IN, PASSWORD_WORDS, TEXT_RULES, password_value
+from sentry_bootstrap.scrub.rules import (
+    DEFAULT, MESSAGE_RULES, NAMES, OPT_IN, PASSWORD_WORDS, TEXT_RULES, password_value)
 from sentry_bootstrap.scrub.text import MAX_TEXT, SUBSTITUTE, TRUNCATED, TextRules, bare, compile_pattern
 from sentry_bootstrap.scrub.walk import Walk, plain_filtered
 
@@ -67,6 +68,8 @@ class BootstrapScrubber(EventScrubber):
                               [compile_pattern(p) for p in patterns or ()],
                               [rule for name in self.rules for rule in TEXT_RULES[name]], password)
         self.patterns = self.text.patterns
+        # Relay's default for the message; nothing to add when every rule runs everywhere anyway.
+        self.message_rules = () if "@email" in self.rules else MESSAGE_RULES
         # The opt-in rules match ordinary text (addresses, ids): with any of them every string is read.
         self.prefilter = Prefilter(self.is_sensitive_key, self.text.stems, self.text.dsn_secrets,
                                    everything=bool(self.patterns) or any(n in OPT_IN for n in self.rules),
@@ -236,6 +239,8 @@ class BootstrapScrubber(EventScrubber):
         if strings:
             _spread(found, strings, changed)
         entry, user = event.get("logentry"), event.get("user")
+        if self.message_rules:
+            self._messages(event, entry, w, changed, found)
         if worded and w.filtered is not plain_filtered:
             self._password_values(event, w, worded, changed)
         spots = w.spots
@@ -253,6 +258,26 @@ class BootstrapScrubber(EventScrubber):
             target[new] = target.pop(old)
         self._finish_user(user, w)
         self._finish_logentry(entry, w)
+
+    def _messages(self, event, entry, w, changed, found):
+        """The message (and a log's body) gets what Relay's default does to `$logentry.formatted`:
+        e-mail addresses too, which are opt-in elsewhere."""
+        spots = [(0, "message"), (0, "body")]
+        node = w.seen.get(id(entry)) if isinstance(entry, dict) else None
+        if node is not None:
+            spots += [(node, "formatted"), (node, "message")]
+        for spot in spots:
+            try:
+                i = w.spots.index(spot)
+            except ValueError:
+                continue
+            text = changed.get(i, w.strings[i])
+            if "@" not in text:
+                continue
+            for rule in self.message_rules:
+                text = rule(text, found)
+            if text != w.strings[i]:
+                changed[i] = text
 
     def _password_values(self, event, w, worded, changed):
         """Relay's `@password` on a value: a field whose text names a secret (`auth failed`,
