@@ -8,7 +8,7 @@ import sys
 
 # name -> (module in sentry_bootstrap.cli, one-line help). Group commands (spool) parse their own sub-actions.
 COMMANDS = {
-    "run": ("run_cmd", "run CMD with the hook on PYTHONPATH: sentry-bootstrap run -- CMD [ARGS...]"),
+    "run": ("run_cmd", "run CMD with the hook on PYTHONPATH: sentry-bootstrap run [--monitor SLUG] -- CMD [ARGS...]"),
     "hook-path": ("run_cmd", "print the directory to put first on PYTHONPATH"),
     "install-pth": ("run_cmd", "cover every interpreter of this environment with a .pth file"),
     "uninstall-pth": ("run_cmd", "remove the .pth file written by install-pth"),
