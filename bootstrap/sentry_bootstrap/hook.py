@@ -120,14 +120,39 @@ def _start(environ):
 
     from sentry_bootstrap.activation import lazy
 
+    monitor = _monitor(info, values, environ)
     why = lazy.eager_reason(values, strict=_env.flag(environ, _env.STRICT))
+    if monitor is not None:
+        # The check-in goes out from the first instruction, and the run's end is watched.
+        why = why or "monitor {} reports this run ({})".format(monitor[1]["slug"], monitor[2])
     if why:
         _log.report("info", "sdk starts at once: " + why)
-        return _activate(resolved, environ, started)
+        report = _activate(resolved, environ, started)
+        if report is not None and monitor is not None:
+            from sentry_bootstrap.activation import cron
+
+            cron.start(monitor[1], values, environ)
+        return report
     lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started)
     if _log.enabled("info"):
         _log.report("info", _armed_line(resolved))
     return None
+
+
+def _monitor(info, values, environ):
+    """`(index, entry, why)` of the `monitors:` entry this process reports to, or None: no entry
+    matches, or a process above this one reports that monitor already (`run --monitor`, a matched
+    parent). Nothing is imported when the configuration has no monitors."""
+    entries = values.get("monitors")
+    if not entries:
+        return None
+    from sentry_bootstrap import monitors
+
+    found = monitors.monitor_for(info, entries)
+    if found is not None and found[1].get("slug") in monitors.ancestors(environ):
+        _log.report("debug", "monitor {}: reported by a parent process".format(found[1]["slug"]))
+        return None
+    return found
 
 
 def _activate(resolved, environ, started, at_start=True):
@@ -142,9 +167,10 @@ def _activate(resolved, environ, started, at_start=True):
         return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.diagnostics import register_with_notes
 
     try:
-        return activate(resolved, started=started)
+        return activate(resolved, started=started, extras=register_with_notes)
     except ConfigError as error:  # e.g. a `module:function` that can't be imported
         _config_error(error, environ, resolved.values)
         return None

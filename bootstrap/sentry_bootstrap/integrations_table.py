@@ -1,4 +1,5 @@
-"""Every Sentry integration the SDK ships, one row each: the one place that knows them.
+"""Every Sentry integration the SDK ships, one row each: the one place that knows them; and the
+frameworks the hook itself goes into (`FRAMEWORKS`).
 
 Both the configuration model (`integrations.<name>` options, `integrations.enabled/disabled` names)
 and activation (which integrations apply, and when) read this table. Standard library only and no
@@ -144,3 +145,41 @@ def names():
 def of_kind(kind):
     """The rows of one kind, in name order."""
     return [row for row in ROWS if row.kind == kind]
+
+
+# --- the frameworks the hook goes into ------------------------------------------------------------
+
+class Framework(object):
+    """One framework the hook patches itself, beyond the SDK's integration: once `module` has
+    executed, `patched` is wrapped by `by`. Importing the top-level package starts the SDK
+    (the lazy start); the context middleware, and the diagnostics test endpoint that registers with
+    it, go in through the import watcher (activation and diagnostics read this table)."""
+
+    __slots__ = ("name", "module", "patched", "by")
+
+    def __init__(self, name, module, patched, by):
+        self.name = name
+        self.module = module
+        self.patched = patched
+        self.by = by
+
+    def __repr__(self):
+        return "Framework({!r}, {!r}, {!r}, {!r})".format(self.name, self.module, self.patched,
+                                                           self.by)
+
+
+# `middleware`: the context middleware (middleware/<name>.py owns the one patch) and, when
+# `diagnostics.endpoint` is on, the test endpoint through it. `diagnostics`: the Celery test task,
+# when `diagnostics.celery_task` is on. tests/middleware/test_one_patch.py keeps this true.
+FRAMEWORKS = (
+    Framework("django", "django.core.handlers.base", "BaseHandler.load_middleware", "middleware"),
+    Framework("flask", "flask.app", "Flask.wsgi_app", "middleware"),
+    Framework("starlette", "starlette.applications", "Starlette.__call__", "middleware"),
+    Framework("celery", "celery.app", "Celery (registers sentry_bootstrap.test_sentry_task)",
+              "diagnostics"),
+)
+
+
+def frameworks(by):
+    """The framework rows patched by `by` (`middleware` or `diagnostics`)."""
+    return [row for row in FRAMEWORKS if row.by == by]

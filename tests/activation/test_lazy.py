@@ -21,6 +21,7 @@ HOOK_MODULES = {
     "sentry_bootstrap.activation",
     "sentry_bootstrap.activation.integrations",
     "sentry_bootstrap.activation.lazy",
+    "sentry_bootstrap.activation.watcher",
     "sentry_bootstrap.config",
     "sentry_bootstrap.config.cache",
     "sentry_bootstrap.config.discovery",

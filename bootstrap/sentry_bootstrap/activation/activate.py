@@ -10,6 +10,8 @@ import time
 from sentry_bootstrap import _log, sdk_compat
 from sentry_bootstrap._mask import mask_dsn
 from sentry_bootstrap.activation.options import sdk_options
+from sentry_bootstrap.activation.watcher import when_imported
+from sentry_bootstrap.integrations_table import frameworks
 
 
 class ActivationReport:
@@ -38,8 +40,12 @@ class ActivationReport:
         return " ".join(parts)
 
 
-def activate(resolved, started=None):
-    """Initialise Sentry from `resolved` (a ResolvedConfig) and register the post-import hooks."""
+def activate(resolved, started=None, extras=None):
+    """Initialise Sentry from `resolved` (a ResolvedConfig) and register the post-import hooks.
+
+    `extras(values)`, when given, registers what a higher layer adds once the context middleware is
+    registered (the hook passes `diagnostics.register_with_notes`: the test endpoint must come after
+    Django's context middleware), and returns notes for the startup report."""
     started = time.perf_counter() if started is None else started
     import sentry_sdk
 
@@ -74,12 +80,9 @@ def activate(resolved, started=None):
         sentry_sdk.get_global_scope().add_event_processor(_scrubbing_processor(scrubber))
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
-    hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
+    when_imported("multiprocessing.process", hooks.patch_multiprocessing)
     _register_middleware(values)
-    # After the middleware, so Django's context middleware stays in front of the test endpoint.
-    from sentry_bootstrap.diagnostics import register as register_diagnostics
-
-    register_diagnostics(values)
+    notes = extras(values) if extras is not None else []
     _register_instrument(resolved)
     _guard_application_init(client, tags)
     resolved.export_release(os.environ)
@@ -88,10 +91,7 @@ def activate(resolved, started=None):
                               (time.perf_counter() - started) * 1000.0,
                               mask_dsn(dsn) if dsn else "outbox")
     report.notes.extend(_spool_notes(client))
-    if ((values.get("diagnostics") or {}).get("endpoint") or {}).get("enabled"):
-        from sentry_bootstrap.diagnostics.endpoint import endpoint_status
-
-        report.notes.append(endpoint_status(values)[1])
+    report.notes.extend(notes)
     _log.report("info", report.line())
     if _log.enabled("debug"):
         for path in sorted(resolved.sources):
@@ -209,26 +209,20 @@ def _scrubber(values, dsn):
 
 
 def _register_middleware(values):
-    """The context middleware goes in when each framework is imported."""
-    from sentry_bootstrap.activation import import_hooks as hooks
-
+    """The context middleware goes into each framework of the table when it is imported."""
     context = values.get("context") or {}
     collection = values.get("data_collection") or {}
     # As in the SDK: data_collection.user_info, when the user set it, wins over send_default_pii.
     pii = bool(collection.get("user_info")) if collection else bool(values.get("send_default_pii"))
+    for row in frameworks("middleware"):
+        when_imported(row.module, _install_context, row.name, context, pii)
 
-    def install(module, installer_path):
-        import importlib
 
-        module_name, _, func = installer_path.partition(":")
-        installer = getattr(importlib.import_module(module_name), func)
-        policy_cls = importlib.import_module("sentry_bootstrap.middleware.common").ContextPolicy
-        installer(policy_cls.from_config(context, pii))
+def _install_context(module, framework, context, pii):
+    from sentry_bootstrap import middleware
+    from sentry_bootstrap.middleware.common import ContextPolicy
 
-    hooks.when_imported("django.core.handlers.base", install, "sentry_bootstrap.middleware.django:install_django")
-    hooks.when_imported("flask.app", install, "sentry_bootstrap.middleware.flask:install_flask")
-    hooks.when_imported("starlette.applications", install,
-                        "sentry_bootstrap.middleware.starlette:install_starlette")
+    middleware.install(framework, ContextPolicy.from_config(context, pii))
 
 
 def _register_instrument(resolved):

@@ -4,14 +4,14 @@
 importing nothing a bare interpreter doesn't load already. It leaves behind what must exist from the
 first instruction, all of it small:
 
-- an import watcher (`_Watcher`, a meta-path finder of our own, first on `sys.meta_path`) that runs
-  an action right after a watched module has executed, before the importer gets it back;
+- actions on the import watcher (`activation.watcher`, the one every post-import patch uses): the
+  SDK's start on the import of a module that needs it, and the patches below;
 - `sys.excepthook`, and `threading.excepthook` once `threading` is imported;
 - a wrapper around `logging.Logger.callHandlers` once `logging` is imported, which keeps the records
   at the breadcrumb level (bounded like `max_breadcrumbs`) and starts the SDK on a record at the
   event level.
 
-`start(reason)` is the SDK's start: it takes the watcher away, calls `activate(reason)` (which runs
+`start(reason)` is the SDK's start: it takes its actions off the watcher, calls `activate(reason)` (which runs
 the hook's usual activation), replays the kept log records as breadcrumbs and reports the reason.
 It starts on: the import of a module that an enabled integration, the context middleware or an
 `instrument:` target needs; the program importing `sentry_sdk` itself (the hook's helpers import it
@@ -29,21 +29,18 @@ import time
 import _thread
 
 from sentry_bootstrap import _log
+from sentry_bootstrap.activation import watcher
 
 _LEVELS = {"CRITICAL": 50, "FATAL": 50, "ERROR": 40, "WARNING": 30, "WARN": 30, "INFO": 20,
            "DEBUG": 10, "NOTSET": 0}
-# Names whose import starts the SDK whatever the integrations say: the SDK itself (the program, or
-# the hook's helpers, use it), and the frameworks the context middleware and diagnostics go into.
-_ALWAYS = ("sentry_sdk", "django", "flask", "starlette")
 
 # Seconds after start when a process that still hasn't needed the SDK starts it to send the envelopes
 # waiting in the spool. A short script leaves them to the next process that needs the SDK.
 SPOOL_DELAY = 10.0
 
 _lock = _thread.RLock()
-_executing = []  # watched modules whose body is running, outermost first
 _state = {"armed": False, "started": False, "reason": None, "activate": None, "t0": None,
-          "watcher": None, "excepthook": None, "records": None, "logging": None}
+          "excepthook": None, "records": None, "logging": None}
 
 
 def eager_reason(values, strict=False):
@@ -75,14 +72,20 @@ def eager_reason(values, strict=False):
 
 
 def triggers(values):
-    """Module names whose import starts the SDK."""
+    """Module names whose import starts the SDK: the SDK itself (the program, or the hook's helpers,
+    use it), the frameworks the hook goes into (integrations_table.FRAMEWORKS), the triggers of the
+    integrations that apply, and the modules of `instrument:` targets."""
+    from sentry_bootstrap import integrations_table as table
     from sentry_bootstrap.activation.integrations import AUTO, OPT_IN_TRIGGERS
 
     section = values.get("integrations") or {}
     disabled = set(section.get("disabled") or ())
     opted_in = set(section.get("enabled") or ())
     auto = section.get("auto", True)
-    names = set(_ALWAYS)
+    rows = table.frameworks("middleware")
+    if (values.get("diagnostics") or {}).get("celery_task"):
+        rows += table.frameworks("diagnostics")
+    names = {"sentry_sdk"} | {row.module.partition(".")[0] for row in rows}
     for name, (_dists, trigger) in AUTO.items():
         if name not in disabled and (auto or name in opted_in):
             names.add(trigger)
@@ -93,8 +96,6 @@ def triggers(values):
         target = entry.get("target") if isinstance(entry, dict) else None
         if isinstance(target, str) and ":" in target:
             names.add(target.partition(":")[0])
-    if (values.get("diagnostics") or {}).get("celery_task"):
-        names.add("celery")
     return names
 
 
@@ -107,7 +108,6 @@ def arm(values, activate, started=None):
             return
         _state.update(armed=True, activate=activate,
                       t0=time.perf_counter() if started is None else started)
-    watcher = _Watcher()
     for name in triggers(values):
         watcher.watch(name, _start_on_import)
     logging_cfg = _logging_levels(values)
@@ -116,13 +116,8 @@ def arm(values, activate, started=None):
         _state["logging"] = logging_cfg
     watcher.watch("threading", _patch_threading)
     watcher.watch("multiprocessing.process", _patch_multiprocessing)
-    _state["watcher"] = watcher
-    sys.meta_path.insert(0, watcher)
     # A watched module imported before the hook ran (rare at sitecustomize time) needs the SDK now.
-    for name in list(watcher.actions):
-        module = sys.modules.get(name)
-        if module is not None:
-            watcher.fire(name, module)
+    watcher.fire_imported()
     if _state["started"]:
         return
     _state["excepthook"] = sys.excepthook
@@ -144,11 +139,8 @@ def start(reason):
             return
         _state["started"] = True
         _state["reason"] = reason
-        watcher = _state["watcher"]
-        try:
-            sys.meta_path.remove(watcher)
-        except ValueError:
-            pass
+        for action in _ACTIONS:
+            watcher.cancel(action)
         if sys.excepthook is _excepthook:
             sys.excepthook = _state["excepthook"]
         elapsed = (time.perf_counter() - _state["t0"]) * 1000.0
@@ -158,7 +150,6 @@ def start(reason):
         except Exception as exc:
             _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
             return
-        # Modules imported since: their watchers (hooks.when_imported) are registered now.
         _replay_records()
 
 
@@ -181,12 +172,9 @@ def _start_later(delay, why):
 
 def _start_on_import(module):
     why = "import of {}".format(module.__name__)
-    if _executing:
-        # Inside another watched module's body (celery importing redis): starting now would set up
-        # that half-executed framework. The outermost one starts the SDK when its body is done.
-        _state["pending"] = _state.get("pending") or why
-    else:
-        start(why)
+    # Inside another watched module's body (celery importing redis), the SDK starts once the
+    # outermost one is done: starting now would set up that half-executed framework.
+    watcher.when_idle(lambda: start(why))
 
 
 def _report_never_started():
@@ -327,81 +315,5 @@ def _spool_waiting(values):
         return False
 
 
-# --- the import watcher -------------------------------------------------------------------------
-
-class _Watcher:
-    """A meta-path finder that runs actions right after a watched module has executed.
-
-    It finds nothing itself: for a watched name it asks the finders behind it for the spec, and
-    wraps the spec's loader so that `action(module)` runs after the module's body, before the
-    importer gets the module back. Every other name costs one dict lookup.
-    """
-
-    def __init__(self):
-        self.actions = {}
-        self._busy = set()
-
-    def watch(self, name, action):
-        self.actions.setdefault(name, []).append(action)
-
-    def find_spec(self, name, path=None, target=None):
-        if name not in self.actions or name in self._busy:
-            return None
-        self._busy.add(name)
-        try:
-            spec = None
-            for finder in list(sys.meta_path):
-                if finder is self:
-                    continue
-                find = getattr(finder, "find_spec", None)
-                if find is None:
-                    continue
-                spec = find(name, path, target)
-                if spec is not None:
-                    break
-        finally:
-            self._busy.discard(name)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        spec.loader = _ThenAct(spec.loader, self)
-        return spec
-
-    def fire(self, name, module):
-        for action in self.actions.pop(name, ()):
-            try:
-                action(module)
-            except Exception as exc:  # the program's import goes on whatever happens here
-                _log.report("error", "setting up for {} failed: {}: {}".format(
-                    name, type(exc).__name__, exc))
-
-
-class _ThenAct:
-    """A loader that runs the real loader, then the watcher's actions for the module."""
-
-    def __init__(self, loader, watcher):
-        self.loader = loader
-        self.watcher = watcher
-
-    def create_module(self, spec):
-        create = getattr(self.loader, "create_module", None)
-        return create(spec) if create is not None else None
-
-    def exec_module(self, module):
-        # Put the real loader back first: tracebacks, reload() and pkgutil ask it for the source.
-        module.__loader__ = self.loader
-        spec = getattr(module, "__spec__", None)
-        if spec is not None:
-            spec.loader = self.loader
-        _executing.append(module.__name__)
-        try:
-            self.loader.exec_module(module)
-        finally:
-            _executing.pop()
-        self.watcher.fire(module.__name__, module)
-        pending = _state.get("pending")
-        if pending and not _executing:
-            _state["pending"] = None
-            start(pending)
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
+# What the lazy start watches for; taken back when the SDK starts (its integrations take over).
+_ACTIONS = (_start_on_import, _patch_logging, _patch_threading, _patch_multiprocessing)

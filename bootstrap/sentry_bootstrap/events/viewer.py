@@ -31,7 +31,7 @@ import threading
 import urllib.parse
 
 from sentry_bootstrap.events import reader
-from sentry_bootstrap.transport import outbox
+from sentry_bootstrap.transport import envelope_file, outbox
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 STATIC_FILES = {
@@ -61,7 +61,7 @@ class DirectoryIndex(object):
 
     def refresh(self):
         """Bring the index up to date with the directory; returns the current names, newest first."""
-        names = reader.list_names(self.path)[:MAX_FILES] if self.path else []
+        names = reader.list_names(self.path)[::-1][:MAX_FILES] if self.path else []
         with self._lock:
             if names == self._names:
                 return names
@@ -269,11 +269,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self._error(400, "the body ended before its Content-Length", headers=cors)
         try:
-            items = list(reader.parse_items(body))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return self._error(400, "not an envelope", headers=cors)
-        if not items:
-            return self._error(400, "an envelope with no items", headers=cors)
+            envelope_file.parse(body)
+        except envelope_file.MalformedEnvelope as exc:
+            return self._error(400, "not an envelope: {}".format(exc), headers=cors)
         try:
             self.server.write(body)
         except OSError as exc:

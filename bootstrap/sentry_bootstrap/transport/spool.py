@@ -22,11 +22,12 @@ import os
 import time
 from urllib.parse import urlsplit
 
+from sentry_bootstrap import _files
 from sentry_bootstrap._paths import state_dir
 from sentry_bootstrap.transport import store as _store
 from sentry_bootstrap.transport.store import (  # noqa: F401 (the spool's vocabulary, re-exported)
     CLAIM_MARK, CORRUPT_DIR, DROPS_FILE, REASON_AGE, REASON_CORRUPT, REASON_RATE_LIMIT, REASON_REJECTED,
-    REASON_SIZE, SUFFIX, TMP_PREFIX, Claim, UnsafeDirectory, check_envelope, fcntl, process_token)
+    REASON_SIZE, SUFFIX, TMP_PREFIX, Claim, UnsafeDirectory, fcntl, process_token)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_AGE = 7 * 24 * 3600
@@ -104,7 +105,8 @@ class RateLimitFile(object):
                 st = os.lstat(self.path)
                 seen = (st.st_mtime_ns, st.st_size, st.st_ino)
                 if seen != self._seen:
-                    self._limits = self._parse(_store.read_bounded(self.path, self.MAX_BYTES))
+                    self._limits = self._parse(
+                        _files.read_bounded(self.path, self.MAX_BYTES, nofollow=True))
                     self._seen = seen
             except OSError:
                 self._limits, self._seen = {}, None
