@@ -142,3 +142,21 @@ def test_a_demo_rerun_installs_nothing_that_is_there(tmp_path):
     with open(str(checkout / "pyproject.toml"), "a") as handle:
         handle.write("\n# changed\n")
     assert "-m pip install --quiet -e ." in setup()
+
+
+def test_the_tests_section_says_what_scripts_test_installs_and_runs():
+    """The README's Tests section names each Debian package scripts/setup installs, bugsink, that it
+    needs root or sudo and how long the suite takes; and it claims the version matrix is part of
+    `scripts/test` only if scripts/test runs scripts/matrix.py."""
+    lines = _readme().split("## Tests", 1)[1]
+    section = " ".join(lines.split())
+    with open(os.path.join(ROOT, "scripts", "setup")) as handle:
+        setup = handle.read()
+    debian = set(re.findall(r"missing\+=\((\S+)\)", setup)) | set(re.findall(r"for tool in ([^;]+);", setup)[0].split())
+    for package in sorted(debian - {"openssl", "git", '"$tool"'}) + ["bugsink"]:
+        assert "`{}`".format(package) in section or package in section, package
+    assert "root or sudo" in section and re.search(r"about \d+ minutes on 2 cores", section)
+    with open(os.path.join(ROOT, "scripts", "test")) as handle:
+        runs_matrix = re.search(r"^[^#\n]*matrix\.py", handle.read(), re.M) is not None
+    claims = re.search(r"^bash scripts/test [^\n]*matrix", lines, re.M) is not None
+    assert claims == runs_matrix, "the README's Tests section and scripts/test disagree about the matrix"
