@@ -99,8 +99,8 @@ def _start(environ):
     _state["strict"] = bool(values.get("strict"))
     if not values.get("enabled", True):
         return None
-    proc = values.get("processes") or {}
-    included, reason = processes.decide(info, proc.get("include") or (), proc.get("exclude") or ())
+    proc = values["processes"]
+    included, reason = processes.decide(info, proc["include"], proc["exclude"])
     if not included:
         _log.report("debug", "off: " + reason)
         return None
@@ -110,7 +110,7 @@ def _start(environ):
     from sentry_bootstrap._paths import hook_dir
 
     for directory in _hook_dirs(hook_dir()):
-        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
+        processes.apply_child_policy(proc["children"], directory, environ)
     if "uwsgi" in sys.modules or info.program in ("uwsgi", "pyuwsgi"):
         from sentry_bootstrap.activation import import_hooks
 

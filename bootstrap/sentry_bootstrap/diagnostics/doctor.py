@@ -124,7 +124,7 @@ def _check_dsn(ctx):
     if not dsn:
         from sentry_bootstrap.transport.outbox import outbox_dir
 
-        where = outbox_dir((ctx.values.get("outbox") or {}).get("path"), ctx.environ)
+        where = outbox_dir(ctx.values["outbox"]["path"], ctx.environ)
         return Result("dsn", WARN,
                       "no DSN: events go to the local outbox {} (`sentry-bootstrap events` shows "
                       "them)".format(where),

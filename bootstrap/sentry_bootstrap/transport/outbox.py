@@ -26,9 +26,9 @@ import os
 
 from sentry_bootstrap import _log
 from sentry_bootstrap._paths import state_dir
+from sentry_bootstrap.config.defaults import OUTBOX_MAX_BYTES as DEFAULT_MAX_BYTES
 from sentry_bootstrap.transport import store as _store
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 SUFFIX = _store.SUFFIX
 TMP_PREFIX = _store.TMP_PREFIX
 
