@@ -199,6 +199,21 @@ def test_users_own_sitecustomize_still_runs(app, tmp_path, sentry_server):
     assert result.stdout == "ran\n", result.stderr
 
 
+def test_users_own_sitecustomize_package_and_the_entry_after_it_still_run(app, tmp_path, sentry_server):
+    """The shadowed sitecustomize is found by a few stats per path entry: a package of that name is
+    found too, and the first one after the hook's wins, as site would pick it."""
+    app.config(base_config(sentry_server.dsn))
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "sitecustomize").mkdir(parents=True)
+    (first / "sitecustomize" / "__init__.py").write_text("import os\nos.environ['USER_SC'] = 'package'\n")
+    second.mkdir()
+    (second / "sitecustomize.py").write_text("import os\nos.environ['USER_SC'] = 'second'\n")
+    app.write("ok.py", "import os\nprint(os.environ.get('USER_SC'))\n")
+    result = run_python(["ok.py"], cwd=str(app.path),
+                        env={"PYTHONPATH": os.pathsep.join([str(tmp_path / "missing"), str(first), str(second)])})
+    assert result.stdout == "package\n", result.stderr
+
+
 def test_application_init_wins_and_nothing_is_sent_twice(app, sentry_server):
     """An application calling sentry_sdk.init itself: one event, not two, and one warning."""
     app.config(base_config(sentry_server.dsn))

@@ -9,6 +9,9 @@
   that opening a device has no side effect;
 - at most `limit + 1` bytes are read, so a file that grows while it is read is still refused.
 
+`open_state(path, flags)` opens (or creates, 0600) one of our own state files for writing or
+locking the same way: never through a link, never blocking, a regular file only.
+
 A refusal raises `FileRefused`, an `OSError` whose `strerror` says what is wrong in words a user can
 act on ("is a fifo, not a regular file", "is 52428800 bytes, more than the limit of 1 MiB"), so every
 caller that already reports an unreadable file reports these the same way. Standard library only.
@@ -25,6 +28,8 @@ _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a fifo"), (stat.S_ISCH
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | \
     getattr(os, "O_NOCTTY", 0)
+_STATE_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+    getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _CHUNK = 1 << 16
 
 
@@ -83,6 +88,27 @@ def open_regular(path, limit, nofollow=False):
         os.close(fd)
         raise
     return fd, info
+
+
+def open_state(path, flags):
+    """A descriptor on our own state file `path` opened with `flags` (`os.O_RDWR | os.O_CREAT`, ...;
+    created 0600): never through a link, never blocking, a regular file only. The caller closes it.
+    Raises OSError (FileRefused for a link or a special file)."""
+    try:
+        fd = os.open(path, flags | _STATE_FLAGS, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefused(path, "is a symbolic link, refused here (it is never followed)")
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FileRefused(path, "is {}, not a regular file".format(
+                next((name for test, name in _KINDS if test(mode)), "a special file")))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def read_text_bounded(path, limit, nofollow=False, errors="strict"):

@@ -35,9 +35,11 @@ def start():
         _log.report("error", stop.message)
         _exit_now(EXIT_CONFIG)
     except ImportError as exc:
-        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
-        _not_active("{} in this interpreter ({}); install sentry-bootstrap into its environment, "
-                    "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(exc, sys.executable))
+        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies:
+        # one line with the fix, which deps adds once whoever raised (deps.missing_line).
+        from sentry_bootstrap import deps
+
+        _not_active(deps.missing_line(exc))
     except Exception as exc:
         _not_active("internal error {}: {}".format(type(exc).__name__, exc))
 
@@ -118,14 +120,39 @@ def _start(environ):
 
     from sentry_bootstrap.activation import lazy
 
+    monitor = _monitor(info, values, environ)
     why = lazy.eager_reason(values, strict=_env.flag(environ, _env.STRICT))
+    if monitor is not None:
+        # The check-in goes out from the first instruction, and the run's end is watched.
+        why = why or "monitor {} reports this run ({})".format(monitor[1]["slug"], monitor[2])
     if why:
         _log.report("info", "sdk starts at once: " + why)
-        return _activate(resolved, environ, started)
+        report = _activate(resolved, environ, started)
+        if report is not None and monitor is not None:
+            from sentry_bootstrap.activation import cron
+
+            cron.start(monitor[1], values, environ)
+        return report
     lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started)
     if _log.enabled("info"):
         _log.report("info", _armed_line(resolved))
     return None
+
+
+def _monitor(info, values, environ):
+    """`(index, entry, why)` of the `monitors:` entry this process reports to, or None: no entry
+    matches, or a process above this one reports that monitor already (`run --monitor`, a matched
+    parent). Nothing is imported when the configuration has no monitors."""
+    entries = values.get("monitors")
+    if not entries:
+        return None
+    from sentry_bootstrap import monitors
+
+    found = monitors.monitor_for(info, entries)
+    if found is not None and found[1].get("slug") in monitors.ancestors(environ):
+        _log.report("debug", "monitor {}: reported by a parent process".format(found[1]["slug"]))
+        return None
+    return found
 
 
 def _activate(resolved, environ, started, at_start=True):

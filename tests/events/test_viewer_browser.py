@@ -167,3 +167,35 @@ def test_the_spool_tab_shows_what_waits_for_the_dsn(tmp_path, viewer, chrome):
     row.click()
     wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#exception details.frame.in-app")))
     assert "in split_bill at line 5" in chrome.find_element(By.ID, "event").text
+
+
+MODULE_LEVEL = textwrap.dedent("""\
+    import logging
+
+    table = 7
+    logging.getLogger("billing.split").error("no people at table %s", table)
+    share = 120 / 0
+    """)
+
+
+def test_a_logged_events_logger_is_shown_and_module_frames_leave_out_dunder_globals(tmp_path, viewer, chrome):
+    """The page of an event from a log record names its logger; a module-level frame lists the
+    program's globals as its locals, without `__builtins__`, `__doc__` and friends. (The SDK sends
+    at most 10 of them, dunders first, so `table` itself never reaches the outbox.)"""
+    script = tmp_path / "split.py"
+    script.write_text(MODULE_LEVEL)
+    proc = run_python([str(script)], hook=True, cwd=str(tmp_path))
+    assert proc.returncode == 1 and "ZeroDivisionError" in proc.stderr, proc.stderr
+    chrome.get(viewer().url)
+    wait(chrome, lambda c: len(c.find_elements(By.CSS_SELECTOR, "#issues tr.issue")) == 2)
+    chrome.find_element(By.XPATH, "//tr[contains(@class, 'issue')][contains(., 'no people at table 7')]").click()
+    meta = wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#event .meta")))
+    assert "logger billing.split" in meta.text
+    chrome.back()
+    wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#issues tr.issue")))
+    chrome.find_element(By.XPATH, "//tr[contains(@class, 'issue')][contains(., 'ZeroDivisionError')]").click()
+    frame = wait(chrome, EC.visibility_of_element_located((By.CSS_SELECTOR, "#exception details.frame.in-app")))
+    assert "in <module> at line 5" in frame.text
+    variables = frame.find_element(By.CSS_SELECTOR, ".vars").text
+    assert "logging" in variables
+    assert "__builtins__" not in variables and "__doc__" not in variables and "__name__" not in variables

@@ -24,6 +24,29 @@ COMMANDS = {
 }
 
 
+def invocation():
+    """This command as it was started, in a form that works when typed again: `sentry-bootstrap`
+    when that is what PATH finds, else the script's full path (`/app/.venv/bin/sentry-bootstrap`);
+    for `python -m sentry_bootstrap`, the interpreter's full path, with the PYTHONPATH entry that
+    made the package importable (a bundle, a checkout). What the commands print as next steps."""
+    import os
+    import shlex
+    import shutil
+
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) in ("__main__.py", "-c", "-m", ""):
+        command = "{} -m sentry_bootstrap".format(shlex.quote(sys.executable))
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        entries = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        if package_parent in entries:
+            command = "PYTHONPATH={} {}".format(shlex.quote(package_parent), command)
+        return command
+    found = shutil.which(os.path.basename(script))
+    if found and os.path.realpath(found) == os.path.realpath(script):
+        return os.path.basename(script)
+    return shlex.quote(os.path.abspath(script))
+
+
 def _command_module(name):
     # Plain imports, not importlib strings, so that the import graph (tests/test_architecture.py)
     # sees every edge.
@@ -75,7 +98,19 @@ def main(argv=None):
         except SystemExit as done:  # --help (0) or a usage error (2): flush here, as below
             sys.stdout.flush()
             return done.code
-        code = _command_module(args.command).run(args) or 0
+        from sentry_bootstrap import deps
+
+        # From a bundle alone (`PYTHONPATH=BUNDLE python -m sentry_bootstrap ...`), the bundle's
+        # pydantic and yaml are lent to this process, as the hook lends them to validation.
+        deps.lend_to_commands()
+        try:
+            code = _command_module(args.command).run(args) or 0
+        except ImportError as exc:
+            line = deps.command_needs(exc)
+            if line is None:
+                raise
+            sys.stderr.write("sentry-bootstrap {}: {}\n".format(args.command, line))
+            return 1
         sys.stdout.flush()  # a closed pipe shows here, where it can still be handled
         return code
     except KeyboardInterrupt:

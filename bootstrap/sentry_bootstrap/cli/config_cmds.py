@@ -244,10 +244,18 @@ def _init(args):
     except OSError as exc:
         print("error: can't write {}: {}".format(shown, exc.strerror or exc), file=sys.stderr)
         return 1
+    import shlex
+
+    from sentry_bootstrap.cli import invocation
+
+    # Next steps as this very command was run (`.venv/bin/sentry-bootstrap`, `python -m ...`), so
+    # they work when copied; a file other than ./sentry.yaml is named, since check looks there.
+    command = invocation()
+    config = "" if os.path.abspath(path) == os.path.abspath(STARTER_NAME) else " --config " + shlex.quote(shown)
     print("wrote {} (mode 0600)".format(shown))
-    print("next: sentry-bootstrap check --all-environments")
-    print("editor completion: sentry-bootstrap schema > {}".format(
-        os.path.join(os.path.dirname(shown), "sentry.schema.json")))
+    print("next: {} check --all-environments{}".format(command, config))
+    print("editor completion: {} schema > {}".format(command, shlex.quote(
+        os.path.join(os.path.dirname(shown), "sentry.schema.json"))))
     return 0
 
 

@@ -1,8 +1,9 @@
 """`sentry-bootstrap events`: what was captured in the local outbox (used when no DSN is set).
 
-`events` lists every item type (error, message, transaction, check-in, log) with a type column;
-`events show ID` renders one item for a terminal (`--json`: the raw payload); `events serve` starts
-the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
+`events` lists every item type (error, message, transaction, check-in, log), one line each that
+starts with the item's short id, as `git log --oneline` does; `events show [ID]` renders one item
+for a terminal (the newest without an ID; a unique prefix of an id is enough; `--json`: the raw
+payload); `events serve` starts the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
 """
 import json
 import sys
@@ -15,6 +16,9 @@ from sentry_bootstrap.transport import outbox
 FOLLOW_INTERVAL = 0.25
 JSON_KEYS = ("event_id", "type", "timestamp", "level", "title", "environment", "release",
              "transaction", "tags", "file")
+# The id shown on each line: as many hex digits as Sentry's own short event ids; `show` takes any
+# unique prefix, and names the candidates when one matches several.
+SHORT_ID = 8
 # The port Sentry SDKs send to with `spotlight: true` (sentry_sdk.spotlight.DEFAULT_SPOTLIGHT_URL).
 DEFAULT_PORT = 8969
 
@@ -34,7 +38,8 @@ def add_arguments(parser, name=None):
     show = actions.add_parser("show", help="one item in full: exception chain with frames and source "
                                            "lines, breadcrumbs, tags, contexts, user, request",
                               description="Show one item of the outbox in full.")
-    show.add_argument("id", help="the item's id (a unique prefix is enough)")
+    show.add_argument("id", nargs="?", help="the item's id, as `events` lists it (a unique prefix is "
+                                            "enough; default: the newest item)")
     show.add_argument("--json", action="store_true", help="the raw payload as JSON")
     serve = actions.add_parser("serve", help="a local web viewer on 127.0.0.1, also a Spotlight sidecar",
                                description="Serve a live web view of the outbox on 127.0.0.1. It also "
@@ -95,14 +100,22 @@ def _local_time(timestamp):
     return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def short_id(event):
+    """The first SHORT_ID hex digits of an item's id (`events show` takes them), or `-` for none."""
+    from sentry_bootstrap.events.render import clean
+
+    return clean(str(event.get("event_id") or "-").replace("-", "")[:SHORT_ID]).lower() or "-"
+
+
 def format_line(event):
-    """One readable line: time, type, level, title, then environment, release and transaction."""
+    """One readable line: short id, time, type, level, title, then environment, release and
+    transaction."""
     from sentry_bootstrap.events.render import clean
 
     title = " ".join(clean(event["title"], 1000).split())  # multi-line messages stay on one line
     details = ["{}={}".format(key, clean(event[key])) for key in ("environment", "release", "transaction")
                if event.get(key)]
-    line = "{}  {:<11}  {:<7}  {}".format(_local_time(event["timestamp"]), event.get("type") or "-",
+    line = "{:<{}}  {}  {:<11}  {:<7}  {}".format(short_id(event), SHORT_ID, _local_time(event["timestamp"]), event.get("type") or "-",
                                           clean(event["level"], 7).upper(), title)
     if details:
         line += "  [" + " ".join(details) + "]"
@@ -123,10 +136,13 @@ def _count(n, noun):
 
 
 def _empty_hint(path):
+    from sentry_bootstrap.cli import invocation
+
+    command = invocation()  # as this command was run, so that the lines work when copied
     print("No events in the outbox ({}).".format(path))
     print("Run a program with the hook and no DSN, for example:")
-    print("  PYTHONPATH=\"$(sentry-bootstrap hook-path)\" python app.py")
-    print("then run `sentry-bootstrap events` again.")
+    print("  PYTHONPATH=\"$({} hook-path)\" python app.py".format(command))
+    print("then run `{} events` again.".format(command))
 
 
 def _follow(path, as_json, shown_names, types):
@@ -190,17 +206,32 @@ def run(args):
     return 0
 
 
+def _newest(path):
+    """(row, payload) of the newest item in the outbox, or None when it holds none."""
+    for name in reader.list_names(path):  # newest first; a file that can't be read is skipped
+        found = reader.read_file(path, name)
+        if found:
+            return found[-1]
+    return None
+
+
 def _show(path, args):
     from sentry_bootstrap.events import render
 
-    if not args.id.strip():
+    if args.id is None:  # the newest item, as `git show` shows HEAD
+        found = _newest(path)
+        if found is None:
+            _empty_hint(path)
+            return 1
+    elif not args.id.strip():
         sys.stderr.write("sentry-bootstrap events show: give the id of an item (see `sentry-bootstrap events`)\n")
         return 2
-    try:
-        found = reader.find(path, args.id)
-    except LookupError as exc:
-        sys.stderr.write("sentry-bootstrap events show: {}; give more of the id\n".format(exc))
-        return 2
+    else:
+        try:
+            found = reader.find(path, args.id)
+        except LookupError as exc:
+            sys.stderr.write("sentry-bootstrap events show: {}; give more of the id\n".format(exc))
+            return 2
     if found is None:
         sys.stderr.write("sentry-bootstrap events show: no item {!r} in {}\n".format(args.id, path))
         return 1

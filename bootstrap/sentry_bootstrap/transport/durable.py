@@ -53,6 +53,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import _log, sdk_compat
+from sentry_bootstrap.transport import envelope_file
 from sentry_bootstrap.transport import spool as _spool
 
 try:
@@ -427,13 +428,10 @@ class DurableTransport(HttpTransport):
             return 0.0
         return max((until - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
-    def _category_limit_wait(self, raw):
-        """Seconds until this envelope may be sent, when every item in it is in a rate-limited
-        category; 0 when any item may go now."""
-        try:
-            categories = {item.data_category for item in Envelope.deserialize(raw).items}
-        except Exception:
-            return 0.0
+    def _category_limit_wait(self, envelope):
+        """Seconds until this parsed envelope (an `envelope_file.Envelope`) may be sent, when every
+        item in it is in a rate-limited category; 0 when any item may go now."""
+        categories = {envelope_file.category(t) for t in envelope.types()}
         now = datetime.now(timezone.utc)
         waits = []
         for category in categories:
@@ -495,17 +493,18 @@ class DurableTransport(HttpTransport):
                 continue
             try:
                 raw = claim.read()
-                _spool.check_envelope(raw)
+                envelope = envelope_file.parse(raw)
             except (OSError, ValueError):
                 # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
                 self.spool.set_aside(claim.path)
                 continue
-            if int(name.split("-", 1)[0]) < oldest_ok:
+            written_ns = envelope_file.parse_name(name)[0]
+            if written_ns < oldest_ok:
                 self.spool.discard(claim, _spool.REASON_AGE, raw)
                 continue
-            held = self._category_limit_wait(raw)
+            held = self._category_limit_wait(envelope)
             if held > 0 and time.time_ns() + int(held * 1e9) > \
-                    int(name.split("-", 1)[0]) + int(self.spool.max_age * 1e9):
+                    written_ns + int(self.spool.max_age * 1e9):
                 # Limited until after it would expire anyway: dropped now, counted.
                 self.spool.discard(claim, _spool.REASON_RATE_LIMIT, raw)
                 continue

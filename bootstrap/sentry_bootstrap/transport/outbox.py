@@ -27,9 +27,10 @@ import os
 from sentry_bootstrap import _log
 from sentry_bootstrap._paths import state_dir
 from sentry_bootstrap.config.defaults import OUTBOX_MAX_BYTES as DEFAULT_MAX_BYTES
+from sentry_bootstrap.transport import envelope_file
 from sentry_bootstrap.transport import store as _store
 
-SUFFIX = _store.SUFFIX
+SUFFIX = envelope_file.SUFFIX
 TMP_PREFIX = _store.TMP_PREFIX
 
 
@@ -71,7 +72,7 @@ def clear(path):
 
 def envelope_names(path):
     """The envelope file names in the outbox, oldest first (for `events --follow`)."""
-    return sorted(_store.list_envelopes(path))
+    return envelope_file.list_names(path)
 
 
 def _transport_base():

@@ -22,12 +22,13 @@ import os
 import time
 from urllib.parse import urlsplit
 
+from sentry_bootstrap import _files
 from sentry_bootstrap._paths import state_dir
 from sentry_bootstrap.config.defaults import SPOOL_MAX_AGE, SPOOL_MAX_BYTES
 from sentry_bootstrap.transport import store as _store
 from sentry_bootstrap.transport.store import (  # noqa: F401 (the spool's vocabulary, re-exported)
     CLAIM_MARK, CORRUPT_DIR, DROPS_FILE, REASON_AGE, REASON_CORRUPT, REASON_RATE_LIMIT, REASON_REJECTED,
-    REASON_SIZE, SUFFIX, TMP_PREFIX, Claim, UnsafeDirectory, check_envelope, fcntl, process_token)
+    REASON_SIZE, SUFFIX, TMP_PREFIX, Claim, UnsafeDirectory, fcntl, process_token)
 
 RATE_LIMITS_FILE = "ratelimits"
 # Another process's newly learned limits are seen within this many seconds (one stat each time).
@@ -103,7 +104,8 @@ class RateLimitFile(object):
                 st = os.lstat(self.path)
                 seen = (st.st_mtime_ns, st.st_size, st.st_ino)
                 if seen != self._seen:
-                    self._limits = self._parse(_store.read_bounded(self.path, self.MAX_BYTES))
+                    self._limits = self._parse(
+                        _files.read_bounded(self.path, self.MAX_BYTES, nofollow=True))
                     self._seen = seen
             except OSError:
                 self._limits, self._seen = {}, None

@@ -3,9 +3,10 @@ delivery spool (with a DSN), which are two policies over it (see `outbox.py` and
 
 Layout of a store directory:
 - `<time_ns>-<pid>-<token>-<counter>-<size>.envelope`: one envelope in the SDK's wire format,
-  uncompressed. Names sort oldest first and are unique per process (`token` is random per process,
-  renewed after fork, so a reused pid, as in containers, never collides); the size in the name keeps
-  the bound without a `stat`. Written to `.tmp-*` (optionally fsync'd), then renamed into place: a
+  uncompressed; the name, the listing order, the read limit and the parser are `envelope_file.py`'s.
+  Names sort oldest first and are unique per process (`token` is random per process, renewed after
+  fork, so a reused pid, as in containers, never collides); the size in the name keeps the bound
+  without a `stat`. Written to `.tmp-*` (optionally fsync'd), then renamed into place: a
   reader never sees half a file.
 - `<name>.claimed-<pid>-<token>`: a file held by that process (being sent, evicted, or written ahead
   of its send). The rename is the claim, so two processes never take the same file. A claim whose
@@ -26,29 +27,29 @@ Layout of a store directory:
 
 Trust: the directory is created 0700 and refused (`UnsafeDirectory`, whose message says the fix)
 when it is a symbolic link, owned by another user or writable by group or others. Every file is
-opened with O_NOFOLLOW (reads also O_NONBLOCK, then checked to be a regular file on the descriptor)
-and read with a size bound; renames and unlinks act on names, never through links.
+opened through `_files` (O_NOFOLLOW, O_NONBLOCK, checked to be a regular file on the descriptor) and
+read with a size bound; renames and unlinks act on names, never through links.
 
 Nothing here imports `sentry_sdk`.
 """
 import collections
 import itertools
-import json
 import os
-import stat
 import threading
 import time
 
+from sentry_bootstrap import _files
 from sentry_bootstrap._paths import UnsafeDirectory, check_private_dir, private_dir
+from sentry_bootstrap.transport import envelope_file
+from sentry_bootstrap.transport.envelope_file import SUFFIX, categories, parse_name
 
 try:
     import fcntl
 except ImportError:  # Windows: the ledger and counters are then updated without a lock
     fcntl = None
 
-__all__ = ["EnvelopeStore", "UnsafeDirectory", "list_envelopes", "read_envelope", "check_envelope"]
+__all__ = ["EnvelopeStore", "UnsafeDirectory", "Claim"]
 
-SUFFIX = ".envelope"
 TMP_PREFIX = ".tmp-"
 CLAIM_MARK = ".claimed-"
 CORRUPT_DIR = "corrupt"
@@ -67,8 +68,6 @@ CLAIM_TTL = 600
 # A temporary file older than this was left by a writer that died.
 TMP_TTL = 60
 CORRUPT_KEEP = 50
-# No envelope file is read past this size (the SDK refuses larger envelopes anyway).
-READ_LIMIT = 64 * 1024 * 1024
 _STATE_FORMAT = "{:020d} {:020d}\n"
 
 # Drop reasons, as the client-report protocol names them where it has a name.
@@ -77,19 +76,6 @@ REASON_AGE = "max_age"
 REASON_CORRUPT = "internal_sdk_error"
 REASON_REJECTED = "send_error"
 REASON_RATE_LIMIT = "ratelimit_backoff"
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
-
-# Item type -> client-report data category, as sentry_sdk.envelope.Item.data_category maps it.
-_CATEGORIES = {
-    "session": "session", "sessions": "session", "attachment": "attachment",
-    "transaction": "transaction", "span": "span", "event": "error", "log": "log_item",
-    "trace_metric": "trace_metric", "client_report": "internal", "profile": "profile",
-    "profile_chunk": "profile_chunk", "check_in": "monitor",
-}
 
 _TOKEN = os.urandom(4).hex()
 _TOKEN_PID = os.getpid()
@@ -106,40 +92,13 @@ def process_token():
 
 # -- files, safely ----------------------------------------------------------------------------------
 
-def open_regular(path, flags=os.O_RDONLY):
-    """A descriptor on the regular file `path`: never follows a link, never blocks on a fifo or a
-    device (those raise OSError, as a link does)."""
-    fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, 0o600)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError("not a regular file: %s" % path)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def read_bounded(path, limit=READ_LIMIT):
-    """The bytes of the regular file `path`, at most `limit` of them (OSError past it)."""
-    fd = open_regular(path)
-    try:
-        chunks, left = [], limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
-        raise OSError("larger than %d bytes: %s" % (limit, path))
-    return data
+def open_state(path, flags=os.O_RDONLY):
+    """A descriptor on our state file `path` (see `_files.open_state`)."""
+    return _files.open_state(path, flags)
 
 
 def _create_new(path):
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600)
+    return _files.open_state(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
 
 
 def _write_all(fd, data):
@@ -148,83 +107,11 @@ def _write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
-# -- names ------------------------------------------------------------------------------------------
-
-def parse_name(name):
-    """(time_ns, size) of an envelope file name, else None (other files, claims, old-style names)."""
-    if not name.endswith(SUFFIX) or name.startswith("."):
-        return None
-    parts = name[:-len(SUFFIX)].split("-")
-    if len(parts) != 5 or not (parts[0].isdigit() and parts[4].isdigit()):
-        return None
-    return int(parts[0]), int(parts[4])
-
-
-def _is_envelope(name):
-    return name.endswith(SUFFIX) and not name.startswith(".")
-
-
 def _listdir(directory):
     try:
         return os.listdir(directory)
     except OSError:
         return []
-
-
-def list_envelopes(directory):
-    """The envelope file names of a store directory, newest first (claimed and temporary files left
-    out). An absent directory has none. One `listdir`, no `stat`."""
-    return sorted((n for n in _listdir(directory) if _is_envelope(n)), reverse=True)
-
-
-def read_envelope(path, limit=READ_LIMIT):
-    """The raw bytes of one envelope file, read safely (regular file, no link followed, bounded).
-    Raises OSError (gone, not a regular file, too large)."""
-    return read_bounded(path, limit)
-
-
-def check_envelope(raw):
-    """The item types of a serialized envelope; ValueError when it is truncated or malformed."""
-    try:
-        end = raw.index(b"\n") if b"\n" in raw else len(raw)
-        if not isinstance(json.loads(raw[:end].decode("utf-8") or "{}"), dict):
-            raise ValueError("envelope header is not an object")
-        pos, types = end + 1, []
-        while pos < len(raw):
-            end = raw.find(b"\n", pos)
-            end = len(raw) if end < 0 else end
-            line = raw[pos:end]
-            pos = end + 1
-            if not line.strip():
-                continue
-            headers = json.loads(line.decode("utf-8"))
-            if not isinstance(headers, dict):
-                raise ValueError("item header is not an object")
-            length = headers.get("length")
-            if length is None:
-                end = raw.find(b"\n", pos)
-                end = len(raw) if end < 0 else end
-                json.loads(raw[pos:end].decode("utf-8"))
-                pos = end + 1
-            else:
-                if pos + int(length) > len(raw):
-                    raise ValueError("item shorter than its length")
-                pos += int(length) + 1
-            types.append(headers.get("type"))
-    except (UnicodeDecodeError, TypeError) as exc:
-        raise ValueError(str(exc))
-    if not types:
-        raise ValueError("envelope has no items")
-    return types
-
-
-def categories(raw):
-    """The client-report data category of each item of a serialized envelope (["error"] when it
-    can't be parsed)."""
-    try:
-        return [_CATEGORIES.get(t, "default") for t in check_envelope(raw)]
-    except ValueError:
-        return ["error"]
 
 
 # -- claims -----------------------------------------------------------------------------------------
@@ -260,7 +147,7 @@ class Claim(object):
         self.directory, self.name, self.path = directory, name, path
 
     def read(self):
-        return read_bounded(self.path)
+        return envelope_file.read(self.path)
 
 
 # -- the ledger -------------------------------------------------------------------------------------
@@ -313,7 +200,7 @@ class _Ledger(object):
     """The locked `store.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
 
     def __init__(self, directory):
-        self._fd = open_regular(os.path.join(directory, STATE_FILE), os.O_RDWR | os.O_CREAT)
+        self._fd = open_state(os.path.join(directory, STATE_FILE), os.O_RDWR | os.O_CREAT)
         _open_ledgers.add(self._fd)
         try:
             _flock(self._fd, fcntl.LOCK_EX if fcntl else 0)
@@ -384,7 +271,7 @@ class EnvelopeStore(object):
 
     def pending(self):
         """Unclaimed envelope file names in the store's own naming, oldest first."""
-        return sorted(n for n in self.names() if parse_name(n) is not None)
+        return [n for n in envelope_file.list_names(self.names()) if parse_name(n) is not None]
 
     # -- writing ------------------------------------------------------------------------------------
     def write(self, raw, claimed=False, fsync=None):
@@ -393,7 +280,7 @@ class EnvelopeStore(object):
         `max_bytes` (counted as a drop). `fsync` overrides the store's setting for this file.
         Raises UnsafeDirectory or OSError when the disk refuses."""
         size = len(raw)
-        if size > self.max_bytes:
+        if size > min(self.max_bytes, envelope_file.READ_LIMIT):  # it could never be read back
             self.record_drops(collections.Counter((c, REASON_SIZE) for c in categories(raw)))
             return None
         self.ensure()
@@ -402,7 +289,7 @@ class EnvelopeStore(object):
         if claimed:
             # Written straight under its claim: no reader takes a live process's claim, and a dead
             # writer's half file is set aside like a temporary file. Saves the rename.
-            name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
+            name = envelope_file.file_name(time.time_ns(), pid, token, n, size)
             claim = Claim(self.directory, name, self._claim_path(name))
             tmp = claim.path
         else:
@@ -422,7 +309,7 @@ class EnvelopeStore(object):
                 elif ledger.bytes + size > self.max_bytes:
                     ledger.bytes = self._evict(ledger, max(int(self.max_bytes * LOW_WATER) - size, 0))
                 if not claimed:
-                    name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
+                    name = envelope_file.file_name(time.time_ns(), pid, token, n, size)
                     os.rename(tmp, self._path(name))
                 ledger.bytes += size
                 ledger.save()
@@ -440,9 +327,7 @@ class EnvelopeStore(object):
         returns the bytes that remain. Call with the ledger locked: one process evicts at a time."""
         entries = []
         total = 0
-        for name in sorted(self.names()):
-            if not _is_envelope(name):
-                continue
+        for name in envelope_file.list_names(self.names()):
             parsed = parse_name(name)
             if parsed is None:
                 try:
@@ -492,7 +377,7 @@ class EnvelopeStore(object):
     def evicted_count(self):
         """How many envelopes were evicted for the bounds since the last `clear(reset=True)`."""
         try:
-            return parse_state(read_bounded(self._path(STATE_FILE), 64))[1]
+            return parse_state(_files.read_bounded(self._path(STATE_FILE), 64, nofollow=True))[1]
         except OSError:
             return 0
 
@@ -530,7 +415,7 @@ class EnvelopeStore(object):
         fsyncs (for a file written without, as write-ahead copies are)."""
         if sync and self.fsync:
             try:
-                fd = open_regular(claim.path)
+                fd = open_state(claim.path)
                 try:
                     os.fsync(fd)
                 finally:
@@ -617,7 +502,7 @@ class EnvelopeStore(object):
     # -- drop counters ------------------------------------------------------------------------------
     def _locked(self, fn, shared=False):
         self.ensure()
-        fd = open_regular(self._path(LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+        fd = open_state(self._path(LOCK_FILE), os.O_WRONLY | os.O_CREAT)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
@@ -629,7 +514,8 @@ class EnvelopeStore(object):
         """{"dropped": {...}, "reported": {...}} from the counter log (malformed lines skipped)."""
         data = {"dropped": {}, "reported": {}}
         try:
-            text = read_bounded(self._path(DROPS_FILE), 4 * COUNTS_COMPACT_BYTES + (1 << 20))
+            text = _files.read_bounded(self._path(DROPS_FILE), 4 * COUNTS_COMPACT_BYTES + (1 << 20),
+                                       nofollow=True)
         except OSError:
             return data
         for line in text.decode("utf-8", "replace").splitlines():
@@ -651,7 +537,7 @@ class EnvelopeStore(object):
         path = self._path(DROPS_FILE)
 
         def append():
-            fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            fd = open_state(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(fd, text.encode("utf-8"))
                 return os.fstat(fd).st_size
@@ -725,7 +611,7 @@ class EnvelopeStore(object):
             return None
         try:
             self.ensure()
-            fd = open_regular(self._path(REPORT_LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+            fd = open_state(self._path(REPORT_LOCK_FILE), os.O_WRONLY | os.O_CREAT)
         except OSError:
             return None
         try:
@@ -767,7 +653,7 @@ class EnvelopeStore(object):
         removed = 0
         with _Ledger(self.directory) as ledger:
             for name in self.names():
-                if parse_name(name) is None and not (every_name and _is_envelope(name)):
+                if parse_name(name) is None and not (every_name and envelope_file.is_envelope_name(name)):
                     continue
                 claim = self.claim(name)
                 if claim is not None:
