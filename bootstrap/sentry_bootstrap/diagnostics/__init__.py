@@ -1,7 +1,7 @@
 """Diagnostics: the `doctor` checks, the `test` command's sender, the opt-in test endpoint and the
 Celery test task.
 
-Nothing here runs unless asked: the CLI imports `doctor` and `test_event`; the hook hands
+Nothing here runs unless asked: the CLI imports `doctor` and `sample_event`; the hook hands
 `register_with_notes` to activation, which calls it once: it registers post-import hooks only for
 what `diagnostics:` switches on. Diagnostics uses activation's public API; activation never imports
 diagnostics.

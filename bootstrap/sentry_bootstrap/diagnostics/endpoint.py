@@ -87,7 +87,7 @@ def respond(query):
                     TASK_NAME, type(exc).__name__, exc)}
             scope.set_tag("sentry_bootstrap.celery_task_id", body["celery_task_id"])
         if _flag(query, "debug"):
-            from sentry_bootstrap.diagnostics.test_event import SentryBootstrapTestError
+            from sentry_bootstrap.diagnostics.sample_event import SentryBootstrapTestError
 
             error = "deliberate error from the sentry-bootstrap test endpoint (debug=true)"
             try:
