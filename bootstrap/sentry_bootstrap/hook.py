@@ -234,7 +234,21 @@ def _resolve(environ, config_file, discovered, look):
             resolved = cache.lookup(config_file, environ, start_dir)
     if resolved is not None:
         return resolved
+    # A cache miss: what validation and the cache's write import (pydantic, yaml, ~90 modules of
+    # the standard library and of the config layer) is released afterwards, so that the process
+    # goes on as after a warm start (deps.release_imports).
+    loaded = set(sys.modules)
+    try:
+        return _validate(environ, config_file, start_dir, script, discovered, look)
+    finally:
+        from sentry_bootstrap import deps
+
+        deps.release_imports(loaded)
+
+
+def _validate(environ, config_file, start_dir, script, discovered, look):
     from sentry_bootstrap import deps
+    from sentry_bootstrap.config import cache
     from sentry_bootstrap.config.errors import ConfigError
 
     try:
