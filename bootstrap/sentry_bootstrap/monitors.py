@@ -18,11 +18,12 @@ from sentry_bootstrap import _env
 
 MAX_SLUG = 50  # Relay truncates longer slugs: two monitors would then share one
 MAX_SCHEDULE = 200
-MAX_ARGV_WORDS = 256  # of the process's command line looked at by an `argv` pattern
-MAX_WORD = 4096
+MAX_ARGV_WORDS = 64  # of the command line, looked at by an `argv` pattern (bounds its cost)
+MAX_WORD = 1024  # characters of each word
 MATCHERS = ("script", "module", "console_script", "argv")
 ANCESTORS = _env.MONITORS
 
+_WILDCARDS = frozenset("*?[")
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 _NICKNAMES = {
     "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
@@ -158,16 +159,21 @@ def monitor_for(info, monitors):
     `argv 'manage.py clearsessions'`. A relative script path is taken from the working directory,
     as Python does."""
     script = os.path.abspath(info.script) if info.script else None
+    argv = [w[:MAX_WORD] for w in info.argv[1:MAX_ARGV_WORDS + 1]]
+    # Every word and every path's last component: a pattern word without a wildcard that is none
+    # of these rules its entry out with one set lookup.
+    known = set(argv)
+    known.update(w.rsplit("/", 1)[1] for w in argv if "/" in w)
     for index, entry in enumerate(monitors or ()):
         if not isinstance(entry, dict):
             continue
-        why = _matches(info, entry, script)
+        why = _matches(info, entry, script, argv, known)
         if why:
             return index, entry, why
     return None
 
 
-def _matches(info, entry, script):
+def _matches(info, entry, script, argv, known):
     from sentry_bootstrap.processes import _glob
 
     pattern = entry.get("script")
@@ -181,8 +187,11 @@ def _matches(info, entry, script):
     if pattern and info.console_script and _glob(info.console_script, pattern):
         return "console_script {!r}".format(pattern)
     pattern = entry.get("argv")
-    if pattern and _argv_matches(info.argv[1:MAX_ARGV_WORDS + 1], pattern.split()):
-        return "argv {!r}".format(pattern)
+    if pattern:
+        words = pattern.split()
+        literal_missing = any(w not in known for w in words if not _WILDCARDS.intersection(w))
+        if not literal_missing and _argv_matches(argv, words):
+            return "argv {!r}".format(pattern)
     return None
 
 
@@ -202,7 +211,6 @@ def _argv_matches(argv, words):
     path's last component too (`manage.py` matches `/srv/app/manage.py`)."""
     if not words:
         return False
-    argv = [w[:MAX_WORD] for w in argv]
     for start in range(len(argv) - len(words) + 1):
         if all(_word_matches(argv[start + i], word) for i, word in enumerate(words)):
             return True

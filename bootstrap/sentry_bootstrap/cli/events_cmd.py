@@ -6,6 +6,7 @@ for a terminal (the newest without an ID; a unique prefix of an id is enough; `-
 payload); `events serve` starts the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
 """
 import json
+import os
 import sys
 import time
 
@@ -194,6 +195,10 @@ def run(args):
             newest = "the newest " if args.limit and len(events) == args.limit else ""
             kinds = " ({})".format(", ".join(args.types)) if args.types else ""
             print("{}{}{} in {}".format(newest, _count(len(events), "item"), kinds, path))
+        bad = reader.quarantined(path)
+        if bad:
+            print("({} unreadable envelope file{} set aside in {}, never shown)".format(
+                bad, " was" if bad == 1 else "s were", os.path.join(path, "corrupt")))
         evicted = outbox.evicted_count(path)
         if evicted:
             print("({} older envelope{} evicted to keep the outbox within outbox.max_bytes)".format(
@@ -208,7 +213,7 @@ def run(args):
 
 def _newest(path):
     """(row, payload) of the newest item in the outbox, or None when it holds none."""
-    for name in reader.list_names(path):  # newest first; a file that can't be read is skipped
+    for name in reversed(reader.list_names(path)):  # newest first; a file that can't be read is skipped
         found = reader.read_file(path, name)
         if found:
             return found[-1]

@@ -209,12 +209,12 @@ def _run_monitored(cmd, env, resolved, entry):
     previous = {}
     for name in _FORWARDED:
         signum = getattr(signal, name, None)
-        if signum is None or (name == "SIGINT" and _terminal_delivers_sigint()):
-            continue
-        previous[signum] = signal.signal(signum, forward)
-    if "SIGINT" in _FORWARDED and signal.SIGINT not in previous:
-        # Ctrl-C reached CMD through the terminal: `run` waits for CMD's answer to it.
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if signum is not None:
+            # Ctrl-C at a terminal reaches CMD (same process group) directly: `run` lets it pass
+            # and waits for CMD's answer instead of delivering it twice. A handler, not SIG_IGN,
+            # which CMD would inherit.
+            terminal = name == "SIGINT" and _terminal_delivers_sigint()
+            previous[signum] = signal.signal(signum, _let_pass if terminal else forward)
     try:
         try:
             child["proc"] = subprocess.Popen(cmd, env=env)
@@ -238,6 +238,10 @@ def _run_monitored(cmd, env, resolved, entry):
     _log.report("info", "monitor {}: {} ({})".format(slug, status, how))
     cron.close_client(timeout)
     return code
+
+
+def _let_pass(signum, frame):
+    pass
 
 
 def _terminal_delivers_sigint():

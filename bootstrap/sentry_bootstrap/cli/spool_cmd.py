@@ -99,7 +99,8 @@ def run(args):
         if status["claimed"]:
             print("sending:    %d (claimed by running processes)" % status["claimed"])
         if status["corrupt"]:
-            print("set aside:  %d unreadable file(s) in corrupt/" % status["corrupt"])
+            print("quarantined: %d unreadable file(s) set aside in corrupt/, never sent"
+                  % status["corrupt"])
         dropped = status["dropped"]
         total = sum(dropped.values())
         print("dropped:    %d%s" % (total, "" if not total else " (%s; %d not yet reported)" % (

@@ -494,9 +494,11 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 envelope = envelope_file.parse(raw)
-            except (OSError, ValueError):
-                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
+            except (OSError, ValueError) as exc:
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
+                # quarantined, never retried, and the files behind it go on.
                 self.spool.set_aside(claim.path)
+                _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
             written_ns = envelope_file.parse_name(name)[0]
             if written_ns < oldest_ok:

@@ -626,10 +626,7 @@ class EnvelopeStore(object):
         """Plain data for `spool status` and the startup report."""
         names = self.names()
         files = [parse_name(n) for n in names if parse_name(n)]
-        try:
-            corrupt = len(os.listdir(self._path(CORRUPT_DIR)))
-        except OSError:
-            corrupt = 0
+        corrupt = self.quarantined()
         oldest = min((f[0] for f in files), default=None)
         return {
             "path": self.directory,
@@ -643,6 +640,13 @@ class EnvelopeStore(object):
             "dropped": self.drop_counts(),
             "unreported": sum(self.unreported().values()),
         }
+
+    def quarantined(self):
+        """How many files are set aside in `corrupt/` (unreadable: never sent, never shown)."""
+        try:
+            return len(os.listdir(self._path(CORRUPT_DIR)))
+        except OSError:
+            return 0
 
     def clear(self, every_name=False, reset=False):
         """Remove every unclaimed envelope file (not counted as drops: the user asked) and set the
