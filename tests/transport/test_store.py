@@ -1,10 +1,7 @@
 """The envelope store on a real filesystem: one implementation under the outbox and the spool, and
 state directories that another local user can't tamper with (links, modes, owners, special files)."""
 import os
-import pwd
-import shutil
 import stat
-import subprocess
 import time
 
 import pytest
@@ -14,6 +11,7 @@ from sentry_bootstrap.transport import envelope_file, outbox, store
 from sentry_bootstrap.transport.durable import make_transport
 from sentry_bootstrap.transport.spool import RATE_LIMITS_FILE, Spool
 from tests.support.child import run_code
+from tests.support.users import other_uid
 
 RAW = b'{"event_id":"e"}\n{"type":"event","length":2}\n{}\n'
 VICTIM_TEXT = b"precious data of another file\n"
@@ -26,21 +24,7 @@ def _victim(tmp_path):
 
 
 def _other_uid():
-    """A uid that isn't ours: a user made for the test (`useradd`) when the machine allows one,
-    else `nobody`'s."""
-    name = "sb-store-test"
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        pass
-    if shutil.which("useradd") and os.geteuid() == 0:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                       capture_output=True)
-        try:
-            return pwd.getpwnam(name).pw_uid
-        except KeyError:
-            pass
-    return pwd.getpwnam("nobody").pw_uid
+    return other_uid()
 
 
 def test_outbox_and_spool_are_one_store():

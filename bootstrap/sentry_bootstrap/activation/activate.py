@@ -70,6 +70,10 @@ def activate(resolved, started=None, extras=None):
     options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
+    # One event per uncaught exception, whichever of the chained hooks report it.
+    from sentry_bootstrap.activation import uncaught
+
+    uncaught.install()
 
     tags = values["tags"]
     if tags:
@@ -81,6 +85,10 @@ def activate(resolved, started=None, extras=None):
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
     when_imported("multiprocessing.process", hooks.patch_multiprocessing)
+    # Thread tracebacks as the program alone prints them (a lazy start has it done already).
+    from sentry_bootstrap.activation import lazy
+
+    when_imported("threading", lazy.patch_threading)
     _register_middleware(values)
     notes = extras(values) if extras is not None else []
     _register_instrument(resolved)
@@ -154,6 +162,9 @@ def _init_without_frameworks(init, options, plan):
 
 
 def _transport(values, dsn):
+    from sentry_bootstrap.transport import own_traffic
+
+    own_traffic.install()  # the transport's urllib3 records and the SDK's own: ours, not the program's
     if dsn:
         from sentry_bootstrap.transport.durable import make_transport
 

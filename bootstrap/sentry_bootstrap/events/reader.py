@@ -265,14 +265,17 @@ def read_file(path, name):
 def _quarantine(path, filename):
     from sentry_bootstrap.transport import store
 
-    store.EnvelopeStore(path, 0).set_aside(filename)
+    store.EnvelopeStore(path, 0).set_aside(filename)  # never raises
 
 
 def quarantined(path):
     """How many unreadable files the directory `path` holds set aside (in `corrupt/`)."""
     from sentry_bootstrap.transport import store
 
-    return store.EnvelopeStore(path, 0).quarantined() if path else 0
+    try:
+        return store.EnvelopeStore(path, 0).quarantined() if path else 0
+    except OSError:  # an untrusted directory
+        return 0
 
 
 def read_rows(path, limit=None, names=None, types=None):

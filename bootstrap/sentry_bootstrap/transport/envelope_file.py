@@ -103,9 +103,12 @@ def list_names(names_or_directory):
 
 # -- reading ----------------------------------------------------------------------------------------
 
-def read(path, limit=READ_LIMIT):
-    """The bytes of the envelope file at `path`: a regular file, never through a link, never
-    blocking, at most `limit` bytes. Raises OSError (`_files.FileRefused` for a refusal)."""
+def read(path, limit=READ_LIMIT, directory=None):
+    """The bytes of the envelope file at `path` (a name in `directory`, a `_files.StateDir`, when
+    given): a regular file, never through a link, never blocking, at most `limit` bytes. Raises
+    OSError (`_files.FileRefused` for a refusal)."""
+    if directory is not None:
+        return directory.read(path, limit)[0]
     return _files.read_bounded(path, limit, nofollow=True)
 
 

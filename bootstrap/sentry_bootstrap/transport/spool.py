@@ -22,7 +22,6 @@ import os
 import time
 from urllib.parse import urlsplit
 
-from sentry_bootstrap import _files
 from sentry_bootstrap._paths import state_dir
 from sentry_bootstrap.config.defaults import SPOOL_MAX_AGE, SPOOL_MAX_BYTES
 from sentry_bootstrap.transport import store as _store
@@ -101,11 +100,13 @@ class RateLimitFile(object):
         if force or now - self._checked_at >= RATE_LIMITS_RECHECK:
             self._checked_at = now
             try:
-                st = os.lstat(self.path)
+                directory = self.spool.opened()
+                if directory is None:
+                    raise FileNotFoundError(self.path)
+                st = directory.lstat(RATE_LIMITS_FILE)
                 seen = (st.st_mtime_ns, st.st_size, st.st_ino)
                 if seen != self._seen:
-                    self._limits = self._parse(
-                        _files.read_bounded(self.path, self.MAX_BYTES, nofollow=True))
+                    self._limits = self._parse(directory.read(RATE_LIMITS_FILE, self.MAX_BYTES)[0])
                     self._seen = seen
             except OSError:
                 self._limits, self._seen = {}, None
