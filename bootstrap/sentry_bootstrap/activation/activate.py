@@ -53,7 +53,7 @@ def activate(resolved, started=None, extras=None):
     from sentry_bootstrap.activation.integrations import plan_integrations
 
     values = resolved.values
-    plan = plan_integrations(values.get("integrations") or {})
+    plan = plan_integrations(values["integrations"])
     options = sdk_options(values, resolved.source)
     dsn = values.get("dsn")
     options.update(
@@ -72,7 +72,7 @@ def activate(resolved, started=None, extras=None):
 
     uncaught.install()
 
-    tags = values.get("tags") or {}
+    tags = values["tags"]
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
     if options.get("data_collection"):
@@ -166,10 +166,10 @@ def _transport(values, dsn):
         from sentry_bootstrap.transport.durable import make_transport
 
         # A class: the SDK instantiates it with its full options (proxies, TLS, compression).
-        return make_transport(None, values.get("spool") or {})
+        return make_transport(None, values["spool"])
     from sentry_bootstrap.transport.outbox import make_outbox_transport
 
-    return make_outbox_transport(values.get("outbox") or {})
+    return make_outbox_transport(values["outbox"])
 
 
 def _spool_notes(client):
@@ -213,7 +213,7 @@ def _chain(first, second):
 def _scrubber(values, dsn):
     from sentry_bootstrap.scrub import make_scrubber
 
-    return make_scrubber(values.get("scrub") or {}, dsn, bool(values.get("send_default_pii")))
+    return make_scrubber(values["scrub"], dsn, bool(values.get("send_default_pii")))
 
 
 def _scrub_every_item(options, scrubber):
@@ -237,8 +237,8 @@ def _scrub_every_item(options, scrubber):
 
 def _register_middleware(values):
     """The context middleware goes into each framework of the table when it is imported."""
-    context = values.get("context") or {}
-    collection = values.get("data_collection") or {}
+    context = values["context"]
+    collection = values["data_collection"] or {}  # null: not set
     # As in the SDK: data_collection.user_info, when the user set it, wins over send_default_pii.
     pii = bool(collection.get("user_info")) if collection else bool(values.get("send_default_pii"))
     for row in frameworks("middleware"):

@@ -58,8 +58,7 @@ def eager_reason(values, strict=False):
         return "enable_logs sends every log record from the first one"
     from sentry_bootstrap.activation.integrations import AUTO, DEFAULT, OPT_IN_TRIGGERS
 
-    integrations = values.get("integrations") or {}
-    for name in integrations.get("enabled") or ():
+    for name in values["integrations"]["enabled"]:
         # An opt-in integration with no module to wait for (sys_exit patches sys.exit) is needed
         # from the first instruction.
         if name not in OPT_IN_TRIGGERS and name not in AUTO and name not in DEFAULT:
@@ -78,12 +77,12 @@ def triggers(values):
     from sentry_bootstrap import integrations_table as table
     from sentry_bootstrap.activation.integrations import AUTO, OPT_IN_TRIGGERS
 
-    section = values.get("integrations") or {}
-    disabled = set(section.get("disabled") or ())
-    opted_in = set(section.get("enabled") or ())
-    auto = section.get("auto", True)
+    section = values["integrations"]
+    disabled = set(section["disabled"])
+    opted_in = set(section["enabled"])
+    auto = section["auto"]
     rows = table.frameworks("middleware")
-    if (values.get("diagnostics") or {}).get("celery_task"):
+    if values["diagnostics"]["celery_task"]:
         rows += table.frameworks("diagnostics")
     names = {"sentry_sdk"} | {row.module.partition(".")[0] for row in rows}
     for name, (_dists, trigger) in AUTO.items():
@@ -92,7 +91,7 @@ def triggers(values):
     for name in opted_in:
         if name in OPT_IN_TRIGGERS and name not in disabled:
             names.add(OPT_IN_TRIGGERS[name])
-    for entry in values.get("instrument") or ():
+    for entry in values["instrument"]:
         target = entry.get("target") if isinstance(entry, dict) else None
         if isinstance(target, str) and ":" in target:
             names.add(target.partition(":")[0])
@@ -279,26 +278,23 @@ def _patch_multiprocessing(module):
 
 # --- logging -----------------------------------------------------------------------------------
 
-def _level(value, default):
-    if value is None:
-        return default
+def _level(value):
+    """A validated level (a name or a number) as a number; None when it is off (`false`)."""
+    if value is None or value is False:
+        return None
     if isinstance(value, int):
         return value
-    return _LEVELS.get(str(value).strip().upper(), default)
+    return _LEVELS.get(str(value).strip().upper())
 
 
 def _logging_levels(values):
-    """(breadcrumb level, event level or None, max kept) or None when the logging integration is
-    off."""
-    section = values.get("integrations") or {}
-    if "logging" in (section.get("disabled") or ()):
+    """(breadcrumb level or None, event level or None, max kept) from the validated values (every
+    key is there, defaults included), or None when the logging integration is off."""
+    section = values["integrations"]
+    if "logging" in section["disabled"]:
         return None
-    cfg = section.get("logging") or {}
-    breadcrumbs = _level(cfg.get("level"), 20)
-    event = _level(cfg.get("event_level"), 40) if cfg.get("event_level", 40) is not None else None
-    keep = values.get("max_breadcrumbs")
-    keep = 100 if not isinstance(keep, int) else max(keep, 0)
-    return breadcrumbs, event, keep
+    cfg = section["logging"]
+    return _level(cfg["level"]), _level(cfg["event_level"]), values["max_breadcrumbs"]
 
 
 def _patch_logging(module):
@@ -341,7 +337,7 @@ def _on_record(record, records, breadcrumb_level, event_level, keep):
     if event_level is not None and record.levelno >= event_level:
         records.append(record)
         start("log record at {} from logger {!r}".format(record.levelname, record.name))
-    elif record.levelno >= breadcrumb_level and keep:
+    elif breadcrumb_level is not None and record.levelno >= breadcrumb_level and keep:
         records.append(record)
         if len(records) > keep:
             del records[0]
@@ -369,8 +365,8 @@ def _spool_waiting(values):
     """Whether a spool directory holds anything: a stat or two on the healthy path."""
     if not values.get("dsn"):
         return False
-    spool = values.get("spool") or {}
-    root = spool.get("path")
+    spool = values["spool"]
+    root = spool["path"]
     if root:
         root = os.path.abspath(os.path.expanduser(root))
     else:
@@ -380,7 +376,7 @@ def _spool_waiting(values):
     try:
         if not os.path.isdir(root):
             return False
-        if spool.get("path"):
+        if spool["path"]:
             return bool(os.listdir(root))
         return any(os.listdir(os.path.join(root, name)) for name in os.listdir(root)
                    if os.path.isdir(os.path.join(root, name)))

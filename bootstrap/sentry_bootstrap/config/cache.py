@@ -3,7 +3,8 @@ pydantic.
 
 An entry is keyed on everything the loader reads: the file (path, size, mtime, content hash), every
 `SENTRY_*` variable and `ENVIRONMENT`, each variable the file references through `${VAR...}`, the
-stat of each `SENTRY_*_FILE` secret, the CI release variables, the working directory, the git HEAD (sha and branch, plus
+stat of each `SENTRY_*_FILE` secret, the CI release variables, how the file reads from the working directory (the directory itself only
+without a file, or for a relative `_FILE` path), the git HEAD (sha and branch, plus
 the tag when a `{tag}` format is in play), the nearest pyproject.toml when the release may come from
 the package version, the bootstrap code and the installed sentry_sdk. The key material is hashed,
 so no value (the DSN included) appears in a file name. Entries live in `state_dir()/cache/` (0700),
@@ -41,7 +42,7 @@ except ImportError:
 import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
 from sentry_bootstrap._files import CONFIG_LIMIT, StateDir, read_with_stat
-from sentry_bootstrap.config.discovery import trust_problems
+from sentry_bootstrap.config.discovery import display, trust_problems
 from sentry_bootstrap.config.errors import ConfigError, Problem
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_git
@@ -189,8 +190,15 @@ def cache_key(config_file, environ, start_dir, env_name=None, handoff=False):
             return None  # the loader reports it; nothing to cache
         text = data.decode("utf-8", "replace")
         parts += ["file", path, str(st.st_size), str(st.st_mtime_ns), sha256(data).hexdigest()]
-    # Even with a file: the loader resolves relative paths and shows file locations from here.
-    parts += ["cwd", os.getcwd()]
+    # What of the working directory reaches the result, not the directory itself, so that processes
+    # started from different directories share an entry: with a file, only how the loader shows its
+    # location (relative under the working directory, else absolute; relative paths in it start at
+    # its own directory); without one, the directory (relative paths start there).
+    cwd = os.getcwd()
+    if config_file:
+        parts += ["shown", display(path, cwd)]
+    else:
+        parts += ["cwd", cwd]
     start = os.path.abspath(start_dir or os.getcwd())
     if not handoff:
         parts += ["start", start]
@@ -202,6 +210,8 @@ def cache_key(config_file, environ, start_dir, env_name=None, handoff=False):
             parts += ["var", name, value]
             if name.endswith("_FILE"):
                 parts += ["file-var", _stat_text(value)]
+                if not os.path.isabs(value):  # read from the working directory
+                    parts += ["cwd", cwd]
     for name in sorted(_references(text)):
         parts += ["ref", name, _optional(environ.get(name))]
     for name in CI_RELEASE_VARIABLES:

@@ -429,7 +429,7 @@ class DurableTransport(HttpTransport):
     def _rate_limit_wait(self):
         """Seconds until the server's global rate limit ends. A limit on some categories only
         (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
-        entirely of those categories: see `_all_categories_limited`."""
+        entirely of those categories: see `_category_limit_wait`."""
         until = self.rate_limits().get(None)
         if until is None:
             return 0.0
