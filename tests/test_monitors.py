@@ -1,5 +1,7 @@
 """`monitors.py`: slugs, schedules (crontab and interval) and which monitor a command line gets;
 and the `monitors:` key through the real loader (located errors, overlays, SENTRY_MONITORS)."""
+import time
+
 import pytest
 
 from sentry_bootstrap import monitors
@@ -140,3 +142,15 @@ def test_overlays_and_variables_set_monitors(tmp_path):
         == ["prod"]
     resolved = _load(tmp_path, text, env={"SENTRY_MONITORS": '[{"slug": "env", "argv": "x y"}]'})
     assert [m["slug"] for m in resolved.values["monitors"]] == ["env"]
+
+
+def test_hostile_schedules_and_command_lines_cost_bounded_work():
+    """A 1 MB schedule is refused on its length; a long command line against star-heavy argv
+    patterns looks at a bounded part of it (a hang bound, not a speed target)."""
+    with pytest.raises(ValueError):
+        monitors.parse_schedule("* " * (1 << 19))
+    argv = ["python3", "x.py"] + ["a" * 100000] * 1000
+    entries = [{"slug": "h", "argv": " ".join(["*a*a*a*a*a*a*b"] * 8)}] * 20
+    started = time.perf_counter()
+    assert monitors.monitor_for(info(*argv), entries) is None
+    assert time.perf_counter() - started < 15.0

@@ -104,8 +104,8 @@ def _start(environ):
     _state["strict"] = bool(values.get("strict"))
     if not values.get("enabled", True):
         return None
-    proc = values.get("processes") or {}
-    included, reason = processes.decide(info, proc.get("include") or (), proc.get("exclude") or ())
+    proc = values["processes"]
+    included, reason = processes.decide(info, proc["include"], proc["exclude"])
     if not included:
         _log.report("debug", "off: " + reason)
         return None
@@ -115,7 +115,7 @@ def _start(environ):
     from sentry_bootstrap._paths import hook_dir
 
     for directory in _hook_dirs(hook_dir()):
-        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
+        processes.apply_child_policy(proc["children"], directory, environ)
     if "uwsgi" in sys.modules or info.program in ("uwsgi", "pyuwsgi"):
         from sentry_bootstrap.activation import import_hooks
 
@@ -254,7 +254,22 @@ def _resolve(environ, config_file, discovered, look):
         return None
     if resolved is not None:
         return resolved
+    # A cache miss: what validation and the cache's write import (pydantic, yaml, ~90 modules of
+    # the standard library and of the config layer) is released afterwards, so that the process
+    # goes on as after a warm start (deps.release_imports).
+    loaded = set(sys.modules)
+    try:
+        return _validate(environ, config_file, start_dir, script, discovered, look)
+    finally:
+        from sentry_bootstrap import deps
+
+        deps.release_imports(loaded)
+
+
+def _validate(environ, config_file, start_dir, script, discovered, look):
     from sentry_bootstrap import deps
+    from sentry_bootstrap.config import cache
+    from sentry_bootstrap.config.errors import ConfigError
 
     try:
         # pydantic and yaml are imported for the validation alone, and the program's own copies of

@@ -15,14 +15,16 @@ monitor a process gets. Standard library only, no `re`: the hook asks `monitor_f
 import os
 
 from sentry_bootstrap import _env
+from sentry_bootstrap.processes import _glob
 
 MAX_SLUG = 50  # Relay truncates longer slugs: two monitors would then share one
 MAX_SCHEDULE = 200
-MAX_ARGV_WORDS = 256  # of the process's command line looked at by an `argv` pattern
-MAX_WORD = 4096
+MAX_ARGV_WORDS = 64  # of the command line, looked at by an `argv` pattern (bounds its cost)
+MAX_WORD = 1024  # characters of each word
 MATCHERS = ("script", "module", "console_script", "argv")
 ANCESTORS = _env.MONITORS
 
+_WILDCARDS = frozenset("*?[")
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 _NICKNAMES = {
     "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
@@ -157,21 +159,25 @@ def monitor_for(info, monitors):
     (a `processes.ProcessInfo`), else None. `why` says which matcher matched, e.g.
     `argv 'manage.py clearsessions'`. A relative script path is taken from the working directory,
     as Python does."""
-    script = os.path.abspath(info.script) if info.script else None
+    # The script's path components, from the working directory as Python reads it.
+    script = os.path.abspath(info.script).split("/") if info.script else None
+    argv = [w[:MAX_WORD] for w in info.argv[1:MAX_ARGV_WORDS + 1]]
+    # Every word and every path's last component: a pattern word without a wildcard that is none
+    # of these rules its entry out with one set lookup.
+    known = set(argv)
+    known.update(w.rsplit("/", 1)[1] for w in argv if "/" in w)
     for index, entry in enumerate(monitors or ()):
         if not isinstance(entry, dict):
             continue
-        why = _matches(info, entry, script)
+        why = _matches(info, entry, script, argv, known)
         if why:
             return index, entry, why
     return None
 
 
-def _matches(info, entry, script):
-    from sentry_bootstrap.processes import _glob
-
+def _matches(info, entry, script, argv, known):
     pattern = entry.get("script")
-    if pattern and script and info.kind == "script":
+    if pattern and script:
         if _glob(_path_tail(script, pattern), pattern):
             return "script {!r}".format(pattern)
     pattern = entry.get("module")
@@ -181,20 +187,21 @@ def _matches(info, entry, script):
     if pattern and info.console_script and _glob(info.console_script, pattern):
         return "console_script {!r}".format(pattern)
     pattern = entry.get("argv")
-    if pattern and _argv_matches(info.argv[1:MAX_ARGV_WORDS + 1], pattern.split()):
-        return "argv {!r}".format(pattern)
+    if pattern:
+        words = pattern.split()
+        literal_missing = any(w not in known for w in words if not _WILDCARDS.intersection(w))
+        if not literal_missing and _argv_matches(argv, words):
+            return "argv {!r}".format(pattern)
     return None
 
 
-def _path_tail(path, pattern):
-    """The end of `path` with as many components as `pattern` has (all of it for an absolute
-    pattern): `jobs/backup.py` is compared with the last two components of the script's path."""
-    path = os.path.normpath(path)
-    if os.path.isabs(pattern):
-        return path
+def _path_tail(parts, pattern):
+    """The end of the path `parts` with as many components as `pattern` has (all of it for an
+    absolute pattern): `jobs/backup.py` is compared with the last two components of the path."""
+    if pattern.startswith("/"):
+        return "/".join(parts)
     keep = pattern.count("/") + 1
-    parts = path.split("/")
-    return "/".join(parts[-keep:])
+    return parts[-1] if keep == 1 else "/".join(parts[-keep:])
 
 
 def _argv_matches(argv, words):
@@ -202,7 +209,6 @@ def _argv_matches(argv, words):
     path's last component too (`manage.py` matches `/srv/app/manage.py`)."""
     if not words:
         return False
-    argv = [w[:MAX_WORD] for w in argv]
     for start in range(len(argv) - len(words) + 1):
         if all(_word_matches(argv[start + i], word) for i, word in enumerate(words)):
             return True
@@ -210,8 +216,6 @@ def _argv_matches(argv, words):
 
 
 def _word_matches(value, pattern):
-    from sentry_bootstrap.processes import _glob
-
     if _glob(value, pattern):
         return True
     return "/" not in pattern and "/" in value and _glob(value.rsplit("/", 1)[1], pattern)

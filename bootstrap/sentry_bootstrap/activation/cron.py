@@ -4,8 +4,9 @@
 `hook._start`): it sends `in_progress`, then arranges for one final check-in, `ok` or `error` with
 the duration, whichever way the process ends:
 
-- a normal end or `sys.exit(0)`: `ok`; `sys.exit(n)` with n not 0 (or a message): `error`
-  (`sys.exit` is wrapped to see the code: a bare `raise SystemExit(n)` is not seen);
+- a normal end or `sys.exit(0)`: `ok`; `sys.exit(n)` with n not 0 (or a message) in the main
+  thread: `error` (`sys.exit` is wrapped to see the code, which covers argparse, click, Django
+  and console-script wrappers; a bare `raise SystemExit(n)` or `exit(n)` is not seen);
 - an uncaught exception, KeyboardInterrupt (SIGINT) included: `error`; the SDK's excepthook sends
   the error event first, and both carry the process's trace id;
 - SIGTERM, while the program has no handler of its own: `error`, then the signal is raised again
@@ -22,6 +23,8 @@ import os
 import signal
 import sys
 import time
+
+import _thread
 
 from sentry_bootstrap import _log, monitors
 
@@ -112,8 +115,11 @@ def current():
 def _wrap_sys_exit(run):
     original = sys.exit
 
+    main = _thread.get_ident()
+
     def exit(status=None):
-        if os.getpid() == run.pid:
+        # In another thread sys.exit ends only that thread; in a forked child, only the child.
+        if os.getpid() == run.pid and _thread.get_ident() == main:
             run.exit_code = exit_code_of(status)
         return original(status)
 

@@ -190,8 +190,13 @@ def _run_monitored(cmd, env, resolved, entry):
     slug, config = entry["slug"], monitors.monitor_config(entry)
     timeout = resolved.values.get("shutdown_timeout")
     timeout = 2.0 if timeout is None else float(timeout)
-    cron.init_reporting_client(resolved)
-    env.update(cron.trace_environment())  # CMD's own events continue this trace
+    try:
+        cron.init_reporting_client(resolved)
+        env.update(cron.trace_environment())  # CMD's own events continue this trace
+    except Exception as exc:  # CMD runs whatever happens here
+        sys.stderr.write("sentry-bootstrap run: no check-ins for {}: {}: {}\n".format(
+            slug, type(exc).__name__, exc))
+        capture_checkin = _no_check_in
     monitors.add_ancestor(env, slug)  # CMD doesn't report this monitor again
     started = time.monotonic()
     check_in_id = capture_checkin(monitor_slug=slug, status="in_progress", monitor_config=config)
@@ -209,12 +214,12 @@ def _run_monitored(cmd, env, resolved, entry):
     previous = {}
     for name in _FORWARDED:
         signum = getattr(signal, name, None)
-        if signum is None or (name == "SIGINT" and _terminal_delivers_sigint()):
-            continue
-        previous[signum] = signal.signal(signum, forward)
-    if "SIGINT" in _FORWARDED and signal.SIGINT not in previous:
-        # Ctrl-C reached CMD through the terminal: `run` waits for CMD's answer to it.
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if signum is not None:
+            # Ctrl-C at a terminal reaches CMD (same process group) directly: `run` lets it pass
+            # and waits for CMD's answer instead of delivering it twice. A handler, not SIG_IGN,
+            # which CMD would inherit.
+            terminal = name == "SIGINT" and _terminal_delivers_sigint()
+            previous[signum] = signal.signal(signum, _let_pass if terminal else forward)
     try:
         try:
             child["proc"] = subprocess.Popen(cmd, env=env)
@@ -236,8 +241,19 @@ def _run_monitored(cmd, env, resolved, entry):
     capture_checkin(monitor_slug=slug, check_in_id=check_in_id, status=status,
                     duration=time.monotonic() - started, monitor_config=config)
     _log.report("info", "monitor {}: {} ({})".format(slug, status, how))
-    cron.close_client(timeout)
+    try:
+        cron.close_client(timeout)
+    except Exception:
+        pass
     return code
+
+
+def _no_check_in(**kwargs):
+    return None
+
+
+def _let_pass(signum, frame):
+    pass
 
 
 def _terminal_delivers_sigint():

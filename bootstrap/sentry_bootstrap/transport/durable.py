@@ -477,7 +477,7 @@ class DurableTransport(HttpTransport):
     def _rate_limit_wait(self):
         """Seconds until the server's global rate limit ends. A limit on some categories only
         (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
-        entirely of those categories: see `_all_categories_limited`."""
+        entirely of those categories: see `_category_limit_wait`."""
         until = self.rate_limits().get(None)
         if until is None:
             return 0.0
@@ -549,9 +549,11 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 envelope = envelope_file.parse(raw)
-            except (OSError, ValueError):
-                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
-                self.spool.set_aside(claim.path)
+            except Exception as exc:  # OSError, MalformedEnvelope; anything else alike
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
+                # quarantined, never retried, and the files behind it go on.
+                self.spool.set_aside(claim.file)
+                _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
             written_ns = envelope_file.parse_name(name)[0]
             if written_ns < oldest_ok:
