@@ -16,8 +16,8 @@ never through a link, owned by this user, not writable by others, in a directory
 write; entries are opened relative to it with O_NOFOLLOW. An untrusted directory is a miss and is
 never written to (nor chmod'ed). A damaged, foreign or unreadable entry is a miss, and the next store
 replaces it. A configuration that failed validation is stored the same way, as its problems
-(`store_error`), so that a bad file costs each start a lookup rather than a validation. At most `MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and
-mode are checked (a stat) on every lookup with discovery's trust rule, so an entry stored while the
+(`store_error`), so that a bad file costs each start a lookup rather than a validation. At most
+`MAX_ENTRIES` are kept; the oldest go first. The configuration file's owner and mode are checked (a stat) on every lookup with discovery's trust rule, so an entry stored while the
 file was trusted is not used once it is not.
 
 Not noticed (a cache hit returns the previous values): a reinstall of the application that changes
@@ -99,9 +99,11 @@ def store_error(config_file, environ, start_dir, error, env_name=None):
     seconds on every start). Any change to the inputs is a miss, as for a good entry, and a
     corrected configuration stored under the same key replaces it. Never raises."""
     try:
-        problems = [problem.to_dict() for problem in error.problems]
+        problems = [{"source": p.source, "path": p.path, "message": p.message, "hint": p.hint}
+                    for p in error.problems]
         inputs = _error_inputs(config_file, environ)
-    except Exception:
+    except Exception as exc:
+        _log.report("debug", "config cache store failed: {}".format(exc), environ)
         return
     _store(config_file, environ, start_dir, {_ERROR: problems, "inputs": inputs}, env_name, False)
 
