@@ -73,18 +73,17 @@ def _port(text):
 
 def _outbox_path(resolved):
     """The outbox directory from the configuration (file, overlay, environment)."""
-    section = resolved.get("outbox") or {}
-    return outbox.outbox_dir(section.get("path"))
+    return outbox.outbox_dir(resolved.section("outbox")["path"])
 
 
 def _serve_settings(resolved):
     """(the spool directory when a DSN is configured else None, outbox.max_bytes) for the viewer."""
-    max_bytes = (resolved.get("outbox") or {}).get("max_bytes")
+    max_bytes = resolved.section("outbox")["max_bytes"]
     if not resolved.get("dsn"):
         return None, max_bytes
     from sentry_bootstrap.transport import durable
 
-    return durable.spool_status(resolved.get("dsn"), dict(resolved.get("spool") or {}))["path"], max_bytes
+    return durable.spool_status(resolved.get("dsn"), resolved.section("spool"))["path"], max_bytes
 
 
 def _local_time(timestamp):
@@ -214,7 +213,8 @@ def run(args):
 
 def _newest(path):
     """(row, payload) of the newest item in the outbox, or None when it holds none."""
-    for name in reversed(reader.list_names(path)):  # newest first; a file that can't be read is skipped
+    # Names sort by time: the newest first; a file that can't be read (gone, malformed) is skipped.
+    for name in sorted(reader.list_names(path), reverse=True):
         found = reader.read_file(path, name)
         if found:
             return found[-1]

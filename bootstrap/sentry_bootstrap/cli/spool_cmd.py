@@ -42,7 +42,7 @@ def _settings(args):
                 raise
             resolved = None  # the flags say enough
     if load_config is not None and resolved is not None:
-        section = dict(resolved.get("spool") or {})
+        section = dict(resolved.section("spool"))  # a copy: --path may change it
         dsn = dsn or resolved.get("dsn")
         for key in ("http_proxy", "https_proxy", "ca_certs", "cert_file", "key_file"):
             if resolved.get(key) is not None:
