@@ -90,14 +90,19 @@ def test_uncaught_exception_gives_an_error_check_in_in_the_events_trace(app, sen
     assert final["contexts"]["trace"]["trace_id"] == trace
 
 
-@pytest.mark.parametrize("code, status", [("sys.exit(3)", "error"), ("sys.exit(0)", "ok"),
-                                          ("sys.exit('no disk')", "error")])
-def test_sys_exit_code_decides_the_status(app, sentry_server, code, status):
-    """sys.exit(n): ok for 0, error otherwise; the exit code is the program's own."""
+@pytest.mark.parametrize("code, status, returncode", [
+    ("sys.exit(3)", "error", 3), ("sys.exit(0)", "ok", 0), ("sys.exit('no disk')", "error", 1),
+    ("exit(5)", "error", 5), ("quit()", "ok", 0),
+    ("import threading; t = threading.Thread(target=sys.exit, args=(4,)); t.start(); t.join()",
+     "ok", 0),
+])
+def test_sys_exit_code_decides_the_status(app, sentry_server, code, status, returncode):
+    """sys.exit(n) and the builtin exit(n): ok for 0, error otherwise; the exit code is the
+    program's own; sys.exit in another thread ends only that thread and decides nothing."""
     app.config(base_config(sentry_server.dsn, MONITORS))
     app.write("backup.py", "import sys\n{}\n".format(code))
     result = run_python(["backup.py"], cwd=str(app.path))
-    assert result.returncode == {"ok": 0}.get(status, 3 if "3" in code else 1)
+    assert result.returncode == returncode, result.stderr
     assert_run(sentry_server, "nightly-backup", status)
 
 

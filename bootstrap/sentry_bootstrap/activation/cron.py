@@ -5,8 +5,9 @@
 the duration, whichever way the process ends:
 
 - a normal end or `sys.exit(0)`: `ok`; `sys.exit(n)` with n not 0 (or a message) in the main
-  thread: `error` (`sys.exit` is wrapped to see the code, which covers argparse, click, Django
-  and console-script wrappers; a bare `raise SystemExit(n)` or `exit(n)` is not seen);
+  thread: `error` (`sys.exit` and the builtins `exit`/`quit` are wrapped to see the code, which
+  covers argparse, click, Django and console-script wrappers; a bare `raise SystemExit(n)` is not
+  seen);
 - an uncaught exception, KeyboardInterrupt (SIGINT) included: `error`; the SDK's excepthook sends
   the error event first, and both carry the process's trace id;
 - SIGTERM, while the program has no handler of its own: `error`, then the signal is raised again
@@ -126,6 +127,32 @@ def _wrap_sys_exit(run):
     exit.__wrapped__ = original
     exit.__doc__ = original.__doc__
     sys.exit = exit
+    _wrap_quitters(run, main)
+
+
+def _wrap_quitters(run, main):
+    """`exit(n)` and `quit(n)`, the site module's builtins scripts use too, raise SystemExit
+    without sys.exit: the same objects, recording the code first (absent under `python -S`)."""
+    import builtins
+
+    for name in ("exit", "quit"):
+        original = getattr(builtins, name, None)
+        if original is None or not callable(original):
+            continue
+        base = type(original)
+
+        def call(self, code=None, _base=base):
+            if os.getpid() == run.pid and _thread.get_ident() == main:
+                run.exit_code = exit_code_of(code)
+            return _base.__call__(self, code)
+
+        try:
+            recording = type(base.__name__, (base,), {"__call__": call})
+            quitter = recording.__new__(recording)
+            quitter.__dict__.update(original.__dict__)
+        except TypeError:  # not the site module's Quitter: left alone
+            continue
+        setattr(builtins, name, quitter)
 
 
 def _wrap_excepthook(run):
