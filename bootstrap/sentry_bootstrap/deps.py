@@ -208,6 +208,26 @@ def command_needs(error):
     return None
 
 
+def release_imports(loaded):
+    """Take out of `sys.modules` every module imported since `loaded` (a set of names), and each
+    from its parent package: what a cold start imported to validate the configuration is not left
+    behind for the program (a module it imports later is imported afresh, as after a warm start).
+    `threading` stays while a thread runs on it."""
+    import _thread
+
+    for name in [name for name in sys.modules if name not in loaded]:
+        if name == "threading" and _thread._count():
+            continue
+        module = sys.modules.pop(name, None)
+        parent, _, child = name.rpartition(".")
+        if parent and parent in sys.modules and module is not None and \
+                getattr(sys.modules[parent], child, None) is module:
+            try:
+                delattr(sys.modules[parent], child)
+            except AttributeError:
+                pass
+
+
 @contextlib.contextmanager
 def config_imports():
     """Run configuration validation with pydantic and yaml imported for it alone (see the module

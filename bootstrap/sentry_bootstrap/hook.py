@@ -95,14 +95,17 @@ def _start(environ):
     resolved = _resolve(environ, config_file, discovered, look)
     if resolved is None:
         return None
-    for warning in resolved.warnings:  # e.g. did-you-mean for a misspelt SENTRY_* variable
+    for warning in resolved.warnings[:SHOWN_WARNINGS]:  # e.g. did-you-mean for a misspelt variable
         _log.report("error", "warning: " + warning)
+    if len(resolved.warnings) > SHOWN_WARNINGS:
+        _log.report("error", "warning: and {} more (`sentry-bootstrap check` lists them all)".format(
+            len(resolved.warnings) - SHOWN_WARNINGS))
     values = resolved.values
     _state["strict"] = bool(values.get("strict"))
     if not values.get("enabled", True):
         return None
-    proc = values.get("processes") or {}
-    included, reason = processes.decide(info, proc.get("include") or (), proc.get("exclude") or ())
+    proc = values["processes"]
+    included, reason = processes.decide(info, proc["include"], proc["exclude"])
     if not included:
         _log.report("debug", "off: " + reason)
         return None
@@ -112,7 +115,7 @@ def _start(environ):
     from sentry_bootstrap._paths import hook_dir
 
     for directory in _hook_dirs(hook_dir()):
-        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
+        processes.apply_child_policy(proc["children"], directory, environ)
     if "uwsgi" in sys.modules or info.program in ("uwsgi", "pyuwsgi"):
         from sentry_bootstrap.activation import import_hooks
 
@@ -207,9 +210,21 @@ def _hook_dirs(packaged):
         else [packaged]
 
 
+# Problems named on the hook's one line; `sentry-bootstrap check` lists them all.
+SHOWN_PROBLEMS = 5
+# Warnings (misspelt SENTRY_* variables, ...) given a line each; the rest are counted.
+SHOWN_WARNINGS = 5
+
+
 def _config_error(error, environ, values=None, look=None):
-    """One stderr line for a configuration error, or in strict mode the refusal to start."""
-    message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
+    """One stderr line for a configuration error, or in strict mode the refusal to start. The line
+    names the first SHOWN_PROBLEMS problems and counts the rest (4,000 unknown keys made it 200 KB)."""
+    problems = error.problems
+    message = "not active: configuration error: " + "; ".join(
+        str(p) for p in problems[:SHOWN_PROBLEMS])
+    if len(problems) > SHOWN_PROBLEMS:
+        message += "; and {} more (`sentry-bootstrap check` lists them all)".format(
+            len(problems) - SHOWN_PROBLEMS)
     if _env.flag(environ, _env.STRICT) or bool(values and values.get("strict")) or \
             bool(look and look.strict):
         raise _StrictExit(message.replace("not active", "refusing to start (strict mode)", 1))
@@ -232,9 +247,28 @@ def _resolve(environ, config_file, discovered, look):
             resolved = cache.lookup(config_file, environ, start_dir, handoff=True)
         if resolved is None:
             resolved = cache.lookup(config_file, environ, start_dir)
+    from sentry_bootstrap.config.errors import ConfigError
+
+    if isinstance(resolved, ConfigError):  # these inputs were found wrong before: no validation
+        _config_error(resolved, environ, look=look)
+        return None
     if resolved is not None:
         return resolved
+    # A cache miss: what validation and the cache's write import (pydantic, yaml, ~90 modules of
+    # the standard library and of the config layer) is released afterwards, so that the process
+    # goes on as after a warm start (deps.release_imports).
+    loaded = set(sys.modules)
+    try:
+        return _validate(environ, config_file, start_dir, script, discovered, look)
+    finally:
+        from sentry_bootstrap import deps
+
+        deps.release_imports(loaded)
+
+
+def _validate(environ, config_file, start_dir, script, discovered, look):
     from sentry_bootstrap import deps
+    from sentry_bootstrap.config import cache
     from sentry_bootstrap.config.errors import ConfigError
 
     try:
@@ -245,6 +279,8 @@ def _resolve(environ, config_file, discovered, look):
 
             resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
     except ConfigError as error:
+        if not discovered[2]:  # a discovery problem (a missing file) is never cached
+            cache.store_error(config_file, environ, start_dir, error)
         _config_error(error, environ, look=look)
         return None
     try:

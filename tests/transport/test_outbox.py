@@ -154,7 +154,8 @@ def test_child_forked_while_the_ledger_is_locked_holds_no_copy_of_the_lock(tmp_p
         from sentry_bootstrap.transport import outbox, store
         box = {box!r}
         outbox.write_envelope(box, b"{{}}\\n")
-        ledger = store._Ledger(box)  # as if a writer thread held it at fork time
+        from sentry_bootstrap._files import StateDir
+        ledger = store._Ledger(StateDir.open(box))  # as if a writer thread held it at fork time
         ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:

@@ -53,7 +53,7 @@ def activate(resolved, started=None, extras=None):
     from sentry_bootstrap.activation.integrations import plan_integrations
 
     values = resolved.values
-    plan = plan_integrations(values.get("integrations") or {})
+    plan = plan_integrations(values["integrations"])
     options = sdk_options(values, resolved.source)
     dsn = values.get("dsn")
     options.update(
@@ -64,14 +64,15 @@ def activate(resolved, started=None, extras=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    if not options.get("data_collection"):
-        options["event_scrubber"] = scrubber
-    # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
-    options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
+    _scrub_every_item(options, scrubber)
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
+    # One event per uncaught exception, whichever of the chained hooks report it.
+    from sentry_bootstrap.activation import uncaught
 
-    tags = values.get("tags") or {}
+    uncaught.install()
+
+    tags = values["tags"]
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
     if options.get("data_collection"):
@@ -81,6 +82,10 @@ def activate(resolved, started=None, extras=None):
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
     when_imported("multiprocessing.process", hooks.patch_multiprocessing)
+    # Thread tracebacks as the program alone prints them (a lazy start has it done already).
+    from sentry_bootstrap.activation import lazy
+
+    when_imported("threading", lazy.patch_threading)
     _register_middleware(values)
     notes = extras(values) if extras is not None else []
     _register_instrument(resolved)
@@ -154,14 +159,17 @@ def _init_without_frameworks(init, options, plan):
 
 
 def _transport(values, dsn):
+    from sentry_bootstrap.transport import own_traffic
+
+    own_traffic.install()  # the transport's urllib3 records and the SDK's own: ours, not the program's
     if dsn:
         from sentry_bootstrap.transport.durable import make_transport
 
         # A class: the SDK instantiates it with its full options (proxies, TLS, compression).
-        return make_transport(None, values.get("spool") or {})
+        return make_transport(None, values["spool"])
     from sentry_bootstrap.transport.outbox import make_outbox_transport
 
-    return make_outbox_transport(values.get("outbox") or {})
+    return make_outbox_transport(values["outbox"])
 
 
 def _spool_notes(client):
@@ -205,13 +213,32 @@ def _chain(first, second):
 def _scrubber(values, dsn):
     from sentry_bootstrap.scrub import make_scrubber
 
-    return make_scrubber(values.get("scrub") or {}, dsn, bool(values.get("send_default_pii")))
+    return make_scrubber(values["scrub"], dsn, bool(values.get("send_default_pii")))
+
+
+def _scrub_every_item(options, scrubber):
+    """Every item type is scrubbed (docs/security.md, "Every item type"): events through the event
+    scrubber; logs, metrics and streamed spans through their `before_send_*`, ours first and then
+    the user's; everything else as the transport receives the envelope."""
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    from sentry_bootstrap.scrub.items import scrubbing_transport
+
+    if not options.get("data_collection"):
+        options["event_scrubber"] = scrubber
+    callbacks = [("before_send_log", scrubber.scrub_log), ("before_send_metric", scrubber.scrub_metric)]
+    if sdk_compat.span_streaming(options):  # the SDK warns about before_send_span otherwise
+        callbacks.append(("before_send_span", scrubber.scrub_span))
+    for name, callback in callbacks:
+        if name in DEFAULT_OPTIONS:
+            options[name] = _chain(callback, options.get(name))
+    options["transport"] = scrubbing_transport(options["transport"], scrubber)
 
 
 def _register_middleware(values):
     """The context middleware goes into each framework of the table when it is imported."""
-    context = values.get("context") or {}
-    collection = values.get("data_collection") or {}
+    context = values["context"]
+    collection = values["data_collection"] or {}  # null: not set
     # As in the SDK: data_collection.user_info, when the user set it, wins over send_default_pii.
     pii = bool(collection.get("user_info")) if collection else bool(values.get("send_default_pii"))
     for row in frameworks("middleware"):

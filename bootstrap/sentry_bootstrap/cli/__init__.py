@@ -23,6 +23,9 @@ COMMANDS = {
     "test": ("test_cmd", "send a test event and show the server's answer"),
 }
 
+# Commands that never read the configuration (nor need pydantic or yaml).
+NO_CONFIG = frozenset({"hook-path", "install-pth", "uninstall-pth", "bundle"})
+
 
 def invocation():
     """This command as it was started, in a form that works when typed again: `sentry-bootstrap`
@@ -101,8 +104,10 @@ def main(argv=None):
         from sentry_bootstrap import deps
 
         # From a bundle alone (`PYTHONPATH=BUNDLE python -m sentry_bootstrap ...`), the bundle's
-        # pydantic and yaml are lent to this process, as the hook lends them to validation.
-        deps.lend_to_commands()
+        # pydantic and yaml are lent to this process, as the hook lends them to validation; the
+        # commands that read no configuration skip even the look.
+        if args.command not in NO_CONFIG:
+            deps.lend_to_commands()
         try:
             code = _command_module(args.command).run(args) or 0
         except ImportError as exc:

@@ -243,7 +243,7 @@ def explain_entries(resolved, is_secret, expand=""):
 
     out = {}
     values = copy.deepcopy(resolved.values)
-    section = values.get("integrations") or {}
+    section = values["integrations"]
     for name in model.UNMODELLED_INTEGRATIONS:
         path = "integrations." + name
         if expand == path or expand.startswith(path + "."):

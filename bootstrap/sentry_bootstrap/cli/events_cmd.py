@@ -6,6 +6,7 @@ for a terminal (the newest without an ID; a unique prefix of an id is enough; `-
 payload); `events serve` starts the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
 """
 import json
+import os
 import sys
 import time
 
@@ -72,18 +73,17 @@ def _port(text):
 
 def _outbox_path(resolved):
     """The outbox directory from the configuration (file, overlay, environment)."""
-    section = resolved.get("outbox") or {}
-    return outbox.outbox_dir(section.get("path"))
+    return outbox.outbox_dir(resolved.section("outbox")["path"])
 
 
 def _serve_settings(resolved):
     """(the spool directory when a DSN is configured else None, outbox.max_bytes) for the viewer."""
-    max_bytes = (resolved.get("outbox") or {}).get("max_bytes")
+    max_bytes = resolved.section("outbox")["max_bytes"]
     if not resolved.get("dsn"):
         return None, max_bytes
     from sentry_bootstrap.transport import durable
 
-    return durable.spool_status(resolved.get("dsn"), dict(resolved.get("spool") or {}))["path"], max_bytes
+    return durable.spool_status(resolved.get("dsn"), resolved.section("spool"))["path"], max_bytes
 
 
 def _local_time(timestamp):
@@ -195,6 +195,10 @@ def run(args):
             newest = "the newest " if args.limit and len(events) == args.limit else ""
             kinds = " ({})".format(", ".join(args.types)) if args.types else ""
             print("{}{}{} in {}".format(newest, _count(len(events), "item"), kinds, path))
+        bad = reader.quarantined(path)
+        if bad:
+            print("({} unreadable envelope file{} set aside in {}, never shown)".format(
+                bad, " was" if bad == 1 else "s were", os.path.join(path, "corrupt")))
         evicted = outbox.evicted_count(path)
         if evicted:
             print("({} older envelope{} evicted to keep the outbox within outbox.max_bytes)".format(
@@ -209,7 +213,8 @@ def run(args):
 
 def _newest(path):
     """(row, payload) of the newest item in the outbox, or None when it holds none."""
-    for name in reader.list_names(path):  # newest first; a file that can't be read is skipped
+    # Names sort by time: the newest first; a file that can't be read (gone, malformed) is skipped.
+    for name in sorted(reader.list_names(path), reverse=True):
         found = reader.read_file(path, name)
         if found:
             return found[-1]

@@ -317,6 +317,10 @@ def _collect(problems, display, document, prefix):
 
 # ---- validation errors ---------------------------------------------------------------------------
 
+# Unknown keys given a did-you-mean: each costs a fuzzy match against the model's names (4,000
+# unknown keys took seconds); past these, the key is named without a suggestion.
+HINT_LIMIT = 100
+
 _MESSAGES = {
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",
@@ -373,6 +377,7 @@ def _validation_problems(exc, merged, earlier):
     seen = {p.path for p in earlier}
     by_path = {}
     order = []
+    suggestions = 0
     for error in exc.errors(include_url=False):
         path = _data_path(merged.data, error["loc"], error["type"] == "missing")
         origin = merged.origin_of(path)
@@ -380,7 +385,9 @@ def _validation_problems(exc, merged, earlier):
         dotted = ".".join(str(p) for p in tuple(prefix) + tuple(path))
         if dotted in seen:
             continue
-        message, hint = _message(error, path)
+        suggest = suggestions < HINT_LIMIT
+        suggestions += error["type"] == "extra_forbidden"
+        message, hint = _message(error, path, suggest)
         if origin is None:
             source = "default"
         elif error["type"] == "extra_forbidden":
@@ -413,10 +420,12 @@ def _data_path(data, loc, missing):
     return tuple(path)
 
 
-def _message(error, path):
+def _message(error, path, suggest=True):
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
+        if not suggest:
+            return "unknown key", None
         owner = _model.model_at(path[:-1])
         names = list(owner.model_fields) if owner is not None else []
         near = difflib.get_close_matches(str(path[-1]), names, n=1, cutoff=0.6)

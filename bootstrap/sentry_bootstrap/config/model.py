@@ -23,6 +23,7 @@ except ImportError:  # Python < 3.9 is not supported, but typing_extensions ship
     from typing_extensions import Annotated, Literal
 
 from sentry_bootstrap import integrations_table as _table
+from sentry_bootstrap.config import defaults
 from sentry_bootstrap.config import integration_options as _integration_options
 
 # The file format version this release reads.
@@ -318,7 +319,8 @@ HTTP_METHODS = ["CONNECT", "DELETE", "GET", "PATCH", "POST", "PUT", "TRACE"]
 # Counts and sizes the SDK holds in C-sized slots (a deque's maxlen, a queue's size): a sane maximum,
 # so that `check` refuses what would overflow when the hook starts.
 PositiveInt = Annotated[int, Field(ge=0, le=2 ** 31 - 1)]
-Bytes = Annotated[int, Field(ge=0, le=2 ** 53)]  # sizes and ages on disk: JSON-safe integers
+Bytes = Annotated[int, Field(ge=0, le=2 ** 53)]  # sizes on disk: JSON-safe integers
+Seconds = Annotated[int, Field(ge=0, le=2 ** 53)]  # ages on disk: JSON-safe integers
 # Seconds the SDK waits at exit: finite (`.inf` overflows the SDK's timer) and at most a day.
 MAX_SHUTDOWN_TIMEOUT = 86400
 Text = Annotated[str, BeforeValidator(_number_as_text)]
@@ -664,6 +666,14 @@ class Scrub(Section):
         "Extra regexes whose matches are replaced in every string."))
     keep: List[str] = Field(default_factory=list, description=(
         "Default key names that are not removed."))
+    # The names and the default are those of sentry_bootstrap.scrub.rules (a test checks).
+    rules: List[Literal["@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password", "@usssn",
+                        "@bearer", "@email", "@ip", "@mac", "@imei", "@uuid"]] = Field(
+        default_factory=lambda: ["@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password",
+                                 "@usssn", "@bearer"], description=(
+            "The built-in rules, with Relay's names (what each replaces: docs/security.md). Default: "
+            "what Sentry's server-side scrubbing does by default; `@email`, `@ip`, `@mac`, `@imei` "
+            "and `@uuid` are opt-in."))
 
 
 class Processes(Section):
@@ -682,7 +692,7 @@ class Outbox(Section):
         "Its directory (null: `outbox` in the per-user state directory, "
         "`$XDG_STATE_HOME/sentry-bootstrap`). Relative paths start at the config file's "
         "directory."))
-    max_bytes: Bytes = Field(10 * 1024 * 1024, description=(
+    max_bytes: Bytes = Field(defaults.OUTBOX_MAX_BYTES, description=(
         "Size bound; the oldest events are removed beyond it."))
 
 
@@ -691,10 +701,9 @@ class Spool(Section):
     path: Optional[str] = Field(None, description=(
         "Its exact directory (null: `spool/<hash of the DSN>` in the per-user state directory). "
         "Relative paths start at the config file's directory."))
-    max_bytes: Bytes = Field(50 * 1024 * 1024, description=(
+    max_bytes: Bytes = Field(defaults.SPOOL_MAX_BYTES, description=(
         "Size bound; the oldest envelopes are dropped (and counted) beyond it."))
-    # seconds
-    max_age: Bytes = Field(7 * 24 * 3600, description=(
+    max_age: Seconds = Field(defaults.SPOOL_MAX_AGE, description=(
         "Seconds an envelope is kept before it is dropped."))
     write_ahead: bool = Field(False, description=(
         "Every envelope reaches the spool directory before it is sent, and is deleted once the "
@@ -704,7 +713,7 @@ class Spool(Section):
 
 class Endpoint(Section):
     enabled: bool = Field(False, description="Add the endpoint.")
-    path: str = Field("/api/v1/common/test-sentry/", description="Its URL path.")
+    path: str = Field(defaults.ENDPOINT_PATH, description="Its URL path.")
     # secret
     token: Optional[str] = Field(None, description=(
         "Bearer token a request may carry instead of a session (Flask and FastAPI: must carry; "

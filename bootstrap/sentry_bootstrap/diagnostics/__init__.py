@@ -1,7 +1,7 @@
 """Diagnostics: the `doctor` checks, the `test` command's sender, the opt-in test endpoint and the
 Celery test task.
 
-Nothing here runs unless asked: the CLI imports `doctor` and `test_event`; the hook hands
+Nothing here runs unless asked: the CLI imports `doctor` and `sample_event`; the hook hands
 `register_with_notes` to activation, which calls it once: it registers post-import hooks only for
 what `diagnostics:` switches on. Diagnostics uses activation's public API; activation never imports
 diagnostics.
@@ -13,20 +13,20 @@ def register(values):
     `diagnostics` section of `values` (ResolvedConfig.values) asks, for the frameworks of
     integrations_table.FRAMEWORKS. Cheap and import-free when both are off (the default). Returns
     the names of what was registered."""
-    section = values.get("diagnostics") or {}
-    endpoint = section.get("endpoint") or {}
+    section = values["diagnostics"]
+    endpoint = section["endpoint"]
     registered = []
-    if not endpoint.get("enabled") and not section.get("celery_task"):
+    if not endpoint["enabled"] and not section["celery_task"]:
         return registered
     from sentry_bootstrap.activation.watcher import when_imported
     from sentry_bootstrap.integrations_table import frameworks
 
-    if endpoint.get("enabled"):
+    if endpoint["enabled"]:
         # Through the context middleware's patch of each framework (see diagnostics.endpoint).
         for row in frameworks("middleware"):
             when_imported(row.module, _install_endpoint, row.name, dict(endpoint))
         registered.append("endpoint")
-    if section.get("celery_task"):
+    if section["celery_task"]:
         for row in frameworks("diagnostics"):
             when_imported(row.module, _install_celery_task)
         registered.append("celery_task")

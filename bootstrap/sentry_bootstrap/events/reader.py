@@ -14,13 +14,16 @@ messages (exception type and top in-app frame; the message template), and `culpr
 The files are hostile input: each is listed, read and parsed by `transport/envelope_file.py` (no
 link followed, no blocking, a regular file only, at most its READ_LIMIT bytes, every length and
 nesting checked); a file that is gone, too large or malformed is skipped. Names sort by time, so
-listing needs one `listdir` and no `stat`.
+listing needs one `listdir` and no `stat`. A file that can never be read (refused by
+`_files`, or not an envelope) is quarantined as the spool's drain does it: moved to the directory's
+`corrupt/` and counted (`quarantined` tells how many are there), so that it is looked at once.
 """
 import hashlib
 import json
 import os
 import time
 
+from sentry_bootstrap import _files
 from sentry_bootstrap.transport import envelope_file
 
 TYPES = ("error", "message", "transaction", "check-in", "log")
@@ -252,8 +255,27 @@ def read_file(path, name):
     filename = os.path.join(path, name)
     try:
         return rows_in(envelope_file.read(filename), filename)
-    except (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+    except (_files.FileRefused, envelope_file.MalformedEnvelope):
+        _quarantine(path, filename)
         return []
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        return []  # gone meanwhile, or an item whose JSON isn't shaped as the SDK writes it
+
+
+def _quarantine(path, filename):
+    from sentry_bootstrap.transport import store
+
+    store.EnvelopeStore(path, 0).set_aside(filename)  # never raises
+
+
+def quarantined(path):
+    """How many unreadable files the directory `path` holds set aside (in `corrupt/`)."""
+    from sentry_bootstrap.transport import store
+
+    try:
+        return store.EnvelopeStore(path, 0).quarantined() if path else 0
+    except OSError:  # an untrusted directory
+        return 0
 
 
 def read_rows(path, limit=None, names=None, types=None):

@@ -53,7 +53,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import _log, sdk_compat
-from sentry_bootstrap.transport import envelope_file
+from sentry_bootstrap.transport import envelope_file, own_traffic
 from sentry_bootstrap.transport import spool as _spool
 
 try:
@@ -125,6 +125,7 @@ class DurableTransport(HttpTransport):
     drain_in_background = True
 
     def __init__(self, options):
+        own_traffic.install()  # also when the CLI (`spool flush`) makes the transport
         HttpTransport.__init__(self, options)
         cfg = self.spool_cfg or {}
         self.spool = _spool.Spool.for_dsn(options["dsn"], cfg, self.environ)
@@ -156,6 +157,12 @@ class DurableTransport(HttpTransport):
                     self._kick()
         except _spool.UnsafeDirectory as exc:
             self._refuse_spool(exc)
+
+    def request(self, method, endpoint_type, body, headers):
+        # Every HTTP request of this transport (live sends and the drainer's) is marked, so that
+        # urllib3's records of it reach the hook's stderr line, never the program's handlers.
+        with own_traffic.hook_request():
+            return HttpTransport.request(self, method, endpoint_type, body, headers)
 
     def _refuse_spool(self, exc):
         """From now on, send as the SDK's own transport does: no spool, no drainer."""
@@ -422,7 +429,7 @@ class DurableTransport(HttpTransport):
     def _rate_limit_wait(self):
         """Seconds until the server's global rate limit ends. A limit on some categories only
         (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
-        entirely of those categories: see `_all_categories_limited`."""
+        entirely of those categories: see `_category_limit_wait`."""
         until = self.rate_limits().get(None)
         if until is None:
             return 0.0
@@ -494,9 +501,11 @@ class DurableTransport(HttpTransport):
             try:
                 raw = claim.read()
                 envelope = envelope_file.parse(raw)
-            except (OSError, ValueError):
-                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
-                self.spool.set_aside(claim.path)
+            except Exception as exc:  # OSError, MalformedEnvelope; anything else alike
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
+                # quarantined, never retried, and the files behind it go on.
+                self.spool.set_aside(claim.file)
+                _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
             written_ns = envelope_file.parse_name(name)[0]
             if written_ns < oldest_ok:

@@ -13,7 +13,8 @@ Parsing: `parse` is the one parser of the SDK's wire format
 (`<envelope header JSON>\\n` then, per item, `<item header JSON>\\n<payload>\\n`). The file is
 hostile input, so every number and every nesting read from it is checked before it is used: header
 lines are at most HEADER_LIMIT bytes and nest at most MAX_DEPTH deep; an item `length` must be an
-integer from 0 to what is left of the file; each step moves forward, so a parse ends after at most
+integer from 0 to what is left of the file, and its payload is followed by a newline (or the
+end of the file); each step moves forward, so a parse ends after at most
 one pass over the file and holds at most the file's bytes once more. Anything else raises
 `MalformedEnvelope` (a ValueError) naming the byte offset: a file that fails is set aside by its
 owner (the store quarantines it), never retried. Payloads are not decoded here; `decode_json` does
@@ -102,9 +103,12 @@ def list_names(names_or_directory):
 
 # -- reading ----------------------------------------------------------------------------------------
 
-def read(path, limit=READ_LIMIT):
-    """The bytes of the envelope file at `path`: a regular file, never through a link, never
-    blocking, at most `limit` bytes. Raises OSError (`_files.FileRefused` for a refusal)."""
+def read(path, limit=READ_LIMIT, directory=None):
+    """The bytes of the envelope file at `path` (a name in `directory`, a `_files.StateDir`, when
+    given): a regular file, never through a link, never blocking, at most `limit` bytes. Raises
+    OSError (`_files.FileRefused` for a refusal)."""
+    if directory is not None:
+        return directory.read(path, limit)[0]
     return _files.read_bounded(path, limit, nofollow=True)
 
 
@@ -191,7 +195,11 @@ def parse(raw):
                 raise MalformedEnvelope("the item at byte {} says {} bytes; only {} follow".format(
                     start, length, max(size - pos, 0)))
             payload = raw[pos:pos + length]
-            pos += length + 1
+            pos += length
+            if raw[pos:pos + 1] not in (b"", b"\n"):
+                raise MalformedEnvelope("the item at byte {} is not followed by a newline after its "
+                                        "{} bytes".format(start, length))
+            pos += 1
         items.append((item, payload))
     if not items:
         raise MalformedEnvelope("the envelope has no items")

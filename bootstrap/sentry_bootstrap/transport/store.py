@@ -25,10 +25,12 @@ Layout of a store directory:
 - `corrupt/`: unreadable files and temporary files left by a writer that died (`kill -9`), set
   aside (the newest CORRUPT_KEEP of them) and counted as drops.
 
-Trust: the directory is created 0700 and refused (`UnsafeDirectory`, whose message says the fix)
-when it is a symbolic link, owned by another user or writable by group or others. Every file is
-opened through `_files` (O_NOFOLLOW, O_NONBLOCK, checked to be a regular file on the descriptor) and
-read with a size bound; renames and unlinks act on names, never through links.
+Trust: the directory is opened once as a `_files.StateDir` (created 0700) and refused
+(`UnsafeDirectory`, whose message says the fix) when it is a symbolic link, owned by another user,
+writable by group or others, or held by a directory another user may write. Every file, lock,
+rename and unlink then goes through that descriptor (O_NOFOLLOW, O_NONBLOCK, a regular file checked
+on its own descriptor, reads bounded), so a directory swapped for another mid-run is never followed;
+the swap is noticed at the next write or scan (`StateDir.verify`) and the store refuses from then on.
 
 Nothing here imports `sentry_sdk`.
 """
@@ -38,8 +40,8 @@ import os
 import threading
 import time
 
-from sentry_bootstrap import _files
-from sentry_bootstrap._paths import UnsafeDirectory, check_private_dir, private_dir
+from sentry_bootstrap._files import StateDir
+from sentry_bootstrap._paths import UnsafeDirectory
 from sentry_bootstrap.transport import envelope_file
 from sentry_bootstrap.transport.envelope_file import SUFFIX, categories, parse_name
 
@@ -92,26 +94,13 @@ def process_token():
 
 # -- files, safely ----------------------------------------------------------------------------------
 
-def open_state(path, flags=os.O_RDONLY):
-    """A descriptor on our state file `path` (see `_files.open_state`)."""
-    return _files.open_state(path, flags)
-
-
-def _create_new(path):
-    return _files.open_state(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
 
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _listdir(directory):
-    try:
-        return os.listdir(directory)
-    except OSError:
-        return []
 
 
 # -- claims -----------------------------------------------------------------------------------------
@@ -126,11 +115,11 @@ def _pid_alive(pid):
     return True
 
 
-def _abandoned(path, owner_pid, ttl, now):
-    """True when the process that owns `path` is gone (or is this one, after a fork or a pid reuse
-    the token check did not match), or the file is older than `ttl` seconds."""
+def _abandoned(directory, name, owner_pid, ttl, now):
+    """True when the process that owns the file `name` is gone (or is this one, after a fork or a
+    pid reuse the token check did not match), or the file is older than `ttl` seconds."""
     try:
-        age = now - os.lstat(path).st_mtime
+        age = now - directory.lstat(name).st_mtime
     except OSError:
         return False
     dead = (not owner_pid.isdigit() or int(owner_pid) == os.getpid()
@@ -139,15 +128,18 @@ def _abandoned(path, owner_pid, ttl, now):
 
 
 class Claim(object):
-    """A file this process holds: `name` (the unclaimed name), `path` (the claimed path)."""
+    """A file this process holds: `name` (the unclaimed name), `file` (the claimed name), `path`
+    (the claimed path, for messages) in `directory` (a path)."""
 
-    __slots__ = ("name", "path", "directory")
+    __slots__ = ("name", "file", "path", "directory", "_dir")
 
-    def __init__(self, directory, name, path):
-        self.directory, self.name, self.path = directory, name, path
+    def __init__(self, state_dir, name, file):
+        self._dir, self.name, self.file = state_dir, name, file
+        self.directory = state_dir.path
+        self.path = os.path.join(state_dir.path, file)
 
     def read(self):
-        return envelope_file.read(self.path)
+        return envelope_file.read(self.file, directory=self._dir)
 
 
 # -- the ledger -------------------------------------------------------------------------------------
@@ -199,8 +191,8 @@ def parse_state(raw):
 class _Ledger(object):
     """The locked `store.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
 
-    def __init__(self, directory):
-        self._fd = open_state(os.path.join(directory, STATE_FILE), os.O_RDWR | os.O_CREAT)
+    def __init__(self, state_dir):
+        self._fd = state_dir.open_file(STATE_FILE, os.O_RDWR | os.O_CREAT)
         _open_ledgers.add(self._fd)
         try:
             _flock(self._fd, fcntl.LOCK_EX if fcntl else 0)
@@ -241,33 +233,44 @@ class EnvelopeStore(object):
         self.fsync = fsync
         self.environ = environ
         self._lock = threading.Lock()
-        self._checked = None  # set once `ensure` has created and checked the directory
+        self._dir = None  # the StateDir, once opened and checked
 
     # -- the directory ------------------------------------------------------------------------------
     def ensure(self):
-        """Create the directory (0700) if needed and check it can be trusted; raises
-        UnsafeDirectory (with the fix in its message) or OSError. Checked once per store."""
-        if self._checked is None:
-            private_dir(self.directory, self.environ)
-            self._checked = True
+        """Create the directory (0700) if needed, open it and check it can be trusted (once per
+        store), or check it is still the one opened; raises UnsafeDirectory (with the fix in its
+        message) or OSError."""
+        if self._dir is None:
+            self._dir = StateDir.open(self.directory, self.environ, create=True)
+        else:
+            self._dir.verify()
         return self.directory
 
     def exists(self):
-        """True when the directory exists (one `lstat`); raises UnsafeDirectory when it exists and
-        can't be trusted."""
+        """True when the directory exists (a few syscalls the first time, one `lstat` after);
+        raises UnsafeDirectory when it exists and can't be trusted, or was swapped since."""
+        if self._dir is not None:
+            self._dir.verify()
+            return True
         try:
-            os.lstat(self.directory)
-        except OSError:
+            self._dir = StateDir.open(self.directory, self.environ)
+        except (FileNotFoundError, NotADirectoryError):
             return False
-        if self._checked is None:
-            check_private_dir(self.directory)
         return True
 
-    def _path(self, name):
-        return os.path.join(self.directory, name)
+    def opened(self):
+        """The open StateDir when the directory exists (see `exists`), else None."""
+        return self._dir if self.exists() else None
 
     def names(self):
-        return _listdir(self.directory)
+        """Every name in the directory ([] when it does not exist)."""
+        directory = self.opened()
+        if directory is None:
+            return []
+        try:
+            return directory.listdir()
+        except OSError:
+            return []
 
     def pending(self):
         """Unclaimed envelope file names in the store's own naming, oldest first."""
@@ -284,17 +287,18 @@ class EnvelopeStore(object):
             self.record_drops(collections.Counter((c, REASON_SIZE) for c in categories(raw)))
             return None
         self.ensure()
+        directory = self._dir
         token = process_token()
         pid, n = os.getpid(), next(_counter)
         if claimed:
             # Written straight under its claim: no reader takes a live process's claim, and a dead
             # writer's half file is set aside like a temporary file. Saves the rename.
             name = envelope_file.file_name(time.time_ns(), pid, token, n, size)
-            claim = Claim(self.directory, name, self._claim_path(name))
-            tmp = claim.path
+            claim = Claim(directory, name, self._claim_name(name))
+            tmp = claim.file
         else:
-            tmp = self._path("%s%d-%s-%d" % (TMP_PREFIX, pid, token, n))
-        fd = _create_new(tmp)
+            tmp = "%s%d-%s-%d" % (TMP_PREFIX, pid, token, n)
+        fd = directory.open_file(tmp, _NEW)
         try:
             try:
                 _write_all(fd, raw)
@@ -302,7 +306,7 @@ class EnvelopeStore(object):
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            with _Ledger(self.directory) as ledger:
+            with _Ledger(directory) as ledger:
                 # Room is made before the rename, so the new file never counts against itself.
                 if ledger.bytes is None:  # a new or damaged ledger: learn the truth once
                     ledger.bytes = self._evict(ledger, self.max_bytes - size)
@@ -310,16 +314,16 @@ class EnvelopeStore(object):
                     ledger.bytes = self._evict(ledger, max(int(self.max_bytes * LOW_WATER) - size, 0))
                 if not claimed:
                     name = envelope_file.file_name(time.time_ns(), pid, token, n, size)
-                    os.rename(tmp, self._path(name))
+                    directory.rename(tmp, name)
                 ledger.bytes += size
                 ledger.save()
         except BaseException:
             try:
-                os.unlink(tmp)
+                directory.unlink(tmp)
             except OSError:
                 pass
             raise
-        return claim if claimed else self._path(name)
+        return claim if claimed else os.path.join(self.directory, name)
 
     def _evict(self, ledger, target):
         """Claim and remove the oldest files past max_age, then until at most `target` bytes of
@@ -331,7 +335,7 @@ class EnvelopeStore(object):
             parsed = parse_name(name)
             if parsed is None:
                 try:
-                    parsed = (0, os.lstat(self._path(name)).st_size)
+                    parsed = (0, self._dir.lstat(name).st_size)
                 except OSError:
                     continue
             entries.append((name, parsed))
@@ -351,7 +355,7 @@ class EnvelopeStore(object):
             except OSError:
                 raw = b""
             try:
-                os.unlink(claim.path)
+                self._dir.unlink(claim.file)
             except OSError:
                 continue
             reason = REASON_AGE if too_old else REASON_SIZE
@@ -368,7 +372,7 @@ class EnvelopeStore(object):
         many envelopes were evicted."""
         if not self.exists():
             return 0
-        with _Ledger(self.directory) as ledger:
+        with _Ledger(self._dir) as ledger:
             before = ledger.evicted
             ledger.bytes = self._evict(ledger, self.max_bytes if max_bytes is None else max_bytes)
             ledger.save()
@@ -377,8 +381,8 @@ class EnvelopeStore(object):
     def evicted_count(self):
         """How many envelopes were evicted for the bounds since the last `clear(reset=True)`."""
         try:
-            return parse_state(_files.read_bounded(self._path(STATE_FILE), 64, nofollow=True))[1]
-        except OSError:
+            return parse_state(self.opened().read(STATE_FILE, 64)[0])[1]
+        except (OSError, AttributeError):  # AttributeError: no directory
             return 0
 
     def _remove_stale_tmp(self):
@@ -386,36 +390,39 @@ class EnvelopeStore(object):
         for name in self.names():
             if name.startswith(TMP_PREFIX):
                 owner_pid = name[len(TMP_PREFIX):].partition("-")[0]
-                path = self._path(name)
-                if owner_pid != str(os.getpid()) and _abandoned(path, owner_pid, TMP_TTL, now):
+                if owner_pid != str(os.getpid()) and \
+                        _abandoned(self._dir, name, owner_pid, TMP_TTL, now):
                     try:
-                        os.unlink(path)
+                        self._dir.unlink(name)
                     except OSError:
                         pass
 
     # -- claiming -----------------------------------------------------------------------------------
-    def _claim_path(self, name):
-        return self._path("%s%s%d-%s" % (name, CLAIM_MARK, os.getpid(), process_token()))
+    def _claim_name(self, name):
+        return "%s%s%d-%s" % (name, CLAIM_MARK, os.getpid(), process_token())
 
     def claim(self, name):
         """Claim an unclaimed file by renaming it; None when another process got there first."""
-        path = self._claim_path(name)
+        directory = self.opened()
+        if directory is None:
+            return None
+        claimed = self._claim_name(name)
         try:
-            os.rename(self._path(name), path)
+            directory.rename(name, claimed)
         except OSError:
             return None
         try:
-            os.utime(path, None, follow_symlinks=False)  # the claim's age, for CLAIM_TTL
+            directory.touch(claimed)  # the claim's age, for CLAIM_TTL
         except (OSError, NotImplementedError):
             pass
-        return Claim(self.directory, name, path)
+        return Claim(directory, name, claimed)
 
     def release(self, claim, sync=False):
         """Give a claimed file back (to be sent later); `sync`: fsync it first when the store
         fsyncs (for a file written without, as write-ahead copies are)."""
         if sync and self.fsync:
             try:
-                fd = open_state(claim.path)
+                fd = self._dir.open_file(claim.file, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
@@ -423,14 +430,14 @@ class EnvelopeStore(object):
             except OSError:
                 pass
         try:
-            os.rename(claim.path, self._path(claim.name))
+            self._dir.rename(claim.file, claim.name)
         except OSError:
             pass
 
     def done(self, claim):
         """Remove a claimed file (delivered, or no longer wanted)."""
         try:
-            os.unlink(claim.path)
+            self._dir.unlink(claim.file)
         except OSError:
             pass
 
@@ -444,50 +451,55 @@ class EnvelopeStore(object):
         self.done(claim)
         self.record_drops(collections.Counter((c, reason) for c in categories(raw)))
 
-    def set_aside(self, path, reason=REASON_CORRUPT):
-        """Move a file to `corrupt/` (keeping the newest CORRUPT_KEEP) and count one drop."""
-        corrupt = self._path(CORRUPT_DIR)
+    def set_aside(self, name, reason=REASON_CORRUPT):
+        """Quarantine the file `name` (a name in the directory, or its path): move it to `corrupt/`
+        (keeping the newest CORRUPT_KEEP there) and count one drop. Never raises."""
+        name = os.path.basename(name)
         try:
-            try:
-                os.mkdir(corrupt, 0o700)
-            except FileExistsError:
-                pass
-            check_private_dir(corrupt)  # a link planted there is never renamed into
-            os.replace(path, os.path.join(corrupt, os.path.basename(path)))
+            directory = self.opened()
+        except OSError:
+            return
+        if directory is None:
+            return
+        corrupt = None
+        try:
+            # Opened like the store itself: a link planted there is never renamed into.
+            corrupt = directory.subdir(CORRUPT_DIR, create=True)
+            directory.rename(name, name, into=corrupt)
         except OSError:
             try:
-                os.unlink(path)
+                directory.unlink(name)
             except OSError:
                 pass
         self.record_drops({("error", reason): 1})
-        try:
-            kept = sorted(os.listdir(corrupt))
-            for name in kept[:-CORRUPT_KEEP]:
-                os.unlink(os.path.join(corrupt, name))
-        except OSError:
-            pass
+        if corrupt is not None:
+            try:
+                for old in sorted(corrupt.listdir())[:-CORRUPT_KEEP]:
+                    corrupt.unlink(old)
+            except OSError:
+                pass
+            corrupt.close()
 
     def recover(self):
         """Rename stale claims back and set aside temporary files left by dead writers."""
         token, pid, now = process_token(), os.getpid(), time.time()
         for name in self.names():
-            path = self._path(name)
             if CLAIM_MARK in name:
                 base, _, owner = name.partition(CLAIM_MARK)
                 owner_pid, _, owner_token = owner.partition("-")
                 if owner_token == token and owner_pid == str(pid):
                     continue
-                if _abandoned(path, owner_pid, CLAIM_TTL, now):
+                if _abandoned(self._dir, name, owner_pid, CLAIM_TTL, now):
                     try:
-                        os.rename(path, self._path(base))
+                        self._dir.rename(name, base)
                     except OSError:
                         pass
             elif name.startswith(TMP_PREFIX):
                 owner_pid, _, rest = name[len(TMP_PREFIX):].partition("-")
                 if owner_pid == str(pid) and rest.startswith(token + "-"):
                     continue
-                if _abandoned(path, owner_pid, TMP_TTL, now):
-                    self.set_aside(path)
+                if _abandoned(self._dir, name, owner_pid, TMP_TTL, now):
+                    self.set_aside(name)
 
     def has_work(self):
         """True when there are files to send (claims and leftovers included) or drops not yet
@@ -502,7 +514,7 @@ class EnvelopeStore(object):
     # -- drop counters ------------------------------------------------------------------------------
     def _locked(self, fn, shared=False):
         self.ensure()
-        fd = open_state(self._path(LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+        fd = self._dir.open_file(LOCK_FILE, os.O_WRONLY | os.O_CREAT)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
@@ -514,9 +526,8 @@ class EnvelopeStore(object):
         """{"dropped": {...}, "reported": {...}} from the counter log (malformed lines skipped)."""
         data = {"dropped": {}, "reported": {}}
         try:
-            text = _files.read_bounded(self._path(DROPS_FILE), 4 * COUNTS_COMPACT_BYTES + (1 << 20),
-                                       nofollow=True)
-        except OSError:
+            text = self.opened().read(DROPS_FILE, 4 * COUNTS_COMPACT_BYTES + (1 << 20))[0]
+        except (OSError, AttributeError):  # AttributeError: no directory
             return data
         for line in text.decode("utf-8", "replace").splitlines():
             parts = line.split()
@@ -534,10 +545,8 @@ class EnvelopeStore(object):
                        for (category, reason), n in sorted(counts.items()) if n > 0)
         if not text:
             return
-        path = self._path(DROPS_FILE)
-
         def append():
-            fd = open_state(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            fd = self._dir.open_file(DROPS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(fd, text.encode("utf-8"))
                 return os.fstat(fd).st_size
@@ -555,18 +564,17 @@ class EnvelopeStore(object):
 
     def _replace(self, name, data):
         """Atomically replace the small file `name` with `data` (private, never through a link)."""
-        tmp = self._path("%s%d-%s-%d-%s" % (TMP_PREFIX, os.getpid(), process_token(),
-                                             next(_counter), name))
-        fd = _create_new(tmp)
+        tmp = "%s%d-%s-%d-%s" % (TMP_PREFIX, os.getpid(), process_token(), next(_counter), name)
+        fd = self._dir.open_file(tmp, _NEW)
         try:
             try:
                 _write_all(fd, data)
             finally:
                 os.close(fd)
-            os.replace(tmp, self._path(name))
+            self._dir.rename(tmp, name)
         except BaseException:
             try:
-                os.unlink(tmp)
+                self._dir.unlink(tmp)
             except OSError:
                 pass
             raise
@@ -611,7 +619,7 @@ class EnvelopeStore(object):
             return None
         try:
             self.ensure()
-            fd = open_state(self._path(REPORT_LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+            fd = self._dir.open_file(REPORT_LOCK_FILE, os.O_WRONLY | os.O_CREAT)
         except OSError:
             return None
         try:
@@ -626,10 +634,7 @@ class EnvelopeStore(object):
         """Plain data for `spool status` and the startup report."""
         names = self.names()
         files = [parse_name(n) for n in names if parse_name(n)]
-        try:
-            corrupt = len(os.listdir(self._path(CORRUPT_DIR)))
-        except OSError:
-            corrupt = 0
+        corrupt = self.quarantined()
         oldest = min((f[0] for f in files), default=None)
         return {
             "path": self.directory,
@@ -644,6 +649,18 @@ class EnvelopeStore(object):
             "unreported": sum(self.unreported().values()),
         }
 
+    def quarantined(self):
+        """How many files are set aside in `corrupt/` (unreadable: never sent, never shown)."""
+        corrupt = None
+        try:
+            corrupt = self.opened().subdir(CORRUPT_DIR)
+            return len(corrupt.listdir())
+        except (OSError, AttributeError):  # AttributeError: no directory
+            return 0
+        finally:
+            if corrupt is not None:
+                corrupt.close()
+
     def clear(self, every_name=False, reset=False):
         """Remove every unclaimed envelope file (not counted as drops: the user asked) and set the
         ledger to what is left. `every_name` also takes files not in the store's own naming; `reset`
@@ -651,7 +668,7 @@ class EnvelopeStore(object):
         if not self.exists():
             return 0
         removed = 0
-        with _Ledger(self.directory) as ledger:
+        with _Ledger(self._dir) as ledger:
             for name in self.names():
                 if parse_name(name) is None and not (every_name and envelope_file.is_envelope_name(name)):
                     continue
