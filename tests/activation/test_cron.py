@@ -126,15 +126,18 @@ def test_killed_by_sigterm_or_interrupted_reports_error_and_dies_by_the_signal(a
     assert_run(sentry_server, "nightly-backup", "error")
 
 
-def test_module_match_with_an_interval_schedule(app, sentry_server):
-    """`python -m feeds.importer` matches `module:`; the interval schedule is sent as one."""
+def test_schedule_rides_on_the_first_check_in_so_the_server_creates_the_monitor(app,
+                                                                               sentry_server):
+    """`python -m feeds.importer` matches `module:`; its very first check-in (`in_progress`)
+    carries the interval schedule as `monitor_config`, which is how Sentry creates (upserts) a
+    monitor it doesn't know yet; the final one carries it too."""
     app.config(base_config(sentry_server.dsn, MONITORS))
     app.write("feeds/__init__.py", "")
     app.write("feeds/importer.py", "print('imported')\n")
     run_python(["-m", "feeds.importer"], cwd=str(app.path))
     started, final = assert_run(sentry_server, "feed-import", "ok")
-    assert final["monitor_config"] == {"schedule": {"type": "interval", "value": 30,
-                                                    "unit": "minute"}}
+    interval = {"schedule": {"type": "interval", "value": 30, "unit": "minute"}}
+    assert started["monitor_config"] == interval and final["monitor_config"] == interval
 
 
 def test_unmatched_process_starts_as_before(app, sentry_server):
