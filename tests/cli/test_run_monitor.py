@@ -118,3 +118,15 @@ def test_bad_slug_or_schedule_is_a_usage_error(app, sentry_server):
                                 app.path)
     assert bad_cron.returncode == 2 and "5 fields" in bad_cron.stderr
     assert sentry_server.items("check_in") == []
+
+
+def test_switched_off_configuration_runs_the_command_without_check_ins(app, sentry_server):
+    """`enabled: false` (or SENTRY_BOOTSTRAP_DISABLED=1): CMD runs and its code is run's, with one
+    stderr line saying no check-ins were sent."""
+    app.config(base_config(sentry_server.dsn, "enabled: false\n"))
+    result = sentry_bootstrap(["run", "--monitor", "off", "--", "sh", "-c", "exit 4"], app.path)
+    assert result.returncode == 4 and "enabled: false; running 'sh' without check-ins" in result.stderr
+    result = sentry_bootstrap(["run", "--monitor", "off", "--", "sh", "-c", "exit 5"], app.path,
+                              env={"SENTRY_BOOTSTRAP_DISABLED": "1"})
+    assert result.returncode == 5 and "without check-ins" in result.stderr
+    assert sentry_server.items("check_in") == []
