@@ -35,12 +35,13 @@ _state = {"run": None}
 class ProcessRun(object):
     """One run of a monitored process: its check-in id, start time and how it ended."""
 
-    def __init__(self, slug, config, timeout):
+    def __init__(self, slug, config, timeout, started=None):
         self.slug = slug
         self.config = config
         self.timeout = timeout
         self.pid = os.getpid()
-        self.started = time.monotonic()
+        # perf_counter: monotonic; the hook's own start is part of the run
+        self.started = time.perf_counter() if started is None else started
         self.check_in_id = None
         self.exit_code = None  # the code given to sys.exit, None if it wasn't called
         self.failure = None  # what made the run fail, when it wasn't an exit code
@@ -68,7 +69,7 @@ class ProcessRun(object):
 
             status = self.status()
             capture_checkin(monitor_slug=self.slug, check_in_id=self.check_in_id, status=status,
-                            duration=time.monotonic() - self.started, monitor_config=self.config)
+                            duration=time.perf_counter() - self.started, monitor_config=self.config)
             _log.report("info", "monitor {}: {}{}".format(
                 self.slug, status, " ({})".format(self.failure) if self.failure else
                 " (exit code {})".format(self.exit_code) if status == "error" else ""))
@@ -87,14 +88,15 @@ def exit_code_of(status):
     return 1
 
 
-def start(entry, values, environ=None):
-    """Report this process's run to the monitor of `entry` (a `monitors:` entry)."""
+def start(entry, values, environ=None, started=None):
+    """Report this process's run to the monitor of `entry` (a `monitors:` entry); `started` is the
+    `time.perf_counter()` the run counts from (the hook's start)."""
     environ = os.environ if environ is None else environ
     if _state["run"] is not None:
         return _state["run"]
     timeout = values.get("shutdown_timeout")
     run = ProcessRun(entry["slug"], monitors.monitor_config(entry),
-                     2.0 if timeout is None else float(timeout))
+                     2.0 if timeout is None else float(timeout), started)
     _state["run"] = run
     monitors.add_ancestor(environ, run.slug)
     run.begin()
