@@ -12,7 +12,10 @@ import pytest
 from tests.support.app import base_config
 from tests.support.child import run_python, spawn_python
 
+# A loaded machine may take more than the default 2 s to answer: every check-in is flushed before
+# its process ends, and the tests count on that.
 MONITORS = """\
+shutdown_timeout: 15
 monitors:
   - slug: nightly-backup
     script: backup.py
@@ -179,6 +182,7 @@ def test_django_management_command_matched_by_argv(app, sentry_server):
     """`manage.py clearsessions` matched by its argv pattern reports its run; `manage.py migrate`
     (same script, another command) doesn't."""
     app.config(base_config(sentry_server.dsn, """\
+        shutdown_timeout: 15
         monitors:
           - slug: clear-sessions
             argv: manage.py clearsessions
