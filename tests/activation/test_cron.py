@@ -152,6 +152,20 @@ def test_unmatched_process_starts_as_before(app, sentry_server):
     assert sentry_server.items("check_in") == []
 
 
+def test_unmatched_start_adds_only_the_matching_module(app, sentry_server):
+    """With `monitors:` set, an unmatched process's warm start loads the usual start-up modules and
+    `sentry_bootstrap.monitors`, nothing else (no SDK, no `re`)."""
+    from tests.activation.test_lazy import HOOK_MODULES, SHA_MODULE, SHOW_MODULES, modules_of
+
+    app.config(base_config(sentry_server.dsn, MONITORS))
+    run_python(["-c", "pass"], cwd=str(app.path))  # warms the config cache
+    hooked = run_python(["-c", SHOW_MODULES], cwd=str(app.path))
+    bare = run_python(["-c", SHOW_MODULES], cwd=str(app.path), hook=False)
+    added = modules_of(hooked) - modules_of(bare) - {SHA_MODULE}
+    assert added == HOOK_MODULES | {"sentry_bootstrap.monitors"}, hooked.stderr
+    assert sentry_server.items("check_in") == []
+
+
 def test_children_report_only_monitors_of_their_own(app, sentry_server):
     """A child that matches the parent's monitor doesn't report it again, a forked child ending
     with sys.exit sends nothing, and a child matching another monitor reports that one."""
