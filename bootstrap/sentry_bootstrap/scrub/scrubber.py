@@ -240,7 +240,7 @@ class BootstrapScrubber(EventScrubber):
             _spread(found, strings, changed)
         entry, user = event.get("logentry"), event.get("user")
         if self.message_rules:
-            self._messages(event, entry, w, changed, found)
+            self._scrub_message_text(event, entry, w, changed, found)
         if worded and w.filtered is not plain_filtered:
             self._password_values(event, w, worded, changed)
         spots = w.spots
@@ -259,7 +259,7 @@ class BootstrapScrubber(EventScrubber):
         self._finish_user(user, w)
         self._finish_logentry(entry, w)
 
-    def _messages(self, event, entry, w, changed, found):
+    def _scrub_message_text(self, event, entry, w, changed, found):
         """The message (and a log's body) gets what Relay's default does to `$logentry.formatted`:
         e-mail addresses too, which are opt-in elsewhere."""
         spots = [(0, "message"), (0, "body")]
@@ -349,7 +349,8 @@ def _spread(found, strings, changed):
     if len(known) > _FIND_EACH:
         words = frozenset(v for v in known if _WORD.fullmatch(v))
         each = [v for v in known if v not in words][:_FIND_EACH]
-    joined = "\x00".join(strings)
+    # A string longer than MAX_TEXT is sent cut (its cut form is in `changed`): only that is read.
+    joined = "\x00".join(s if len(s) <= MAX_TEXT else changed.get(i, s[:MAX_TEXT]) for i, s in enumerate(strings))
     if joined.count("\x00") != len(strings) - 1:
         where = range(len(strings))
     else:
