@@ -509,18 +509,28 @@ def init_without_git_release(init, options):
         client_module.get_default_release = original
 
 
-def capture_thread_exception(exc_info):
-    """Capture an exception that ended a thread as the SDK's threading integration would
-    (mechanism `threading`, unhandled), for a thread started before the SDK was."""
+def capture_uncaught(exc_info, mechanism):
+    """Capture an uncaught exception as the SDK's integration for `mechanism` would: `excepthook`
+    (ExcepthookIntegration: not in an interactive shell unless `always_run`), `typer`
+    (TyperIntegration) or `threading` (ThreadingIntegration, for a thread started before the SDK),
+    unhandled. Nothing when that integration is not enabled."""
     import sentry_sdk
-    from sentry_sdk.integrations.threading import ThreadingIntegration
     from sentry_sdk.utils import event_from_exception
 
+    if mechanism == "excepthook":
+        from sentry_sdk.integrations.excepthook import ExcepthookIntegration as integration_class
+    elif mechanism == "typer":
+        from sentry_sdk.integrations.typer import TyperIntegration as integration_class
+    else:
+        from sentry_sdk.integrations.threading import ThreadingIntegration as integration_class
     client = sentry_sdk.get_client()
-    if client.get_integration(ThreadingIntegration) is None:
+    integration = client.get_integration(integration_class)
+    if integration is None:
         return
+    if mechanism == "excepthook" and hasattr(sys, "ps1") and not integration.always_run:
+        return  # as the SDK's: every typo in an interactive shell is not an event
     event, hint = event_from_exception(exc_info, client_options=client.options,
-                                       mechanism={"type": "threading", "handled": False})
+                                       mechanism={"type": mechanism, "handled": False})
     sentry_sdk.capture_event(event, hint=hint)
 
 

@@ -53,6 +53,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import _log, sdk_compat
+from sentry_bootstrap.transport import envelope_file, own_traffic
 from sentry_bootstrap.transport import spool as _spool
 
 try:
@@ -124,6 +125,7 @@ class DurableTransport(HttpTransport):
     drain_in_background = True
 
     def __init__(self, options):
+        own_traffic.install()  # also when the CLI (`spool flush`) makes the transport
         HttpTransport.__init__(self, options)
         cfg = self.spool_cfg or {}
         self.spool = _spool.Spool.for_dsn(options["dsn"], cfg, self.environ)
@@ -155,6 +157,12 @@ class DurableTransport(HttpTransport):
                     self._kick()
         except _spool.UnsafeDirectory as exc:
             self._refuse_spool(exc)
+
+    def request(self, method, endpoint_type, body, headers):
+        # Every HTTP request of this transport (live sends and the drainer's) is marked, so that
+        # urllib3's records of it reach the hook's stderr line, never the program's handlers.
+        with own_traffic.hook_request():
+            return HttpTransport.request(self, method, endpoint_type, body, headers)
 
     def _refuse_spool(self, exc):
         """From now on, send as the SDK's own transport does: no spool, no drainer."""
@@ -421,19 +429,16 @@ class DurableTransport(HttpTransport):
     def _rate_limit_wait(self):
         """Seconds until the server's global rate limit ends. A limit on some categories only
         (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
-        entirely of those categories: see `_all_categories_limited`."""
+        entirely of those categories: see `_category_limit_wait`."""
         until = self.rate_limits().get(None)
         if until is None:
             return 0.0
         return max((until - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
-    def _category_limit_wait(self, raw):
-        """Seconds until this envelope may be sent, when every item in it is in a rate-limited
-        category; 0 when any item may go now."""
-        try:
-            categories = {item.data_category for item in Envelope.deserialize(raw).items}
-        except Exception:
-            return 0.0
+    def _category_limit_wait(self, envelope):
+        """Seconds until this parsed envelope (an `envelope_file.Envelope`) may be sent, when every
+        item in it is in a rate-limited category; 0 when any item may go now."""
+        categories = {envelope_file.category(t) for t in envelope.types()}
         now = datetime.now(timezone.utc)
         waits = []
         for category in categories:
@@ -495,17 +500,20 @@ class DurableTransport(HttpTransport):
                 continue
             try:
                 raw = claim.read()
-                _spool.check_envelope(raw)
-            except (OSError, ValueError):
-                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
-                self.spool.set_aside(claim.path)
+                envelope = envelope_file.parse(raw)
+            except Exception as exc:  # OSError, MalformedEnvelope; anything else alike
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
+                # quarantined, never retried, and the files behind it go on.
+                self.spool.set_aside(claim.file)
+                _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
-            if int(name.split("-", 1)[0]) < oldest_ok:
+            written_ns = envelope_file.parse_name(name)[0]
+            if written_ns < oldest_ok:
                 self.spool.discard(claim, _spool.REASON_AGE, raw)
                 continue
-            held = self._category_limit_wait(raw)
+            held = self._category_limit_wait(envelope)
             if held > 0 and time.time_ns() + int(held * 1e9) > \
-                    int(name.split("-", 1)[0]) + int(self.spool.max_age * 1e9):
+                    written_ns + int(self.spool.max_age * 1e9):
                 # Limited until after it would expire anyway: dropped now, counted.
                 self.spool.discard(claim, _spool.REASON_RATE_LIMIT, raw)
                 continue
