@@ -15,6 +15,7 @@ monitor a process gets. Standard library only, no `re`: the hook asks `monitor_f
 import os
 
 from sentry_bootstrap import _env
+from sentry_bootstrap.processes import _glob
 
 MAX_SLUG = 50  # Relay truncates longer slugs: two monitors would then share one
 MAX_SCHEDULE = 200
@@ -158,7 +159,8 @@ def monitor_for(info, monitors):
     (a `processes.ProcessInfo`), else None. `why` says which matcher matched, e.g.
     `argv 'manage.py clearsessions'`. A relative script path is taken from the working directory,
     as Python does."""
-    script = os.path.abspath(info.script) if info.script else None
+    # The script's path components, from the working directory as Python reads it.
+    script = os.path.abspath(info.script).split("/") if info.script else None
     argv = [w[:MAX_WORD] for w in info.argv[1:MAX_ARGV_WORDS + 1]]
     # Every word and every path's last component: a pattern word without a wildcard that is none
     # of these rules its entry out with one set lookup.
@@ -174,10 +176,8 @@ def monitor_for(info, monitors):
 
 
 def _matches(info, entry, script, argv, known):
-    from sentry_bootstrap.processes import _glob
-
     pattern = entry.get("script")
-    if pattern and script and info.kind == "script":
+    if pattern and script:
         if _glob(_path_tail(script, pattern), pattern):
             return "script {!r}".format(pattern)
     pattern = entry.get("module")
@@ -195,15 +195,13 @@ def _matches(info, entry, script, argv, known):
     return None
 
 
-def _path_tail(path, pattern):
-    """The end of `path` with as many components as `pattern` has (all of it for an absolute
-    pattern): `jobs/backup.py` is compared with the last two components of the script's path."""
-    path = os.path.normpath(path)
-    if os.path.isabs(pattern):
-        return path
+def _path_tail(parts, pattern):
+    """The end of the path `parts` with as many components as `pattern` has (all of it for an
+    absolute pattern): `jobs/backup.py` is compared with the last two components of the path."""
+    if pattern.startswith("/"):
+        return "/".join(parts)
     keep = pattern.count("/") + 1
-    parts = path.split("/")
-    return "/".join(parts[-keep:])
+    return parts[-1] if keep == 1 else "/".join(parts[-keep:])
 
 
 def _argv_matches(argv, words):
@@ -218,8 +216,6 @@ def _argv_matches(argv, words):
 
 
 def _word_matches(value, pattern):
-    from sentry_bootstrap.processes import _glob
-
     if _glob(value, pattern):
         return True
     return "/" not in pattern and "/" in value and _glob(value.rsplit("/", 1)[1], pattern)

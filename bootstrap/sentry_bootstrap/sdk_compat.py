@@ -257,6 +257,14 @@ def annotated_value_class():
     return AnnotatedValue
 
 
+def span_streaming(options):
+    """Whether `sentry_sdk.init(**options)` streams spans (`trace_lifecycle: stream`, also still read
+    from `_experiments`), the only mode in which the SDK calls `before_send_span`."""
+    if options.get("trace_lifecycle") is not None:
+        return options.get("trace_lifecycle") == "stream"
+    return (options.get("_experiments") or {}).get("trace_lifecycle") == "stream"
+
+
 def sensitive_data_substitute():
     """The text the SDK puts in place of a scrubbed value (`[Filtered]`)."""
     from sentry_sdk._types import SENSITIVE_DATA_SUBSTITUTE

@@ -99,6 +99,21 @@ def test_empty_outbox_prints_a_hint(tmp_path, isolated_environ):
     assert events("--json", cwd=tmp_path).stdout == ""
 
 
+def test_the_empty_outbox_hint_names_the_command_as_it_was_run(tmp_path, isolated_environ):
+    """Run by its path with the venv not on PATH, the hint's commands use that path, so they work
+    when pasted."""
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(sys.executable), "sentry-bootstrap")
+    proc = subprocess.run([script, "events"], cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(isolated_environ)})
+    assert proc.returncode == 0, proc.stderr
+    assert '  PYTHONPATH="$({} hook-path)" python app.py\n'.format(script) in proc.stdout
+    assert "then run `{} events` again.\n".format(script) in proc.stdout
+
+
 def test_limit_shows_only_the_newest(tmp_path, isolated_environ, sample_box):
     """--limit 1 shows only the newest event."""
     fill(sample_box, default_box(isolated_environ))

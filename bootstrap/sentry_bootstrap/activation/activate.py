@@ -64,10 +64,7 @@ def activate(resolved, started=None, extras=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    if not options.get("data_collection"):
-        options["event_scrubber"] = scrubber
-    # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
-    options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
+    _scrub_every_item(options, scrubber)
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
     # One event per uncaught exception, whichever of the chained hooks report it.
@@ -217,6 +214,25 @@ def _scrubber(values, dsn):
     from sentry_bootstrap.scrub import make_scrubber
 
     return make_scrubber(values["scrub"], dsn, bool(values.get("send_default_pii")))
+
+
+def _scrub_every_item(options, scrubber):
+    """Every item type is scrubbed (docs/security.md, "Every item type"): events through the event
+    scrubber; logs, metrics and streamed spans through their `before_send_*`, ours first and then
+    the user's; everything else as the transport receives the envelope."""
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    from sentry_bootstrap.scrub.items import scrubbing_transport
+
+    if not options.get("data_collection"):
+        options["event_scrubber"] = scrubber
+    callbacks = [("before_send_log", scrubber.scrub_log), ("before_send_metric", scrubber.scrub_metric)]
+    if sdk_compat.span_streaming(options):  # the SDK warns about before_send_span otherwise
+        callbacks.append(("before_send_span", scrubber.scrub_span))
+    for name, callback in callbacks:
+        if name in DEFAULT_OPTIONS:
+            options[name] = _chain(callback, options.get(name))
+    options["transport"] = scrubbing_transport(options["transport"], scrubber)
 
 
 def _register_middleware(values):

@@ -8,7 +8,7 @@ import sys
 
 # name -> (module in sentry_bootstrap.cli, one-line help). Group commands (spool) parse their own sub-actions.
 COMMANDS = {
-    "run": ("run_cmd", "run CMD with the hook on PYTHONPATH: sentry-bootstrap run -- CMD [ARGS...]"),
+    "run": ("run_cmd", "run CMD with the hook on PYTHONPATH: sentry-bootstrap run [--monitor SLUG] -- CMD [ARGS...]"),
     "hook-path": ("run_cmd", "print the directory to put first on PYTHONPATH"),
     "install-pth": ("run_cmd", "cover every interpreter of this environment with a .pth file"),
     "uninstall-pth": ("run_cmd", "remove the .pth file written by install-pth"),
@@ -22,6 +22,9 @@ COMMANDS = {
     "doctor": ("doctor_cmd", "check DSN, DNS, TCP, TLS and a real envelope, with fixes"),
     "test": ("test_cmd", "send a test event and show the server's answer"),
 }
+
+# Commands that never read the configuration (nor need pydantic or yaml).
+NO_CONFIG = frozenset({"hook-path", "install-pth", "uninstall-pth", "bundle"})
 
 
 def invocation():
@@ -101,8 +104,10 @@ def main(argv=None):
         from sentry_bootstrap import deps
 
         # From a bundle alone (`PYTHONPATH=BUNDLE python -m sentry_bootstrap ...`), the bundle's
-        # pydantic and yaml are lent to this process, as the hook lends them to validation.
-        deps.lend_to_commands()
+        # pydantic and yaml are lent to this process, as the hook lends them to validation; the
+        # commands that read no configuration skip even the look.
+        if args.command not in NO_CONFIG:
+            deps.lend_to_commands()
         try:
             code = _command_module(args.command).run(args) or 0
         except ImportError as exc:

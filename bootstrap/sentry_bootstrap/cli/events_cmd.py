@@ -213,7 +213,8 @@ def run(args):
 
 def _newest(path):
     """(row, payload) of the newest item in the outbox, or None when it holds none."""
-    for name in reversed(reader.list_names(path)):  # newest first; a file that can't be read is skipped
+    # Names sort by time: the newest first; a file that can't be read (gone, malformed) is skipped.
+    for name in sorted(reader.list_names(path), reverse=True):
         found = reader.read_file(path, name)
         if found:
             return found[-1]

@@ -190,8 +190,13 @@ def _run_monitored(cmd, env, resolved, entry):
     slug, config = entry["slug"], monitors.monitor_config(entry)
     timeout = resolved.values.get("shutdown_timeout")
     timeout = 2.0 if timeout is None else float(timeout)
-    cron.init_reporting_client(resolved)
-    env.update(cron.trace_environment())  # CMD's own events continue this trace
+    try:
+        cron.init_reporting_client(resolved)
+        env.update(cron.trace_environment())  # CMD's own events continue this trace
+    except Exception as exc:  # CMD runs whatever happens here
+        sys.stderr.write("sentry-bootstrap run: no check-ins for {}: {}: {}\n".format(
+            slug, type(exc).__name__, exc))
+        capture_checkin = _no_check_in
     monitors.add_ancestor(env, slug)  # CMD doesn't report this monitor again
     started = time.monotonic()
     check_in_id = capture_checkin(monitor_slug=slug, status="in_progress", monitor_config=config)
@@ -236,8 +241,15 @@ def _run_monitored(cmd, env, resolved, entry):
     capture_checkin(monitor_slug=slug, check_in_id=check_in_id, status=status,
                     duration=time.monotonic() - started, monitor_config=config)
     _log.report("info", "monitor {}: {} ({})".format(slug, status, how))
-    cron.close_client(timeout)
+    try:
+        cron.close_client(timeout)
+    except Exception:
+        pass
     return code
+
+
+def _no_check_in(**kwargs):
+    return None
 
 
 def _let_pass(signum, frame):

@@ -666,6 +666,14 @@ class Scrub(Section):
         "Extra regexes whose matches are replaced in every string."))
     keep: List[str] = Field(default_factory=list, description=(
         "Default key names that are not removed."))
+    # The names and the default are those of sentry_bootstrap.scrub.rules (a test checks).
+    rules: List[Literal["@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password", "@usssn",
+                        "@bearer", "@email", "@ip", "@mac", "@imei", "@uuid"]] = Field(
+        default_factory=lambda: ["@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password",
+                                 "@usssn", "@bearer"], description=(
+            "The built-in rules, with Relay's names (what each replaces: docs/security.md). Default: "
+            "what Sentry's server-side scrubbing does by default; `@email`, `@ip`, `@mac`, `@imei` "
+            "and `@uuid` are opt-in."))
 
 
 class Processes(Section):
