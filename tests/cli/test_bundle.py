@@ -145,6 +145,42 @@ def test_bundle_carries_bytecode_this_python_uses_as_it_is(bundle):
     assert checked > 300  # the hook, sentry_sdk, pydantic, yaml, urllib3, ...
 
 
+def test_a_baked_image_starts_warm_in_a_fresh_container(bundle, project, sentry_server, tmp_path):
+    """`bake` at build time (a copy of the bundle stands for the image): a process with an empty
+    state directory (a new container) imports no pydantic nor yaml at all, writes no cache entry,
+    and reports a crash; the entry is read-only. A process whose variables differ validates."""
+    image = str(tmp_path / "image-hook")
+    shutil.copytree(bundle, image)
+    build_env = child_env({"XDG_STATE_HOME": str(tmp_path / "build-state"), "PYTHONPATH": image},
+                          hook=False)
+    baked = subprocess.run([sys.executable, "-m", "sentry_bootstrap", "bake"], cwd=str(project),
+                           env=build_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=120)
+    assert baked.returncode == 0, baked.stderr
+    entries = os.listdir(os.path.join(image, "sentry-bootstrap-baked"))
+    assert len(entries) == 1 and baked.stdout.startswith("baked " + image)
+    mode = os.stat(os.path.join(image, "sentry-bootstrap-baked", entries[0])).st_mode
+    assert mode & 0o777 == 0o444
+
+    container_state = tmp_path / "container-state"
+    env = {"XDG_STATE_HOME": str(container_state), "PYTHONPATH": image}
+    result = subprocess.run([sys.executable, "-X", "importtime", "crash.py"], cwd=str(project),
+                            env=child_env(env, hook=False), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert "KeyError" in result.stderr
+    imported = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert not {"pydantic", "yaml", "sentry_bootstrap.config.loader"} & imported
+    assert not os.path.isdir(str(container_state / "sentry-bootstrap" / "cache"))
+    assert sentry_server.wait_for_events(1)[0]["exception"]["values"][-1]["type"] == "KeyError"
+
+    other = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], cwd=str(project),
+                           env=child_env(dict(env, SENTRY_ENVIRONMENT="other"), hook=False),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                           timeout=120)
+    assert any(line.endswith(" pydantic") for line in other.stderr.splitlines()), other.stderr
+
+
 def test_a_copied_bundle_compiles_nothing(bundle, project, sentry_server, tmp_path):
     """A copy of the bundle with new file times (as `COPY` into an image makes): the hook starts
     from it and reports a crash, and Python rewrites no bytecode file (timestamp bytecode would be
