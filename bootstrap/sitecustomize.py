@@ -26,15 +26,29 @@ def _ours(path):
         return False
 
 
+def _candidate(entry):
+    """Whether sys.path `entry` may hold a `sitecustomize`: two stats for a directory (a module or a
+    package); an entry that is not a directory (a zip file) is left to the import system to say."""
+    directory = entry or os.getcwd()
+    if not os.path.isdir(directory):
+        return os.path.exists(directory)
+    return (os.path.isfile(os.path.join(directory, "sitecustomize.py"))
+            or os.path.isfile(os.path.join(directory, "sitecustomize", "__init__.py")))
+
+
 def _chain_shadowed():
     """Run the next `sitecustomize` on sys.path that is not ours, as site would."""
-    # The import system's own PathFinder is already loaded; `importlib.machinery` would add ~1 ms
-    # (and importlib.util ~10 ms) to every interpreter start.
+    # A few stats per entry find the candidates; only those are asked of the import system's
+    # PathFinder (already loaded: `importlib.machinery` would add ~1 ms, importlib.util ~10 ms), whose
+    # walk of every entry would cost ~1 ms at every interpreter start. A sourceless `.pyc` or an
+    # extension module named sitecustomize is not looked for.
     external = sys.modules.get("_frozen_importlib_external")
     if external is None:
         import importlib.machinery as external
 
     for entry in sys.path:
+        if not _candidate(entry):
+            continue
         spec = external.PathFinder.find_spec("sitecustomize", [entry or os.getcwd()])
         if spec is not None and spec.origin and not _ours(spec.origin):
             break

@@ -71,6 +71,52 @@ def test_product_import_graph_has_no_cycle():
     assert source_rules.find_cycle(graph) is None, " -> ".join(source_rules.find_cycle(graph))
 
 
+def test_package_import_graph_has_no_cycle():
+    """Between the package's parts (activation, config, diagnostics, ...) no chain of imports leads
+    back either: diagnostics uses activation, and activation never imports diagnostics."""
+    packages = source_rules.package_graph(source_rules.import_graph())
+    assert "sentry_bootstrap.diagnostics" in packages and packages["sentry_bootstrap.activation"]
+    assert "sentry_bootstrap.activation" in packages["sentry_bootstrap.diagnostics"]
+    cycle = source_rules.find_cycle(packages)
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_the_graph_sees_imports_inside_functions():
+    """An import inside a function is an edge like one at module level (the hook imports most of
+    its modules where they are needed)."""
+    graph = source_rules.import_graph()
+    assert "sentry_bootstrap.activation.activate" in graph["sentry_bootstrap.hook"]  # in _activate
+    assert "sentry_bootstrap.middleware.django" in graph["sentry_bootstrap.middleware"]  # in install
+    packages = source_rules.package_graph({"p.a.x": {"p.b.y"}, "p.b.y": {"p.a.z"}, "p.a.z": set()})
+    assert source_rules.find_cycle(packages) == ["p.a", "p.b", "p.a"]
+
+
+def test_no_string_imports_of_our_own_modules():
+    """`import_module` only imports code that isn't ours (the SDK's integration classes, the user's
+    `module:function` callables): our own modules are imported by name, where the graph sees them."""
+    calls = source_rules.import_module_calls()
+    assert {module for module, _line, _call in calls} <= {
+        "sentry_bootstrap.activation.integrations", "sentry_bootstrap.activation.options"}, calls
+
+
+def test_one_import_watcher():
+    """Every post-import action goes through activation/watcher.py: no module registers with wrapt's
+    post-import registry or puts a finder of its own on sys.meta_path (but the short-lived scopes:
+    `import_hooks.frameworks_hidden` during the SDK's set-up, `deps.config_imports` during
+    validation)."""
+    found = []
+    for name, path in source_rules.product_modules().items():
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if "register_post_import_hook" in text:
+            found.append(name)
+        if "meta_path.insert" in text and name not in (
+                "sentry_bootstrap.activation.watcher", "sentry_bootstrap.activation.import_hooks",
+                "sentry_bootstrap.deps"):
+            found.append(name)
+    assert not found
+
+
 def test_the_cycle_check_finds_a_cycle():
     """find_cycle reports a cycle through three modules and none in a chain."""
     assert source_rules.find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

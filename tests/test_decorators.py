@@ -402,3 +402,12 @@ def test_monitor_reports_in_progress_then_ok_or_error(sentry, kind):
     assert checkins[0]["monitor_config"]["schedule"] == {"type": "crontab", "value": "0 3 * * *"}
     assert checkins[1]["check_in_id"] == checkins[0]["check_in_id"]
     assert checkins[1]["duration"] >= 0
+
+
+def test_monitor_schedule_accepts_intervals_and_nicknames(sentry):
+    """`every 2 hours` is sent as an interval and `@daily` as its crontab, as in `monitors:`."""
+    monitor("every", "every 2 hours")(lambda: None)()
+    monitor("nick", "@daily")(lambda: None)()
+    configs = [c["monitor_config"]["schedule"] for c in sentry.of("check_in")]
+    assert configs[0] == {"type": "interval", "value": 2, "unit": "hour"}
+    assert configs[2] == {"type": "crontab", "value": "0 0 * * *"}

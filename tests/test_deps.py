@@ -69,3 +69,37 @@ def test_the_sdk_range_is_the_one_pyproject_declares():
     low, high = re.search(r'"sentry-sdk>=([0-9.]+),<([0-9.]+)"', text).groups()
     as_tuple = lambda v: tuple(int(p) for p in v.split("."))
     assert deps.SDK_RANGE == (as_tuple(low), as_tuple(high))
+
+
+def test_an_interpreter_without_the_dependencies_gets_one_line_saying_it_once(tmp_path):
+    """The hook in an interpreter with no site-packages (no pydantic, no PyYAML): exactly one line,
+    which names what is missing, the interpreter and the fix, each once (the fix was once appended a
+    second time by the hook to the line deps had already finished)."""
+    import os
+    import subprocess
+
+    from tests.support.child import HOOK_DIR
+
+    (tmp_path / "sentry.yaml").write_text("version: 1\n")
+    os.chmod(str(tmp_path / "sentry.yaml"), 0o600)
+    # -S: no site-packages, so only the standard library; the hook is imported as site would.
+    code = "import sys; sys.path.insert(0, {!r}); import sitecustomize; print('ran')".format(HOOK_DIR)
+    env = {"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(tmp_path), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "ran\n"), done.stderr
+    assert done.stderr == (
+        "sentry-bootstrap: not active: no pydantic>=2.6 and PyYAML>=6.0.1 (to validate sentry.yaml) in "
+        "this interpreter ({}); install sentry-bootstrap into its environment, or put a bundle on "
+        "PYTHONPATH (`sentry-bootstrap bundle DIR`)\n".format(sys.executable))
+
+
+def test_the_fix_is_added_once_however_often_an_import_error_is_reported():
+    """missing_line adds the interpreter and the fix to a bare ImportError, and leaves a line that
+    already has them as it is: re-reporting can't repeat them."""
+    bare = deps.missing_line(ImportError("No module named 'wrapt'"))
+    assert bare == "No module named 'wrapt' in this interpreter ({}); {}".format(sys.executable, deps.FIX)
+    once = deps.MissingDependency("no sentry_sdk")
+    for reported in (once, ImportError(str(once)), ImportError(deps.missing_line(once))):
+        line = deps.missing_line(reported)
+        assert line == "no sentry_sdk in this interpreter ({}); {}".format(sys.executable, deps.FIX)

@@ -199,6 +199,21 @@ def test_users_own_sitecustomize_still_runs(app, tmp_path, sentry_server):
     assert result.stdout == "ran\n", result.stderr
 
 
+def test_users_own_sitecustomize_package_and_the_entry_after_it_still_run(app, tmp_path, sentry_server):
+    """The shadowed sitecustomize is found by a few stats per path entry: a package of that name is
+    found too, and the first one after the hook's wins, as site would pick it."""
+    app.config(base_config(sentry_server.dsn))
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "sitecustomize").mkdir(parents=True)
+    (first / "sitecustomize" / "__init__.py").write_text("import os\nos.environ['USER_SC'] = 'package'\n")
+    second.mkdir()
+    (second / "sitecustomize.py").write_text("import os\nos.environ['USER_SC'] = 'second'\n")
+    app.write("ok.py", "import os\nprint(os.environ.get('USER_SC'))\n")
+    result = run_python(["ok.py"], cwd=str(app.path),
+                        env={"PYTHONPATH": os.pathsep.join([str(tmp_path / "missing"), str(first), str(second)])})
+    assert result.stdout == "package\n", result.stderr
+
+
 def test_application_init_wins_and_nothing_is_sent_twice(app, sentry_server):
     """An application calling sentry_sdk.init itself: one event, not two, and one warning."""
     app.config(base_config(sentry_server.dsn))
@@ -210,10 +225,8 @@ def test_application_init_wins_and_nothing_is_sent_twice(app, sentry_server):
     """.format(dsn=sentry_server.dsn))
     result = run_python(["own_init.py"], cwd=str(app.path))
     assert result.returncode == 0, result.stderr
-    events = sentry_server.wait_for_events(1)
-    import time
-
-    time.sleep(0.5)
+    # The child has exited: whatever it sent was answered, and the server records a request before it
+    # answers, so nothing else can arrive.
     events = sentry_server.events
     assert len(events) == 1
     assert events[0]["environment"] == "app-chosen"
@@ -308,3 +321,54 @@ def test_misspelt_variable_gets_a_did_you_mean_warning(app, sentry_server):
     assert hook_lines(result) == [
         "sentry-bootstrap: warning: env SENTRY_TRACES_SAMPEL_RATE: unknown variable, ignored "
         "(did you mean 'SENTRY_TRACES_SAMPLE_RATE'?)"]
+
+
+def test_bad_configuration_is_cached_as_an_error_with_a_capped_line(app):
+    """4,000 unknown keys: the first start validates and stores the error, the next one neither
+    imports pydantic nor yaml; both say the same one line, naming 5 problems and counting the rest
+    (the line was 200 KB), and the program runs on."""
+    app.config("version: 1\n" + "".join("unknown_key_{}: 1\n".format(i) for i in range(4000)))
+    app.write("show.py", SHOW_MODULES + "print('ran')\n")
+    cold_run = run_python(["-X", "importtime", "show.py"], cwd=str(app.path))
+    warm_run = run_python(["-X", "importtime", "show.py"], cwd=str(app.path))
+    assert cold_run.stdout == warm_run.stdout == "ran\n"
+    assert {"pydantic", "yaml"} <= imported_by_importtime(cold_run)
+    assert imported_by_importtime(warm_run).isdisjoint({"pydantic", "yaml"}), warm_run.stderr[-3000:]
+    lines = hook_lines(cold_run)
+    assert len(lines) == 1 and lines == hook_lines(warm_run), (lines, hook_lines(warm_run))
+    assert lines[0].count("unknown key") == 5 and "and 3995 more" in lines[0]
+    assert len(lines[0]) < 2000 and "sentry.yaml:2:1: unknown_key_0: unknown key" in lines[0]
+
+
+def test_corrected_configuration_is_not_answered_by_the_stored_error(app, sentry_server):
+    """A stored error answers only while its inputs are the same: after the file is fixed, or only
+    made trustworthy again (`chmod go-w`, which leaves its content alone), the hook validates
+    afresh."""
+    app.write("ok.py", "print('fine')\n")
+    env = {"SENTRY_BOOTSTRAP_LOG": "info"}
+
+    def lines():
+        return hook_lines(run_python(["ok.py"], cwd=str(app.path), env=env))
+
+    app.config(base_config(sentry_server.dsn, "sample_rate: lots\n"))
+    assert "sample_rate" in " ".join(lines()) and "sample_rate" in " ".join(lines())
+    app.config(base_config(sentry_server.dsn, "sample_rate: 0.5\n"))
+    assert any("active" in line for line in lines())
+
+    os.chmod(str(app.path / "sentry.yaml"), 0o660)
+    assert "writable by its group" in " ".join(lines()) and "writable by its group" in " ".join(lines())
+    os.chmod(str(app.path / "sentry.yaml"), 0o600)
+    found = lines()
+    assert not any("error" in line for line in found) and any("active" in l for l in found), found
+
+
+def test_warnings_are_capped_with_a_count(app, sentry_server):
+    """Twelve unknown SENTRY_* variables: five warning lines, then one line counting the rest."""
+    app.config(base_config(sentry_server.dsn))
+    app.write("ok.py", "print('ok')\n")
+    env = {"SENTRY_NO_SUCH__KEY_{}".format(i): "1" for i in range(12)}
+    result = run_python(["ok.py"], cwd=str(app.path), env=env)
+    lines = hook_lines(result)
+    assert result.stdout == "ok\n" and len(lines) == 6, lines
+    assert lines[-1] == ("sentry-bootstrap: warning: and 7 more (`sentry-bootstrap check` lists "
+                         "them all)")

@@ -64,3 +64,19 @@ def test_auto_rows_know_when_to_start():
         assert row.distributions and row.trigger, row.name
     for row in integrations_table.of_kind(integrations_table.DEFAULT):
         assert row.trigger is None, row.name
+
+
+def test_every_integration_the_sdk_leaves_opt_in_has_a_decision():
+    """Each integration the SDK neither enables by default nor auto-enables says here whether it
+    stays opt-in or is switched on with its module, and why (starting with its kind)."""
+    sdk_on = {path.split(".")[-2] for path in
+              sdk_compat.default_integrations() + sdk_compat.auto_enabling_integrations()}
+    spelled = {integrations_table.OPT_IN: "opt-in: ", integrations_table.AUTO: "auto: "}
+    for row in integrations_table.ROWS:
+        if row.kind == integrations_table.OPT_IN or (
+                row.kind == integrations_table.AUTO and row.class_path.split(":")[0].split(".")[-1]
+                not in sdk_on and row.name not in sdk_on):
+            assert row.decision and row.decision.startswith(spelled[row.kind]), row.name
+            assert len(row.decision) > len(spelled[row.kind]) + 20, row.name  # a reason, not a word
+    for name in integrations_table.CRASH_ONLY:
+        assert integrations_table.BY_NAME[name].kind == integrations_table.AUTO, name

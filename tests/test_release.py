@@ -270,3 +270,15 @@ def test_version_search_stops_at_the_checkout_root(repo, tmp_path):
     """A pyproject.toml above the git checkout is not taken as the application's."""
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "outer"\nversion = "9"\n')
     assert package_version(str(repo)) == (None, "none")
+
+
+def test_tag_with_thousands_of_digits_is_ordered_without_int(repo, git):
+    """A packed tag of 5,000 digits at HEAD is compared by its digits (int() refuses that many):
+    the highest tag is found, no ValueError."""
+    sha = git(repo, "rev-parse", "HEAD")
+    huge, small = "v" + "9" * 5000, "v" + "0" * 4990 + "12"
+    with open(str(repo / ".git" / "packed-refs"), "w") as handle:
+        handle.write("# pack-refs with: peeled fully-peeled sorted\n")
+        handle.write("{} refs/tags/{}\n{} refs/tags/{}\n".format(sha, small, sha, huge))
+    git(repo, "tag", "v13")
+    assert read_git(str(repo)).tag == huge

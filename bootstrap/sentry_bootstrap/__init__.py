@@ -27,18 +27,7 @@ __all__ = [
     "with_sentry_context",
 ]
 
-_HOMES = {
-    "add_breadcrumb": "sentry_bootstrap.api",
-    "capture_exception": "sentry_bootstrap.api",
-    "capture_message": "sentry_bootstrap.api",
-    "set_context": "sentry_bootstrap.api",
-    "set_tag": "sentry_bootstrap.api",
-    "set_tags": "sentry_bootstrap.api",
-    "set_transaction": "sentry_bootstrap.api",
-    "set_user": "sentry_bootstrap.api",
-    "capture_errors": "sentry_bootstrap.decorators",
-    "with_sentry_context": "sentry_bootstrap.decorators",
-}
+_FROM_DECORATORS = frozenset({"capture_errors", "with_sentry_context"})
 
 
 def __getattr__(name):
@@ -50,12 +39,13 @@ def __getattr__(name):
         task = install_celery_task()
         globals()[name] = task
         return task
-    home = _HOMES.get(name)
-    if home is None:
+    if name not in __all__:
         raise AttributeError("module 'sentry_bootstrap' has no attribute {!r}".format(name))
-    import importlib
-
-    value = getattr(importlib.import_module(home), name)
+    if name in _FROM_DECORATORS:
+        from sentry_bootstrap import decorators as home
+    else:
+        from sentry_bootstrap import api as home
+    value = getattr(home, name)
     globals()[name] = value
     return value
 

@@ -4,6 +4,8 @@ The configuration keys' own variables (`SENTRY_<PATH>`) are derived from the mod
 `sentry_bootstrap.config.env_source`; the names here are the switches and the legacy aliases.
 """
 
+import os
+
 # Path of the configuration file. When set, the file must exist.
 CONFIG_FILE = "SENTRY_CONFIG_FILE"
 # "1"/"true" switches the hook off before it imports anything heavy.
@@ -27,6 +29,9 @@ DEPS = "SENTRY_BOOTSTRAP_DEPS"
 BUNDLE = "SENTRY_BOOTSTRAP_BUNDLE"
 # Set by the hook for its children: where the release came from (for the startup report).
 RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"
+# Set by a process that reports a cron monitor (a matched process, `run --monitor`) for its
+# children: the slugs (comma-separated) already reported above them, never reported again.
+MONITORS = "SENTRY_BOOTSTRAP_MONITORS"
 
 # "1"/"true" lets the hook run on a sentry-sdk 3.x (pre-)release, outside the supported range (a
 # preview: docs/sdk-internals.md, "sentry-sdk 3"); the version matrix's `sdk3` cell sets it.
@@ -45,7 +50,11 @@ LEGACY = {
 
 # The hook's own switches: never treated as configuration keys.
 SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE,
+<<<<<<< HEAD
                       SDK3_PREVIEW})
+=======
+                       MONITORS})
+>>>>>>> main
 
 # Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
 FOREIGN = frozenset({
@@ -56,6 +65,28 @@ FOREIGN = frozenset({
 })
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+# The longest `NAME=value` string (its terminating NUL included) one variable may be when a program
+# starts another: Linux's MAX_ARG_STRLEN (32 pages of 4 KiB). A longer one makes every exec fail
+# with E2BIG, so a value the hook hands to children must fit.
+MAX_VARIABLE_BYTES = 128 * 1024
+
+
+def export_problem(name, value):
+    """Why `value` can't be handed to child processes as the variable `name`, or None."""
+    if "\0" in value:
+        return "holds a NUL byte, which no environment variable can carry (it is handed to " \
+               "child processes as {}); remove it".format(name)
+    try:
+        size = len(name) + 1 + len(os.fsencode(value)) + 1
+    except UnicodeError:  # a lone surrogate
+        return "holds a character no environment variable can carry (it is handed to child " \
+               "processes as {}); remove it".format(name)
+    if size > MAX_VARIABLE_BYTES:
+        return "is {} bytes long, too long for child processes to be given as {} (at most {} " \
+               "bytes with the name: the system's limit for one variable); shorten it".format(
+                   size - len(name) - 2, name, MAX_VARIABLE_BYTES)
+    return None
 
 
 def flag(environ, name):

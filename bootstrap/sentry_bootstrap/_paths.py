@@ -1,6 +1,8 @@
 """Where the hook keeps its per-user state (the outbox, the spool and the config cache), and the
 trust rule for those directories: created 0700, and refused when a symbolic link, owned by another
-user or writable by group or others, since another local user could then plant or read files there.
+user or writable by group or others, or when the directory holding them may be written by another
+user (who could swap them), since another local user could then plant or read files there.
+`_files.StateDir` applies the rule once, on open descriptors, and opens everything below through them.
 """
 import os
 import stat
@@ -64,7 +66,11 @@ class UnsafeDirectory(OSError):
 def check_private_dir(path):
     """Raise UnsafeDirectory unless `path` is a real directory (not a symbolic link) owned by this
     user and not writable by group or others. `lstat`, so a link is never followed."""
-    st = os.lstat(path)
+    check_private_stat(path, os.lstat(path))
+
+
+def check_private_stat(path, st):
+    """`check_private_dir` on a stat result (the `fstat` of an open directory, or an `lstat`)."""
     if stat.S_ISLNK(st.st_mode):
         raise UnsafeDirectory("{} is a symbolic link; remove it (`rm {}`) or set another path"
                               .format(path, path))
@@ -80,24 +86,18 @@ def check_private_dir(path):
             ("others" if st.st_mode & 0o002 else "group"), stat.S_IMODE(st.st_mode), path))
 
 
-def private_dir(path, environ=None):
-    """Create `path` (missing directories 0700) and check it with `check_private_dir`; inside the
-    state directory, every directory from the state directory down is checked before anything is
-    created in it, so nothing is ever made through a link. Returns `path`."""
-    root = state_dir(environ)
-    try:
-        inside = os.path.commonpath([root, path]) == root
-    except ValueError:
-        inside = False
-    chain = [path]
-    if inside:
-        while chain[-1] != root and os.path.dirname(chain[-1]) != chain[-1]:
-            chain.append(os.path.dirname(chain[-1]))
-    make_private_dirs(os.path.dirname(chain[-1]))
-    for directory in reversed(chain):
-        try:
-            os.mkdir(directory, 0o700)
-        except FileExistsError:
-            pass
-        check_private_dir(directory)
-    return path
+def check_parent_stat(path, st, child):
+    """Raise UnsafeDirectory when the directory `path` (its stat `st`), which holds the state
+    directory `child`, may be written by another user, who could then swap `child` for a link or a
+    directory of theirs: owned by a user other than this one and root (and writable by its owner),
+    or writable by group or others without the sticky bit (`/tmp` is fine)."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if uid is not None and st.st_uid not in (uid, 0) and st.st_mode & 0o200:
+        raise UnsafeDirectory("{} (which holds {}) is owned by uid {}, who could replace what it "
+                              "holds; use a directory of your own (`chown {} {}`) or set another "
+                              "path".format(path, child, st.st_uid, uid, path))
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        raise UnsafeDirectory("{} (which holds {}) is writable by {} (mode {:o}); `chmod go-w {}` "
+                              "or set another path".format(
+                                  path, child, "others" if st.st_mode & 0o002 else "group",
+                                  stat.S_IMODE(st.st_mode), path))

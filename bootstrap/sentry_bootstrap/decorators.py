@@ -441,12 +441,22 @@ def trace(op: str = "function", name: Optional[str] = None) -> Callable[[F], F]:
 def monitor_config(schedule: Union[str, Dict[str, Any], None], timezone: Optional[str] = None,
                    checkin_margin: Optional[int] = None, max_runtime: Optional[int] = None
                    ) -> Optional[Dict[str, Any]]:
-    """The check-in `monitor_config` for a crontab string (`"0 3 * * *"`; a dict is taken as the
-    schedule itself), with the optional timezone and margins (minutes). None without a schedule."""
+    """The check-in `monitor_config` for a crontab string (`"0 3 * * *"`, `"@daily"`), an interval
+    (`"every 30 minutes"`) or a dict taken as the schedule itself, with the optional timezone and
+    margins (minutes). None without a schedule. A string this can't read is sent as a crontab, for
+    the server to judge."""
     if schedule is None:
         return None
-    config = {"schedule": dict(schedule) if isinstance(schedule, dict) else
-              {"type": "crontab", "value": str(schedule)}}
+    if isinstance(schedule, dict):
+        parsed = dict(schedule)
+    else:
+        from sentry_bootstrap.monitors import parse_schedule
+
+        try:
+            parsed = parse_schedule(str(schedule))
+        except ValueError:
+            parsed = {"type": "crontab", "value": str(schedule)}
+    config = {"schedule": parsed}
     for key, value in (("timezone", timezone), ("checkin_margin", checkin_margin),
                        ("max_runtime", max_runtime)):
         if value is not None:

@@ -38,6 +38,29 @@ _VERSION_FILES = {
 _MAX_VERSION_FILE = 512 * 1024  # sentry_sdk/consts.py is about 70 KB and grows with every release
 
 
+# What to do about a package this interpreter lacks. It is added to a line in one place only,
+# MissingDependency, so no line can carry it twice (an ImportError re-reported up the stack).
+FIX = "install sentry-bootstrap into its environment, or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)"
+
+
+class MissingDependency(ImportError):
+    """A package this interpreter lacks. Its text is one complete line: what is missing, in which
+    interpreter, and the fix (FIX)."""
+
+    def __init__(self, missing):
+        ImportError.__init__(self, "{} in this interpreter ({}); {}".format(missing, sys.executable, FIX))
+        self.missing = missing
+
+
+def missing_line(error):
+    """The one line for any ImportError met while starting: a MissingDependency's own text, or the
+    error's text made into one (what is missing, the interpreter, the fix)."""
+    text = str(error)
+    if isinstance(error, MissingDependency) or FIX in text:  # already complete (re-raised as it was)
+        return text
+    return str(MissingDependency(text))
+
+
 def _path_finder():
     return sys.modules["_frozen_importlib_external"].PathFinder
 
@@ -93,8 +116,7 @@ def sdk_problem():
                           _path_finder().find_spec("sentry_sdk", fallback_dirs())):
         return None  # there, with no version we can read: importing it will tell
     if found is None:
-        return ("no sentry_sdk in this interpreter ({}); install sentry-bootstrap into its environment, "
-                "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(sys.executable))
+        return missing_line(MissingDependency("no sentry_sdk"))
     low, high = SDK_RANGE
     if high <= found[0] < SDK3_PREVIEW_HIGH and _preview_on():
         high = SDK3_PREVIEW_HIGH  # sentry-sdk 3 as a preview (SENTRY_BOOTSTRAP_SDK3_PREVIEW)
@@ -123,13 +145,28 @@ def _preview_on():
     return os.environ.get(_env.SDK3_PREVIEW, "").strip().lower() in _env.TRUE_WORDS
 
 
+_LABELS = {"pydantic": "pydantic>=2.6", "yaml": "PyYAML>=6.0.1"}
+
+
+def _unserved(path=None):
+    """The labels of the config packages (pydantic, yaml) that `path` (default sys.path) lacks in a
+    version we support."""
+    missing = []
+    for name in ("pydantic", "yaml"):
+        found = version_of(name, path)
+        if found is None or found[0] < _MIN[name]:
+            missing.append(_LABELS[name])
+    return missing
+
+
 def _own_copies_serve():
     """True when the program's own pydantic and yaml (on sys.path) are versions we support."""
-    for name in ("pydantic", "yaml"):
-        found = version_of(name)
-        if found is None or found[0] < _MIN[name]:
-            return False
-    return True
+    return not _unserved()
+
+
+def _lending_dirs():
+    """The fallback directories that hold both config packages in versions we support."""
+    return [d for d in fallback_dirs() if not _unserved([d])]
 
 
 def _scoped_names():
@@ -151,17 +188,64 @@ class _Preferred(object):
         pass
 
 
+def lend_to_commands():
+    """For the `sentry-bootstrap` command's own process, never a program's: when this interpreter's
+    own pydantic and yaml don't serve, the fallback's copies (a bundle's) stay importable for the
+    rest of the process, so every command works from a bundle alone. True when they were lent."""
+    if _own_copies_serve() or any(isinstance(f, _Preferred) for f in sys.meta_path):
+        return False
+    dirs = _lending_dirs()
+    if dirs:
+        sys.meta_path.insert(0, _Preferred(dirs))
+    return bool(dirs)
+
+
+# Top-level names of our dependencies: a command that can't import one says so in one line.
+DEPENDENCIES = frozenset({"sentry_sdk", "urllib3", "certifi", "wrapt"}) | _SCOPED
+
+
+def command_needs(error):
+    """The one line for an ImportError a command met, when it is a dependency of ours that this
+    interpreter lacks; None for any other ImportError (a program's own module, say)."""
+    if isinstance(error, MissingDependency):
+        return str(error)
+    name = (getattr(error, "name", None) or "").partition(".")[0]
+    if name in _SCOPED and _unserved():
+        return str(MissingDependency("no {} (to validate sentry.yaml)".format(" and ".join(_unserved()))))
+    if name in DEPENDENCIES:
+        return missing_line(error)
+    return None
+
+
+def release_imports(loaded):
+    """Take out of `sys.modules` every module imported since `loaded` (a set of names), and each
+    from its parent package: what a cold start imported to validate the configuration is not left
+    behind for the program (a module it imports later is imported afresh, as after a warm start).
+    `threading` stays while a thread runs on it."""
+    import _thread
+
+    for name in [name for name in sys.modules if name not in loaded]:
+        if name == "threading" and _thread._count():
+            continue
+        module = sys.modules.pop(name, None)
+        parent, _, child = name.rpartition(".")
+        if parent and parent in sys.modules and module is not None and \
+                getattr(sys.modules[parent], child, None) is module:
+            try:
+                delattr(sys.modules[parent], child)
+            except AttributeError:
+                pass
+
+
 @contextlib.contextmanager
 def config_imports():
     """Run configuration validation with pydantic and yaml imported for it alone (see the module
     docstring). Raises ImportError with a line that says what to do when no usable copy exists."""
     preferred = None
     if not _own_copies_serve():
-        dirs = [d for d in fallback_dirs() if version_of("pydantic", [d]) and version_of("yaml", [d])]
+        dirs = _lending_dirs()
         if not dirs:
-            raise ImportError("validating sentry.yaml needs pydantic>=2.6 and PyYAML>=6.0.1, and this "
-                              "interpreter ({}) has neither those nor a bundle; install sentry-bootstrap "
-                              "into its environment, or put a bundle on PYTHONPATH".format(sys.executable))
+            raise MissingDependency("no {} (to validate sentry.yaml)".format(" and ".join(_unserved())))
         preferred = _Preferred(dirs)
     saved = {name: sys.modules.pop(name) for name in _scoped_names()}
     if preferred is not None:

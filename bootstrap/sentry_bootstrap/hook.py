@@ -35,9 +35,11 @@ def start():
         _log.report("error", stop.message)
         _exit_now(EXIT_CONFIG)
     except ImportError as exc:
-        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies.
-        _not_active("{} in this interpreter ({}); install sentry-bootstrap into its environment, "
-                    "or put a bundle on PYTHONPATH (`sentry-bootstrap bundle DIR`)".format(exc, sys.executable))
+        # The hook is on PYTHONPATH for an interpreter whose environment lacks its dependencies:
+        # one line with the fix, which deps adds once whoever raised (deps.missing_line).
+        from sentry_bootstrap import deps
+
+        _not_active(deps.missing_line(exc))
     except Exception as exc:
         _not_active("internal error {}: {}".format(type(exc).__name__, exc))
 
@@ -93,14 +95,17 @@ def _start(environ):
     resolved = _resolve(environ, config_file, discovered, look)
     if resolved is None:
         return None
-    for warning in resolved.warnings:  # e.g. did-you-mean for a misspelt SENTRY_* variable
+    for warning in resolved.warnings[:SHOWN_WARNINGS]:  # e.g. did-you-mean for a misspelt variable
         _log.report("error", "warning: " + warning)
+    if len(resolved.warnings) > SHOWN_WARNINGS:
+        _log.report("error", "warning: and {} more (`sentry-bootstrap check` lists them all)".format(
+            len(resolved.warnings) - SHOWN_WARNINGS))
     values = resolved.values
     _state["strict"] = bool(values.get("strict"))
     if not values.get("enabled", True):
         return None
-    proc = values.get("processes") or {}
-    included, reason = processes.decide(info, proc.get("include") or (), proc.get("exclude") or ())
+    proc = values["processes"]
+    included, reason = processes.decide(info, proc["include"], proc["exclude"])
     if not included:
         _log.report("debug", "off: " + reason)
         return None
@@ -110,7 +115,7 @@ def _start(environ):
     from sentry_bootstrap._paths import hook_dir
 
     for directory in _hook_dirs(hook_dir()):
-        processes.apply_child_policy(proc.get("children", "inherit"), directory, environ)
+        processes.apply_child_policy(proc["children"], directory, environ)
     if "uwsgi" in sys.modules or info.program in ("uwsgi", "pyuwsgi"):
         from sentry_bootstrap.activation import import_hooks
 
@@ -118,14 +123,39 @@ def _start(environ):
 
     from sentry_bootstrap.activation import lazy
 
+    monitor = _monitor(info, values, environ)
     why = lazy.eager_reason(values, strict=_env.flag(environ, _env.STRICT))
+    if monitor is not None:
+        # The check-in goes out from the first instruction, and the run's end is watched.
+        why = why or "monitor {} reports this run ({})".format(monitor[1]["slug"], monitor[2])
     if why:
         _log.report("info", "sdk starts at once: " + why)
-        return _activate(resolved, environ, started)
+        report = _activate(resolved, environ, started)
+        if report is not None and monitor is not None:
+            from sentry_bootstrap.activation import cron
+
+            cron.start(monitor[1], values, environ, started)
+        return report
     lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started)
     if _log.enabled("info"):
         _log.report("info", _armed_line(resolved))
     return None
+
+
+def _monitor(info, values, environ):
+    """`(index, entry, why)` of the `monitors:` entry this process reports to, or None: no entry
+    matches, or a process above this one reports that monitor already (`run --monitor`, a matched
+    parent). Nothing is imported when the configuration has no monitors."""
+    entries = values.get("monitors")
+    if not entries:
+        return None
+    from sentry_bootstrap import monitors
+
+    found = monitors.monitor_for(info, entries)
+    if found is not None and found[1].get("slug") in monitors.ancestors(environ):
+        _log.report("debug", "monitor {}: reported by a parent process".format(found[1]["slug"]))
+        return None
+    return found
 
 
 def _activate(resolved, environ, started, at_start=True):
@@ -140,9 +170,10 @@ def _activate(resolved, environ, started, at_start=True):
         return None
     from sentry_bootstrap.activation.activate import activate
     from sentry_bootstrap.config.errors import ConfigError
+    from sentry_bootstrap.diagnostics import register_with_notes
 
     try:
-        return activate(resolved, started=started)
+        return activate(resolved, started=started, extras=register_with_notes)
     except ConfigError as error:  # e.g. a `module:function` that can't be imported
         _config_error(error, environ, resolved.values)
         return None
@@ -179,9 +210,21 @@ def _hook_dirs(packaged):
         else [packaged]
 
 
+# Problems named on the hook's one line; `sentry-bootstrap check` lists them all.
+SHOWN_PROBLEMS = 5
+# Warnings (misspelt SENTRY_* variables, ...) given a line each; the rest are counted.
+SHOWN_WARNINGS = 5
+
+
 def _config_error(error, environ, values=None, look=None):
-    """One stderr line for a configuration error, or in strict mode the refusal to start."""
-    message = "not active: configuration error: " + "; ".join(str(p) for p in error.problems)
+    """One stderr line for a configuration error, or in strict mode the refusal to start. The line
+    names the first SHOWN_PROBLEMS problems and counts the rest (4,000 unknown keys made it 200 KB)."""
+    problems = error.problems
+    message = "not active: configuration error: " + "; ".join(
+        str(p) for p in problems[:SHOWN_PROBLEMS])
+    if len(problems) > SHOWN_PROBLEMS:
+        message += "; and {} more (`sentry-bootstrap check` lists them all)".format(
+            len(problems) - SHOWN_PROBLEMS)
     if _env.flag(environ, _env.STRICT) or bool(values and values.get("strict")) or \
             bool(look and look.strict):
         raise _StrictExit(message.replace("not active", "refusing to start (strict mode)", 1))
@@ -204,9 +247,28 @@ def _resolve(environ, config_file, discovered, look):
             resolved = cache.lookup(config_file, environ, start_dir, handoff=True)
         if resolved is None:
             resolved = cache.lookup(config_file, environ, start_dir)
+    from sentry_bootstrap.config.errors import ConfigError
+
+    if isinstance(resolved, ConfigError):  # these inputs were found wrong before: no validation
+        _config_error(resolved, environ, look=look)
+        return None
     if resolved is not None:
         return resolved
+    # A cache miss: what validation and the cache's write import (pydantic, yaml, ~90 modules of
+    # the standard library and of the config layer) is released afterwards, so that the process
+    # goes on as after a warm start (deps.release_imports).
+    loaded = set(sys.modules)
+    try:
+        return _validate(environ, config_file, start_dir, script, discovered, look)
+    finally:
+        from sentry_bootstrap import deps
+
+        deps.release_imports(loaded)
+
+
+def _validate(environ, config_file, start_dir, script, discovered, look):
     from sentry_bootstrap import deps
+    from sentry_bootstrap.config import cache
     from sentry_bootstrap.config.errors import ConfigError
 
     try:
@@ -217,6 +279,8 @@ def _resolve(environ, config_file, discovered, look):
 
             resolved = load_config(environ=environ, entry_script=script, discovered=discovered)
     except ConfigError as error:
+        if not discovered[2]:  # a discovery problem (a missing file) is never cached
+            cache.store_error(config_file, environ, start_dir, error)
         _config_error(error, environ, look=look)
         return None
     try:

@@ -43,12 +43,14 @@ class ProcessInfo:
       command line is not a Python interpreter's (uwsgi, a frozen program): then `program` and
       `console_script` are that executable's name (`uwsgi`).
     - `argv`: the full command line, interpreter first when it is known.
+    - `script`: the script's path as written on the command line (kind `script`), else None.
     """
 
-    __slots__ = ("program", "module", "console_script", "command", "kind", "argv")
+    __slots__ = ("program", "module", "console_script", "command", "kind", "argv", "script")
 
     def __init__(self, program, module=None, console_script=None, command=None, kind="script",
-                 argv=()):
+                 argv=(), script=None):
+        self.script = script
         self.program = program
         self.module = module
         self.console_script = console_script
@@ -103,7 +105,7 @@ class ProcessInfo:
             return cls(interpreter, kind="stdin", argv=argv)
         program = _program_name(argv[i])
         console = None if program.lower().endswith(_SCRIPT_SUFFIXES) else program
-        return cls(program, console_script=console, kind="script", argv=argv)
+        return cls(program, console_script=console, kind="script", argv=argv, script=argv[i])
 
     def __repr__(self):
         return "ProcessInfo(program={!r}, module={!r}, console_script={!r}, kind={!r})".format(

@@ -454,7 +454,8 @@ def _idx_offset(idx_path, wanted):
 def _natural_key(name):
     import re
 
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+    # Digits compare by value without int(): a tag may hold more digits than int() converts.
+    return [(0, len(part.lstrip("0")), part.lstrip("0")) if part.isdigit() else (1, 0, part)
             for part in re.split(r"(\d+)", name)]
 
 

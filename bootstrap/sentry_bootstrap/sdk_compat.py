@@ -284,6 +284,16 @@ def annotated_value_class():
     return AnnotatedValue
 
 
+def span_streaming(options):
+    """Whether `sentry_sdk.init(**options)` streams spans (`trace_lifecycle: stream`, also still read
+    from `_experiments`), the only mode in which the SDK calls `before_send_span`. 3.x always does."""
+    if is_sdk3():
+        return True
+    if options.get("trace_lifecycle") is not None:
+        return options.get("trace_lifecycle") == "stream"
+    return (options.get("_experiments") or {}).get("trace_lifecycle") == "stream"
+
+
 def sensitive_data_substitute():
     """The text the SDK puts in place of a scrubbed value (`[Filtered]`)."""
     from sentry_sdk._types import SENSITIVE_DATA_SUBSTITUTE
@@ -530,16 +540,26 @@ def init_without_git_release(init, options):
         client_module.get_default_release = original
 
 
-def capture_thread_exception(exc_info):
-    """Capture an exception that ended a thread as the SDK's threading integration would
-    (mechanism `threading`, unhandled), for a thread started before the SDK was."""
+def capture_uncaught(exc_info, mechanism):
+    """Capture an uncaught exception as the SDK's integration for `mechanism` would: `excepthook`
+    (ExcepthookIntegration: not in an interactive shell unless `always_run`), `typer`
+    (TyperIntegration) or `threading` (ThreadingIntegration, for a thread started before the SDK),
+    unhandled. Nothing when that integration is not enabled."""
     import sentry_sdk
-    from sentry_sdk.integrations.threading import ThreadingIntegration
 
+    if mechanism == "excepthook":
+        from sentry_sdk.integrations.excepthook import ExcepthookIntegration as integration_class
+    elif mechanism == "typer":
+        from sentry_sdk.integrations.typer import TyperIntegration as integration_class
+    else:
+        from sentry_sdk.integrations.threading import ThreadingIntegration as integration_class
     client = sentry_sdk.get_client()
-    if client.get_integration(ThreadingIntegration) is None:
+    integration = client.get_integration(integration_class)
+    if integration is None:
         return
-    event, hint = event_from_exception(exc_info, mechanism={"type": "threading", "handled": False})
+    if mechanism == "excepthook" and hasattr(sys, "ps1") and not integration.always_run:
+        return  # as the SDK's: every typo in an interactive shell is not an event
+    event, hint = event_from_exception(exc_info, mechanism={"type": mechanism, "handled": False})
     sentry_sdk.capture_event(event, hint=hint)
 
 

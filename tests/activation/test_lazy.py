@@ -22,9 +22,11 @@ HOOK_MODULES = {
     "sentry_bootstrap.activation",
     "sentry_bootstrap.activation.integrations",
     "sentry_bootstrap.activation.lazy",
+    "sentry_bootstrap.activation.watcher",
     "sentry_bootstrap.config",
     "sentry_bootstrap.config.cache",
     "sentry_bootstrap.config.discovery",
+    "sentry_bootstrap.config.errors",  # a stored configuration error is a ConfigError
     "sentry_bootstrap.config.quick",
     "sentry_bootstrap.config.resolved",
     "sentry_bootstrap.hook",
@@ -61,6 +63,25 @@ def test_start_adds_exactly_the_start_up_modules(app, sentry_server):
     assert not [name for name in NEVER_AT_START if name in modules_of(hooked) - modules_of(bare)]
     assert "sentry_sdk" not in modules_of(hooked)
     assert sentry_server.envelopes == []  # nothing needed the SDK: no session, nothing sent
+
+
+def test_a_cold_start_leaves_what_a_warm_start_does(app, sentry_server):
+    """A cache miss validates with pydantic and yaml, then releases every module it imported: the
+    process goes on with the same modules as after a warm start, and the program's own imports of
+    them (threading, json, pydantic, yaml) work afresh."""
+    app.config(base_config(sentry_server.dsn))
+    program = SHOW_MODULES + "; " + (
+        "import threading, json, yaml, pydantic; t = threading.Thread(target=print, args=('t',)); "
+        "t.start(); t.join(); print(json.dumps(yaml.safe_load('a: 1')), pydantic.VERSION[:2])")
+    cache = os.path.join(os.environ["XDG_STATE_HOME"], "sentry-bootstrap", "cache")
+    assert not os.path.isdir(cache) or not os.listdir(cache)  # so the first run is a miss
+    cold = run_python(["-c", program], cwd=str(app.path))
+    assert os.listdir(cache), cold.stderr  # it stored the entry the second run reads
+    warm = run_python(["-c", program], cwd=str(app.path))
+    assert cold.returncode == 0, cold.stderr
+    assert cold.stdout == warm.stdout == 't\n{"a": 1} 2.\n'
+    assert modules_of(cold) == modules_of(warm)
+    assert not {"pydantic", "yaml", "threading", "sentry_bootstrap.config.loader"} & modules_of(cold)
 
 
 def test_never_started_is_reported_at_exit_in_debug(app, sentry_server):

@@ -26,7 +26,7 @@ PRODUCER = textwrap.dedent("""\
     sentry_sdk.set_tag("region", "eu")
     with sentry_sdk.new_scope() as scope:
         scope.set_transaction_name("nightly-import")
-        logging.error("import of %s failed", "prices.csv")
+        logging.getLogger("shop.imports").error("import of %s failed", "prices.csv")
     def settle(ledger):
         return ledger["missing"]
     settle({{}})
@@ -99,6 +99,21 @@ def test_empty_outbox_prints_a_hint(tmp_path, isolated_environ):
     assert events("--json", cwd=tmp_path).stdout == ""
 
 
+def test_the_empty_outbox_hint_names_the_command_as_it_was_run(tmp_path, isolated_environ):
+    """Run by its path with the venv not on PATH, the hint's commands use that path, so they work
+    when pasted."""
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(sys.executable), "sentry-bootstrap")
+    proc = subprocess.run([script, "events"], cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(isolated_environ)})
+    assert proc.returncode == 0, proc.stderr
+    assert '  PYTHONPATH="$({} hook-path)" python app.py\n'.format(script) in proc.stdout
+    assert "then run `{} events` again.\n".format(script) in proc.stdout
+
+
 def test_limit_shows_only_the_newest(tmp_path, isolated_environ, sample_box):
     """--limit 1 shows only the newest event."""
     fill(sample_box, default_box(isolated_environ))
@@ -162,3 +177,27 @@ def test_follow_prints_events_as_they_arrive(tmp_path, isolated_environ):
     finally:
         proc.kill()
         proc.communicate(timeout=10)
+
+
+def test_show_names_the_logger_of_a_logged_event(tmp_path, isolated_environ, sample_box):
+    """`events show` of an event from a log record says which logger sent it, as Sentry does."""
+    box = fill(sample_box, default_box(isolated_environ))
+    row = [r for r in reader.read_rows(box) if r["type"] == "message"][0]
+    out = events("show", row["event_id"][:8], cwd=tmp_path).stdout
+    assert out.startswith("MESSAGE  import of prices.csv failed\n")
+    assert "\n  logger       shop.imports\n" in out
+
+
+def test_module_level_frames_leave_out_the_interpreters_own_globals(tmp_path, isolated_environ, sample_box):
+    """The SDK sends a module-level frame's globals as its locals; `events show` leaves out
+    `__builtins__`, `__doc__` and the other dunder names and keeps the program's own."""
+    box = fill(sample_box, default_box(isolated_environ))
+    row, payload = reader.find(box, [r for r in reader.read_rows(box) if r["type"] == "error"][0]["event_id"])
+    module_frame = [f for f in reader.frames(reader.exceptions(payload)[-1]) if f["function"] == "<module>"][0]
+    assert "__builtins__" in module_frame["vars"] and "__doc__" in module_frame["vars"]  # as sent
+    out = events("show", row["event_id"], cwd=tmp_path).stdout
+    module_part = out[out.index(", in <module>"):out.index(", in settle")]
+    assert "locals:" in module_part and "<module 'logging'" in module_part
+    names = [line.split()[0] for line in module_part.split("locals:", 1)[1].splitlines()
+             if line.startswith("        ")]
+    assert "logging" in names and not [n for n in names if n.startswith("__")], names

@@ -59,3 +59,44 @@ def test_init_path_option_accepts_a_file_or_a_directory(tmp_path):
     assert mode(tmp_path / "other.yaml") == 0o600
     proc = cli("check", "--config", "other.yaml", cwd=tmp_path)
     assert proc.stdout == "ok: other.yaml (environment development)\n", proc.stderr
+
+
+def _next_steps(out):
+    return [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith(("next: ", "editor completion: "))]
+
+
+def test_next_steps_work_as_printed_from_a_venv_that_is_not_on_path(tmp_path):
+    """Run as `.venv/bin/sentry-bootstrap init` with the venv not on PATH (the README's way), the
+    printed next steps name that command by its full path, and pasted into a bare shell they work."""
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(sys.executable), "sentry-bootstrap")
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run([script, "init"], cwd=str(tmp_path), env=bare, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    steps = _next_steps(done.stdout)
+    assert steps == ["{} check --all-environments".format(script),
+                     "{} schema > sentry.schema.json".format(script)]
+    for step in steps:
+        pasted = subprocess.run(["bash", "-c", step], cwd=str(tmp_path), env=bare, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        assert pasted.returncode == 0, (step, pasted.stderr)
+    assert (tmp_path / "sentry.schema.json").stat().st_size > 1000
+
+
+def test_next_steps_of_a_module_run_name_the_interpreter_and_another_file(tmp_path):
+    """`python -m sentry_bootstrap init --path conf/app.yaml`: the next step is the same interpreter
+    with `-m sentry_bootstrap`, and names the file, since `check` looks for ./sentry.yaml."""
+    import subprocess
+    import sys
+
+    (tmp_path / "conf").mkdir()
+    proc = cli("init", "--path", "conf/app.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    step = _next_steps(proc.stdout)[0]
+    assert step == "{} -m sentry_bootstrap check --all-environments --config conf/app.yaml".format(sys.executable)
+    pasted = subprocess.run(["bash", "-c", step], cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert pasted.returncode == 0 and "ok: conf/app.yaml" in pasted.stdout, pasted.stderr

@@ -145,9 +145,7 @@ def test_children_none_takes_the_hook_off(app, sentry_server):
     app.write("parent.py", CHILD_PARENT + "raise KeyError('parent')\n")
     app.write("child.py", "raise KeyError('child')\n")
     run_python(["parent.py"], cwd=str(app.path))
-    sentry_server.wait_for_events(1)
-    import time
-
-    time.sleep(1.0)
+    # Both processes have exited: whatever they sent was answered, and the server records a request
+    # before it answers, so nothing else can arrive.
     values = [e["exception"]["values"][-1]["value"] for e in sentry_server.events]
     assert values == ["'parent'"]

@@ -118,3 +118,56 @@ def test_overlay_interpolation_error_names_overlay_path(project):
     assert problems_of(excinfo) == [
         "sentry.yaml:4:18: environments.production.server_name: variable HOST is not set "
         "(write '${HOST:-default}' to give a default)"]
+
+
+def test_value_expansion_is_bounded_with_a_located_error(project):
+    """Placeholders may insert VALUE_LIMIT characters into one value; past it, a problem at the
+    value that says what to do, found before the text is built."""
+    from sentry_bootstrap.config.interpolate import VALUE_LIMIT
+
+    project.write("version: 1\nrelease: '${A}${A}'\ndist: '${B}'\n")
+    big = "x" * (VALUE_LIMIT // 2 + 1)
+    with pytest.raises(ConfigError) as caught:
+        project.load({"A": big, "B": "x" * VALUE_LIMIT})
+    lines = problems_of(caught)
+    assert len(lines) == 1 and lines[0].startswith("sentry.yaml:2:10: release: '${A}' makes"), lines
+    assert str(VALUE_LIMIT) in lines[0] and "shorten the variable" in lines[0]
+    assert project.load({"A": "x" * (VALUE_LIMIT // 2), "B": "y"}).release == "x" * VALUE_LIMIT
+
+
+def test_file_expansion_is_bounded_and_reported_once(project):
+    """The report's case: 300 tags of twenty `${A}`, A of 100 KB (6 s and 1.8 GB a start before).
+    Values past the file's bound are left alone: one problem, at the value that crossed it."""
+    from sentry_bootstrap.config.interpolate import FILE_LIMIT, VALUE_LIMIT
+
+    tags = "".join("  t{}: '{}'\n".format(i, "${A}" * 20) for i in range(300))
+    project.write("version: 1\ntags:\n" + tags)
+    with pytest.raises(ConfigError) as caught:
+        project.load({"A": "a" * 100000})
+    lines = problems_of(caught)
+    assert len(lines) == 300 and "the limit for one value" in lines[0], lines[:2]
+
+    project.write("version: 1\ntags:\n" + "".join("  t{}: '${{A}}'\n".format(i) for i in range(300))
+                  + "environments:\n  production:\n    dist: '${A}'\n")
+    count = FILE_LIMIT // VALUE_LIMIT  # values of VALUE_LIMIT that fit exactly
+    with pytest.raises(ConfigError) as caught:
+        project.load({"A": "a" * VALUE_LIMIT}, env_name="production")
+    lines = problems_of(caught)
+    assert len(lines) == 1, lines[:3]
+    name = "t{}".format(count)
+    assert lines[0].startswith("sentry.yaml:{}:{}: tags.{}: '${{A}}'".format(
+        3 + count, len(name) + 5, name)) and str(FILE_LIMIT) in lines[0] and "fewer times" in lines[0], lines
+
+
+def test_overlay_shares_the_file_bound(project):
+    """The base keys and the active overlay draw on one bound for the file."""
+    from sentry_bootstrap.config.interpolate import FILE_LIMIT, VALUE_LIMIT
+
+    count = FILE_LIMIT // VALUE_LIMIT
+    project.write("version: 1\ntags:\n" + "".join("  t{}: '${{A}}'\n".format(i) for i in range(count))
+                  + "environments:\n  production:\n    dist: '${A}'\n")
+    assert project.load({"A": "a" * VALUE_LIMIT}).values["tags"]["t0"] == "a" * VALUE_LIMIT
+    with pytest.raises(ConfigError) as caught:
+        project.load({"A": "a" * VALUE_LIMIT}, env_name="production")
+    assert problems_of(caught)[0].startswith("sentry.yaml:{}:11: environments.production.dist:"
+                                             .format(count + 5)), problems_of(caught)

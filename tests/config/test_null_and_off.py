@@ -21,7 +21,7 @@ CANDIDATES = (True, False, 7, 0.5, "WARNING", "module:function", "text", ["a"], 
               [[500, 599]], [{"qualified_name": "m.f"}], "manual", "never", "sentry", "endpoint",
               "http://key@127.0.0.1:9/1", "trace", "thread", "stream", "otel", "none",
               [[1, 2, 3]], [400], "small", "function_name", "method_and_path_pattern", "url",
-              ["django"], ["django.db.models.signals:post_save"], "eager")
+              ["django"], ["django.db.models.signals:post_save"], "eager", ["@email"])
 
 
 def _leaf_keys():

@@ -40,8 +40,20 @@ def dsns(server_dsn):
         "https://key@[::1/1", "https://key@127.0.0.1:99999999/1", "http://key@127.0.0.1:0/1",
         "https://key@127.0.0.1/1/", "ftp://key@127.0.0.1/1", "https://@127.0.0.1/1",
         "https://key@127.0.0.1/x", "https://key@127.0.0.1:-1/1", "https://key@:80/1",
-        "https://key@127.0.0.1/\u0661",
+        "https://key@127.0.0.1/\u0661", "https://key@127.0.0.1/" + "1" * 5000,
+        "https://k\x00y@127.0.0.1/1",
     ])
+
+
+# Values the hook hands to child processes (SENTRY_RELEASE, and SENTRY_ENVIRONMENT under `run`)
+# that no variable can carry: `check` must refuse them, or every exec of the program fails.
+UNEXPORTABLE = ["a\x00b", "r" * (128 * 1024)]
+
+
+def rarely(common, rare):
+    """`common`, or one of the `rare` values one time in ten (the generator should mostly make
+    configurations that activate)."""
+    return st.integers(0, 9).flatmap(lambda n: st.sampled_from(rare) if n == 0 else common)
 
 
 def for_annotation(annotation, name, server_dsn):
@@ -109,7 +121,7 @@ def _by_validator(func, server_dsn):
         "_status_code": st.integers(100, 599),
         "_log_level": st.one_of(st.none(), st.sampled_from(_LEVELS)),
         "_spotlight": st.one_of(st.none(), st.booleans(), st.just("http://127.0.0.1:9/stream")),
-        "_release": st.sampled_from(["auto", "1.0.0", "app@2"]),
+        "_release": rarely(st.sampled_from(["auto", "1.0.0", "app@2"]), UNEXPORTABLE),
         "_tag_value": st.one_of(TEXT, st.integers(0, 9), st.booleans()),
         "_number_as_text": st.one_of(TEXT, st.integers(0, 99)),
         "_proxy": st.sampled_from(["", "http://127.0.0.1:9", "https://user:pw@[::1]:3128",
@@ -129,6 +141,8 @@ def sections(section, server_dsn, skipped=()):
     """Any subset of the section's fields, each with a valid value (or None where nullable)."""
     fields = {name: for_annotation(_declared(field), name, server_dsn)
               for name, field in section.model_fields.items() if name not in skipped}
+    if section is model.Settings:
+        fields["environment"] = rarely(fields["environment"], UNEXPORTABLE)
     required = {name for name, field in section.model_fields.items()
                 if field.is_required() and name not in skipped}
     return st.fixed_dictionaries({n: fields[n] for n in sorted(required)},
@@ -170,6 +184,14 @@ def test_every_accepted_configuration_activates(tmp_path_factory, data):
 
 
 REFUSED = [
+    ("dsn: 'https://k@127.0.0.1/" + "1" * 5000 + "'", "dsn: must be a DSN like",
+     "below 2**64"),
+    ('dsn: "https://k\\x00y@127.0.0.1/1"', "dsn: must be a DSN like",
+     "control character"),
+    ('release: "a\\0b"', "release: holds a NUL byte", "SENTRY_RELEASE"),
+    ("release: '" + "r" * (128 * 1024) + "'", "release: is 131072 bytes long, too long",
+     "SENTRY_RELEASE"),
+    ('environment: "prod\\0"', "environment: holds a NUL byte", "SENTRY_ENVIRONMENT"),
     ("dsn: 'https://k@127.0.0.1:99999999/1'", "dsn: must be a DSN like", "port out of range"),
     ("dsn: 'https://k@[::1/1'", "dsn: must be a DSN like", "invalid IPv6 URL"),
     ("dsn: 'https://k@127.0.0.1/1/'", "dsn: must be a DSN like", ""),
@@ -195,6 +217,21 @@ def test_check_refuses_what_the_sdk_would_refuse(project):
             project.load()
         text = str(caught.value)
         assert text.startswith("sentry.yaml:2:") and message in text and detail in text, (line, text)
+
+
+def test_values_children_cant_carry_are_refused_not_failed(tmp_path):
+    """A release or environment with a NUL byte or over the system's limit for one variable, and a
+    DSN whose project id the SDK's parser refuses, are rejected by the loader: none fails when
+    activated and handed to a child process (the issue's `check --strict` passes)."""
+    configs = [{"version": 1, "release": value} for value in UNEXPORTABLE] + \
+        [{"version": 1, "environment": value} for value in UNEXPORTABLE] + \
+        [{"version": 1, "dsn": "https://key@127.0.0.1/" + "1" * 5000}]
+    path = tmp_path / "configs.json"
+    path.write_text(json.dumps(configs))
+    result = run_python([WORKER, str(path)], hook=False, timeout=120)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["outcome"] for a in answers] == ["rejected"] * len(configs), \
+        [a["detail"][-600:] for a in answers] or result.stderr[-2000:]
 
 
 def test_nullable_data_collection_options_activate(tmp_path):

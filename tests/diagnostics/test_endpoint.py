@@ -10,6 +10,7 @@ from sentry_bootstrap.diagnostics import endpoint
 from sentry_bootstrap.diagnostics.endpoint import DEFAULT_PATH, endpoint_status
 from tests.support.child import ROOT, run_python
 from tests.support.sentry_server import SentryServer
+from tests.support.values import validated
 
 TOKEN = "right-token-5f2c"
 CFG = {"enabled": True, "path": DEFAULT_PATH, "token": TOKEN}
@@ -136,7 +137,7 @@ def test_no_token_configured_leaves_the_endpoint_off(mounted, sentry_client):
         DEFAULT_PATH, headers=RIGHT)
     assert status == 404
     assert sentry_client.events() == []
-    active, note = endpoint_status({"diagnostics": {"endpoint": {"enabled": True, "token": None}}})
+    active, note = endpoint_status(validated(diagnostics={"endpoint": {"enabled": True}}))
     assert "off in Flask/FastAPI" in note and "diagnostics.endpoint.token" in note
 
 
@@ -155,8 +156,8 @@ def test_sentry_not_initialised_is_503(mounted):
 
 def test_endpoint_status_notes():
     """Off by default; with a token it is on for every framework."""
-    assert endpoint_status({}) == (False, "test endpoint off")
-    active, note = endpoint_status({"diagnostics": {"endpoint": CFG}})
+    assert endpoint_status(validated()) == (False, "test endpoint off")
+    active, note = endpoint_status(validated(diagnostics={"endpoint": CFG}))
     assert active and DEFAULT_PATH in note and "bearer token" in note
 
 
@@ -314,14 +315,14 @@ def test_register_mounts_what_the_configuration_asks(sentry_client):
     post-import hook, at once for an already imported framework)."""
     from sentry_bootstrap.diagnostics import register
 
-    assert register({"diagnostics": {"endpoint": {"enabled": False}, "celery_task": False}}) == []
+    assert register(validated()) == []
     # Imported first, so each hook runs at once and none is left waiting for a later test's import.
     import django.core.handlers.base  # noqa: F401
     import flask.app  # noqa: F401
     import starlette.applications  # noqa: F401
 
     try:
-        assert register({"diagnostics": {"endpoint": CFG}}) == ["endpoint"]
+        assert register(validated(diagnostics={"endpoint": CFG})) == ["endpoint"]
         status, body, _ = _FlaskClient().get(DEFAULT_PATH, headers=RIGHT)
     finally:
         endpoint.install_endpoint_flask({"enabled": False})

@@ -35,7 +35,7 @@ class Viewer(object):
     def __init__(self, cwd, env=None, extra=()):
         self.proc = spawn_python(["-c", EVENTS_CLI, "serve", "--port", "0"] + list(extra), hook=False,
                                  cwd=str(cwd), env=env)
-        lines = queue.Queue()
+        self.lines = lines = queue.Queue()  # the viewer's stdout, line by line
         threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()
         first = lines.get(timeout=30)
         assert " at http://127.0.0.1:" in first, first

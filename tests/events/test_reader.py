@@ -6,7 +6,7 @@ import os
 import pytest
 
 from sentry_bootstrap.events import reader
-from sentry_bootstrap.transport import outbox
+from sentry_bootstrap.transport import envelope_file, outbox
 
 
 def envelope_bytes(*items, event_id="0" * 32):
@@ -87,8 +87,8 @@ def test_links_fifos_and_oversized_files_are_not_read(tmp_path):
     os.symlink(str(secret), str(box / "00000000000000000001-1-0-1.envelope"))
     os.mkfifo(str(box / "00000000000000000002-1-0-1.envelope"))
     assert reader.read_rows(str(box)) == []
-    with pytest.raises(OSError, match="larger than 10 bytes"):
-        reader.read_bounded(str(secret), limit=10)
+    with pytest.raises(OSError, match="more than the limit of 10 bytes"):
+        envelope_file.read(str(secret), limit=10)
 
 
 def test_titles_follow_exception_then_logentry_then_message():

@@ -60,12 +60,15 @@ def test_show_unknown_or_ambiguous_id(tmp_path, isolated_environ, every_type_box
     proc = events("show", "f" * 32, cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (1, "") and "no item" in proc.stderr
     assert events("show", " ", cwd=tmp_path).returncode == 2
+    # The box's ids are random: plant two under a prefix none of them has, so exactly two match.
+    taken = {str(row["event_id"]).replace("-", "")[:2] for row in reader.read_rows(box)}
+    prefix = next("{:02x}".format(n) for n in range(256) if "{:02x}".format(n) not in taken)
     for n in (1, 2):
-        payload = json.dumps({"event_id": "ab{}".format(n) * 10 + "00", "message": "m"}).encode()
+        payload = json.dumps({"event_id": prefix + "{}".format(n) * 30, "message": "m"}).encode()
         outbox.write_envelope(box, b"{}\n" + json.dumps({"type": "event", "length": len(payload)}).encode()
                               + b"\n" + payload + b"\n")
-    proc = events("show", "ab", cwd=tmp_path)
-    assert proc.returncode == 2 and "2 items start with 'ab'" in proc.stderr
+    proc = events("show", prefix, cwd=tmp_path)
+    assert proc.returncode == 2 and "2 items start with '{}'".format(prefix) in proc.stderr
 
 
 def test_terminal_escapes_in_an_event_are_neutralised():

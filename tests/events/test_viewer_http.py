@@ -180,13 +180,28 @@ def test_open_hands_the_page_to_the_users_browser(tmp_path, viewer):
 
 
 def test_a_port_in_use_is_a_clear_error(tmp_path):
-    """`events serve --port N` on a taken port exits 2 with one line saying so."""
+    """`events serve --port N` on a taken port exits 2 with one line saying so and naming --port."""
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
+    port = taken.getsockname()[1]
     try:
-        proc = events("serve", "--port", str(taken.getsockname()[1]), cwd=tmp_path)
+        proc = events("serve", "--port", str(port), cwd=tmp_path)
     finally:
         taken.close()
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.startswith("sentry-bootstrap events serve: cannot listen on 127.0.0.1:")
+    assert proc.stderr == (
+        "sentry-bootstrap events serve: cannot listen on 127.0.0.1:{0}: Address already in use; another "
+        "viewer may already serve http://127.0.0.1:{0}/, or choose another port with --port N (--port 0 "
+        "picks a free one)\n".format(port))
+
+
+def test_open_without_a_display_says_so_and_prints_the_url(tmp_path, viewer):
+    """`events serve --open` where no browser can open (no X or Wayland display, no $BROWSER: ssh, a
+    container) says so with the URL to open, and serves on."""
+    served = viewer(env={"DISPLAY": None, "WAYLAND_DISPLAY": None, "BROWSER": None}, extra=["--open"])
+    said = [served.lines.get(timeout=30) for _ in range(2)][-1]
+    assert said == ("No display to open a browser on: open {} in a browser on this machine, or forward "
+                    "the port (ssh -L {port}:127.0.0.1:{port} HOST) and open it there\n".format(
+                        served.url, port=served.port))
+    assert get(served, "/api/state")[0] == 200

@@ -38,6 +38,18 @@ def test_each_framework_method_is_patched_in_one_module():
             os.path.join("middleware", wanted[0].split(".")[0] + ".py")]
 
 
+def test_the_framework_table_names_each_patch():
+    """integrations_table.FRAMEWORKS (read by the lazy start, activation and diagnostics) names
+    exactly the patches the middleware modules make, each in its own module."""
+    from sentry_bootstrap.integrations_table import frameworks
+
+    sites = dict(_patch_sites())
+    rows = frameworks("middleware")
+    assert {(row.module, row.patched) for row in rows} == set(sites)
+    for row in rows:
+        assert sites[(row.module, row.patched)] == os.path.join("middleware", row.name + ".py")
+
+
 RUNTIME = """\
 import sys
 sys.path.insert(0, {hook_dir!r})

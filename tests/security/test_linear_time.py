@@ -23,7 +23,8 @@ MB = 1 << 20
 UNITS = ["a", "A", "aB", "1", "1 ", "1-", ":", "/", "://", "x://", "x://a", "a:", "[", "[ ", "]",
          "{", "${", "${a", "$", " ", "\n", "@", "a@", "=", "a=", "key=", "bearer ", "basic ",
          "-----BEGIN PRIVATE KEY-----", "0.", "e", "+", "&", "'", '"', "\\"]
-BOUND = 3.0  # seconds for a 1 MB input: linear work is well under; quadratic work is hours
+BOUND = 15.0  # seconds for a 1 MB input: a hang bound, not a speed target (linear work takes well
+# under a second, quadratic work hours); benchmarks/hostile_input.py measures the speed
 
 runs = st.tuples(st.sampled_from(UNITS), st.integers(1, MB))
 

@@ -10,6 +10,7 @@ cost of a fork rather than an interpreter start.
 """
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -52,6 +53,10 @@ def run_one(config, directory):
         activate(resolved)
         sentry_sdk.capture_message("agreement")
         sentry_sdk.get_client().close(timeout=0)  # activation is the point, not delivery
+        # What the hook (and `run`) hand to child processes: the program must still start them.
+        child_environ = dict(os.environ, SENTRY_ENVIRONMENT=resolved.environment)
+        resolved.export_release(child_environ)
+        subprocess.run(["true"], env=child_environ, check=True)
     except Exception:
         return "failed", traceback.format_exc()
     return "accepted", ""

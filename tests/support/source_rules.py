@@ -2,7 +2,9 @@
 
 - `private_sdk_uses(path)`: every place a module imports or touches a private `sentry_sdk` name.
 - `import_graph()`: which `sentry_bootstrap` module imports which (module level and inside functions).
+- `package_graph(graph)`: the same between the package's top-level parts (`activation`, `config`, ...).
 - `find_cycle(graph)`: one import cycle, or None.
+- `import_module_calls()`: every `importlib.import_module` / `__import__` call, by module.
 
 Nothing here imports the product: the sources are parsed, never executed.
 """
@@ -249,6 +251,36 @@ def import_graph():
         # Importing a submodule runs its package's __init__ too, but that is a parent, not a cycle.
         graph[name] = {t for t in edges if not name.startswith(t + ".") and t != PACKAGE}
     return graph
+
+
+def package_of(module):
+    """The top-level part of the package a module belongs to: `sentry_bootstrap.config.cache` ->
+    `sentry_bootstrap.config`; a top-level module is its own part."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph(graph):
+    """{part: set of other parts it imports}, from a module graph."""
+    packages = {}
+    for module, targets in graph.items():
+        edges = packages.setdefault(package_of(module), set())
+        edges.update(package_of(t) for t in targets if package_of(t) != package_of(module))
+    return packages
+
+
+def import_module_calls():
+    """[(module, line, call text)] for every call of `import_module` or `__import__`."""
+    found = []
+    for name, path in product_modules().items():
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in ("import_module", "__import__"):
+                    found.append((name, node.lineno, ast.unparse(node)))
+    return found
 
 
 def find_cycle(graph):

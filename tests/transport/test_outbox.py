@@ -145,22 +145,31 @@ def test_reading_the_outbox_does_not_import_the_sdk(tmp_path):
     assert proc.stdout == "False\n", proc.stderr
 
 
-def test_child_forked_while_the_ledger_is_locked_writes_without_waiting_for_the_timeout(tmp_path):
-    """A process forked while its parent holds the ledger lock drops its copy and writes once the parent lets go."""
+def test_child_forked_while_the_ledger_is_locked_holds_no_copy_of_the_lock(tmp_path):
+    """A process forked while its parent holds the ledger lock drops its copy: once the parent lets go,
+    the lock is free for the child (a copy kept would hold it for the child's whole life)."""
     proc = run_python(["-c", textwrap.dedent("""\
-        import os, sys, time
+        import fcntl, os, sys
         sys.path.insert(0, {root!r})
         from sentry_bootstrap.transport import outbox, store
         box = {box!r}
         outbox.write_envelope(box, b"{{}}\\n")
-        ledger = store._Ledger(box)  # as if a writer thread held it at fork time
+        from sentry_bootstrap._files import StateDir
+        ledger = store._Ledger(StateDir.open(box))  # as if a writer thread held it at fork time
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            start = time.monotonic()
+            os.read(ready_r, 1)  # the parent has let go
+            fd = os.open(os.path.join(box, store.STATE_FILE), os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os._exit(3)
+            fcntl.flock(fd, fcntl.LOCK_UN)
             outbox.write_envelope(box, b"{{}}\\n", 10 ** 6)
-            os._exit(0 if time.monotonic() - start < 1.0 else 3)
-        time.sleep(0.2)
+            os._exit(0)
         ledger.close()
-        print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        os.write(ready_w, b"x")
+        print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), len(outbox.envelope_names(box)))
         """).format(root=HOOK_DIR, box=str(tmp_path))], hook=False)
-    assert proc.stdout == "0\n", proc.stderr
+    assert proc.stdout == "0 2\n", proc.stderr

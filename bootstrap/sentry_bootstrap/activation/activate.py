@@ -10,6 +10,8 @@ import time
 from sentry_bootstrap import _log, sdk_compat
 from sentry_bootstrap._mask import mask_dsn
 from sentry_bootstrap.activation.options import sdk_options
+from sentry_bootstrap.activation.watcher import when_imported
+from sentry_bootstrap.integrations_table import frameworks
 
 
 class ActivationReport:
@@ -38,8 +40,12 @@ class ActivationReport:
         return " ".join(parts)
 
 
-def activate(resolved, started=None):
-    """Initialise Sentry from `resolved` (a ResolvedConfig) and register the post-import hooks."""
+def activate(resolved, started=None, extras=None):
+    """Initialise Sentry from `resolved` (a ResolvedConfig) and register the post-import hooks.
+
+    `extras(values)`, when given, registers what a higher layer adds once the context middleware is
+    registered (the hook passes `diagnostics.register_with_notes`: the test endpoint must come after
+    Django's context middleware), and returns notes for the startup report."""
     started = time.perf_counter() if started is None else started
     import sentry_sdk
 
@@ -47,7 +53,7 @@ def activate(resolved, started=None):
     from sentry_bootstrap.activation.integrations import plan_integrations
 
     values = resolved.values
-    plan = plan_integrations(values.get("integrations") or {})
+    plan = plan_integrations(values["integrations"])
     plan.adapt_options(lambda name, opts: sdk_compat.integration_kwargs(
         name, opts, enable_logs=bool(values.get("enable_logs"))))
     options = sdk_options(values, resolved.source)
@@ -60,15 +66,15 @@ def activate(resolved, started=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    in_processor = bool(options.get("data_collection")) or not sdk_compat.accepts_event_scrubber()
-    if not in_processor:
-        options["event_scrubber"] = scrubber
-    # Sentry logs never pass through the event scrubber: scrub them first, then the user's hook.
-    options["before_send_log"] = _chain(scrubber.scrub_log, options.get("before_send_log"))
+    in_processor = _scrub_every_item(options, scrubber)
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
+    # One event per uncaught exception, whichever of the chained hooks report it.
+    from sentry_bootstrap.activation import uncaught
 
-    tags = values.get("tags") or {}
+    uncaught.install()
+
+    tags = values["tags"]
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
     if in_processor:
@@ -78,12 +84,13 @@ def activate(resolved, started=None):
         sentry_sdk.get_global_scope().add_event_processor(_scrubbing_processor(scrubber))
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
-    hooks.when_imported("multiprocessing.process", hooks.patch_multiprocessing)
-    _register_middleware(values)
-    # After the middleware, so Django's context middleware stays in front of the test endpoint.
-    from sentry_bootstrap.diagnostics import register as register_diagnostics
+    when_imported("multiprocessing.process", hooks.patch_multiprocessing)
+    # Thread tracebacks as the program alone prints them (a lazy start has it done already).
+    from sentry_bootstrap.activation import lazy
 
-    register_diagnostics(values)
+    when_imported("threading", lazy.patch_threading)
+    _register_middleware(values)
+    notes = extras(values) if extras is not None else []
     _register_instrument(resolved)
     _guard_application_init(client, tags)
     resolved.export_release(os.environ)
@@ -92,10 +99,7 @@ def activate(resolved, started=None):
                               (time.perf_counter() - started) * 1000.0,
                               mask_dsn(dsn) if dsn else "outbox")
     report.notes.extend(_spool_notes(client))
-    if ((values.get("diagnostics") or {}).get("endpoint") or {}).get("enabled"):
-        from sentry_bootstrap.diagnostics.endpoint import endpoint_status
-
-        report.notes.append(endpoint_status(values)[1])
+    report.notes.extend(notes)
     _log.report("info", report.line())
     if _log.enabled("debug"):
         for path in sorted(resolved.sources):
@@ -158,14 +162,17 @@ def _init_without_frameworks(init, options, plan):
 
 
 def _transport(values, dsn):
+    from sentry_bootstrap.transport import own_traffic
+
+    own_traffic.install()  # the transport's urllib3 records and the SDK's own: ours, not the program's
     if dsn:
         from sentry_bootstrap.transport.durable import make_transport
 
         # A class: the SDK instantiates it with its full options (proxies, TLS, compression).
-        return make_transport(None, values.get("spool") or {})
+        return make_transport(None, values["spool"])
     from sentry_bootstrap.transport.outbox import make_outbox_transport
 
-    return make_outbox_transport(values.get("outbox") or {})
+    return make_outbox_transport(values["outbox"])
 
 
 def _spool_notes(client):
@@ -209,30 +216,45 @@ def _chain(first, second):
 def _scrubber(values, dsn):
     from sentry_bootstrap.scrub import make_scrubber
 
-    return make_scrubber(values.get("scrub") or {}, dsn, bool(values.get("send_default_pii")))
+    return make_scrubber(values["scrub"], dsn, bool(values.get("send_default_pii")))
+
+
+def _scrub_every_item(options, scrubber):
+    """Every item type is scrubbed (docs/security.md, "Every item type"): events through the event
+    scrubber; logs, metrics and streamed spans through their `before_send_*`, ours first and then
+    the user's; everything else as the transport receives the envelope."""
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    from sentry_bootstrap.scrub.items import scrubbing_transport
+
+    in_processor = bool(options.get("data_collection")) or not sdk_compat.accepts_event_scrubber()
+    if not in_processor:
+        options["event_scrubber"] = scrubber
+    callbacks = [("before_send_log", scrubber.scrub_log), ("before_send_metric", scrubber.scrub_metric)]
+    if sdk_compat.span_streaming(options):  # the SDK warns about before_send_span otherwise
+        callbacks.append(("before_send_span", scrubber.scrub_span))
+    for name, callback in callbacks:
+        if name in DEFAULT_OPTIONS:
+            options[name] = _chain(callback, options.get(name))
+    options["transport"] = scrubbing_transport(options["transport"], scrubber)
+    return in_processor  # True: events are scrubbed in a global event processor (see activate)
 
 
 def _register_middleware(values):
-    """The context middleware goes in when each framework is imported."""
-    from sentry_bootstrap.activation import import_hooks as hooks
-
-    context = values.get("context") or {}
-    collection = values.get("data_collection") or {}
+    """The context middleware goes into each framework of the table when it is imported."""
+    context = values["context"]
+    collection = values["data_collection"] or {}  # null: not set
     # As in the SDK: data_collection.user_info, when the user set it, wins over send_default_pii.
     pii = bool(collection.get("user_info")) if collection else bool(values.get("send_default_pii"))
+    for row in frameworks("middleware"):
+        when_imported(row.module, _install_context, row.name, context, pii)
 
-    def install(module, installer_path):
-        import importlib
 
-        module_name, _, func = installer_path.partition(":")
-        installer = getattr(importlib.import_module(module_name), func)
-        policy_cls = importlib.import_module("sentry_bootstrap.middleware.common").ContextPolicy
-        installer(policy_cls.from_config(context, pii))
+def _install_context(module, framework, context, pii):
+    from sentry_bootstrap import middleware
+    from sentry_bootstrap.middleware.common import ContextPolicy
 
-    hooks.when_imported("django.core.handlers.base", install, "sentry_bootstrap.middleware.django:install_django")
-    hooks.when_imported("flask.app", install, "sentry_bootstrap.middleware.flask:install_flask")
-    hooks.when_imported("starlette.applications", install,
-                        "sentry_bootstrap.middleware.starlette:install_starlette")
+    middleware.install(framework, ContextPolicy.from_config(context, pii))
 
 
 def _register_instrument(resolved):

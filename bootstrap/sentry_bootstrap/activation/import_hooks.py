@@ -1,30 +1,12 @@
-"""Post-import hooks: work that waits until the program imports a framework.
-
-Each hook is registered with wrapt's `register_post_import_hook`, which runs it at once when the
-module is already imported and otherwise right after the module's body has executed, before the
-importer gets the module back. So a framework's integration, middleware and decorator targets are
-in place before application code can cache `from framework import thing`.
-
-A hook never raises into the import that triggered it: a failure becomes one stderr line.
+"""Work that waits until the program imports a framework, registered on the import watcher
+(`activation.watcher.when_imported`): deferred integrations (with the frameworks not set up yet
+hidden from the SDK's probes), the multiprocessing child patch, and the uWSGI warning.
 """
 import os
 import sys
 
 from sentry_bootstrap import _env, _log
-
-
-def when_imported(module_name, func, *args):
-    """Run `func(module, *args)` once `module_name` is imported; never raises into the importer."""
-    import wrapt
-
-    def hook(module):
-        try:
-            func(module, *args)
-        except Exception as exc:  # the host's import must go on whatever happens here
-            _log.report("error", "setting up for {} failed: {}: {}".format(
-                module_name, type(exc).__name__, exc))
-
-    wrapt.register_post_import_hook(hook, module_name)
+from sentry_bootstrap.activation.watcher import when_imported
 
 
 class _Unimportable:

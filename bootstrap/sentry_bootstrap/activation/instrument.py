@@ -6,7 +6,7 @@ An entry is a plain dict (the validated config's `instrument` list):
      "capture_errors": {"service": ..., "reraise": True} | None,
      "trace": {"op": ..., "name": ...} | None, "monitor": {"slug": ..., "schedule": "0 3 * * *"} | None}
 
-`apply_instrument` registers one post-import hook per entry (wrapt `register_post_import_hook`): it runs
+`apply_instrument` registers one post-import hook per entry (`activation.watcher.when_imported`): it runs
 as soon as the target module has been executed, or at once when it is already imported, so a later
 `from pkg.mod import f` gets the wrapped function. Nothing here imports an application module.
 `Class.method` is resolved through the class `__dict__` (wrapt `resolve_path`), so staticmethods and
@@ -26,6 +26,7 @@ import re
 import threading
 
 from sentry_bootstrap import _log
+from sentry_bootstrap.activation.watcher import when_imported
 from sentry_bootstrap.config.errors import Problem
 
 __all__ = ["apply_instrument", "wrap_entry"]
@@ -46,8 +47,6 @@ def apply_instrument(entries, locate=None):
 
 
 def _register(index, entry, locate):
-    import wrapt
-
     target = entry.get("target") if isinstance(entry, dict) else None
     module, _, path = (target or "").partition(":")
     if not _IDENTIFIER.match(module) or not _IDENTIFIER.match(path):
@@ -61,7 +60,7 @@ def _register(index, entry, locate):
         except Exception as exc:
             _warn(index, entry, locate, "cannot apply: {}: {}".format(type(exc).__name__, exc))
 
-    wrapt.register_post_import_hook(hook, module)
+    when_imported(module, hook)
 
 
 def _apply(index, entry, locate, module, path):

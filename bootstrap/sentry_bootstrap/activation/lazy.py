@@ -4,14 +4,14 @@
 importing nothing a bare interpreter doesn't load already. It leaves behind what must exist from the
 first instruction, all of it small:
 
-- an import watcher (`_Watcher`, a meta-path finder of our own, first on `sys.meta_path`) that runs
-  an action right after a watched module has executed, before the importer gets it back;
+- actions on the import watcher (`activation.watcher`, the one every post-import patch uses): the
+  SDK's start on the import of a module that needs it, and the patches below;
 - `sys.excepthook`, and `threading.excepthook` once `threading` is imported;
 - a wrapper around `logging.Logger.callHandlers` once `logging` is imported, which keeps the records
   at the breadcrumb level (bounded like `max_breadcrumbs`) and starts the SDK on a record at the
   event level.
 
-`start(reason)` is the SDK's start: it takes the watcher away, calls `activate(reason)` (which runs
+`start(reason)` is the SDK's start: it takes its actions off the watcher, calls `activate(reason)` (which runs
 the hook's usual activation), replays the kept log records as breadcrumbs and reports the reason.
 It starts on: the import of a module that an enabled integration, the context middleware or an
 `instrument:` target needs; the program importing `sentry_sdk` itself (the hook's helpers import it
@@ -29,21 +29,18 @@ import time
 import _thread
 
 from sentry_bootstrap import _log
+from sentry_bootstrap.activation import watcher
 
 _LEVELS = {"CRITICAL": 50, "FATAL": 50, "ERROR": 40, "WARNING": 30, "WARN": 30, "INFO": 20,
            "DEBUG": 10, "NOTSET": 0}
-# Names whose import starts the SDK whatever the integrations say: the SDK itself (the program, or
-# the hook's helpers, use it), and the frameworks the context middleware and diagnostics go into.
-_ALWAYS = ("sentry_sdk", "django", "flask", "starlette")
 
 # Seconds after start when a process that still hasn't needed the SDK starts it to send the envelopes
 # waiting in the spool. A short script leaves them to the next process that needs the SDK.
 SPOOL_DELAY = 10.0
 
 _lock = _thread.RLock()
-_executing = []  # watched modules whose body is running, outermost first
 _state = {"armed": False, "started": False, "reason": None, "activate": None, "t0": None,
-          "watcher": None, "excepthook": None, "records": None, "logging": None}
+          "excepthook": None, "records": None, "logging": None}
 
 
 def eager_reason(values, strict=False):
@@ -61,8 +58,7 @@ def eager_reason(values, strict=False):
         return "enable_logs sends every log record from the first one"
     from sentry_bootstrap.activation.integrations import AUTO, DEFAULT, OPT_IN_TRIGGERS
 
-    integrations = values.get("integrations") or {}
-    for name in integrations.get("enabled") or ():
+    for name in values["integrations"]["enabled"]:
         # An opt-in integration with no module to wait for (sys_exit patches sys.exit) is needed
         # from the first instruction.
         if name not in OPT_IN_TRIGGERS and name not in AUTO and name not in DEFAULT:
@@ -75,27 +71,39 @@ def eager_reason(values, strict=False):
 
 
 def triggers(values):
-    """Module names whose import starts the SDK."""
+    """Module names whose import starts the SDK: the SDK itself (the program, or the hook's helpers,
+    use it), the frameworks the hook goes into (integrations_table.FRAMEWORKS), the triggers of the
+    integrations that apply, and the modules of `instrument:` targets."""
+    from sentry_bootstrap import integrations_table as table
     from sentry_bootstrap.activation.integrations import AUTO, OPT_IN_TRIGGERS
 
-    section = values.get("integrations") or {}
-    disabled = set(section.get("disabled") or ())
-    opted_in = set(section.get("enabled") or ())
-    auto = section.get("auto", True)
-    names = set(_ALWAYS)
+    section = values["integrations"]
+    disabled = set(section["disabled"])
+    opted_in = set(section["enabled"])
+    auto = section["auto"]
+    rows = table.frameworks("middleware")
+    if values["diagnostics"]["celery_task"]:
+        rows += table.frameworks("diagnostics")
+    names = {"sentry_sdk"} | {row.module.partition(".")[0] for row in rows}
     for name, (_dists, trigger) in AUTO.items():
-        if name not in disabled and (auto or name in opted_in):
+        if name not in disabled and (auto or name in opted_in) and name not in table.CRASH_ONLY:
             names.add(trigger)
     for name in opted_in:
         if name in OPT_IN_TRIGGERS and name not in disabled:
             names.add(OPT_IN_TRIGGERS[name])
-    for entry in values.get("instrument") or ():
+    for entry in values["instrument"]:
         target = entry.get("target") if isinstance(entry, dict) else None
         if isinstance(target, str) and ":" in target:
             names.add(target.partition(":")[0])
-    if (values.get("diagnostics") or {}).get("celery_task"):
-        names.add("celery")
     return names
+
+
+def _applies(values, name):
+    """Whether the auto integration `name` applies under the configuration (installed or not)."""
+    section = values.get("integrations") or {}
+    if name in (section.get("disabled") or ()):
+        return False
+    return section.get("auto", True) or name in (section.get("enabled") or ())
 
 
 def arm(values, activate, started=None):
@@ -107,22 +115,18 @@ def arm(values, activate, started=None):
             return
         _state.update(armed=True, activate=activate,
                       t0=time.perf_counter() if started is None else started)
-    watcher = _Watcher()
     for name in triggers(values):
         watcher.watch(name, _start_on_import)
     logging_cfg = _logging_levels(values)
     if logging_cfg is not None:
         watcher.watch("logging", _patch_logging)
         _state["logging"] = logging_cfg
-    watcher.watch("threading", _patch_threading)
+    watcher.watch("threading", patch_threading)
+    if _applies(values, "typer"):
+        watcher.watch("typer", _patch_typer)
     watcher.watch("multiprocessing.process", _patch_multiprocessing)
-    _state["watcher"] = watcher
-    sys.meta_path.insert(0, watcher)
     # A watched module imported before the hook ran (rare at sitecustomize time) needs the SDK now.
-    for name in list(watcher.actions):
-        module = sys.modules.get(name)
-        if module is not None:
-            watcher.fire(name, module)
+    watcher.fire_imported()
     if _state["started"]:
         return
     _state["excepthook"] = sys.excepthook
@@ -144,13 +148,11 @@ def start(reason):
             return
         _state["started"] = True
         _state["reason"] = reason
-        watcher = _state["watcher"]
-        try:
-            sys.meta_path.remove(watcher)
-        except ValueError:
-            pass
+        for action in _ACTIONS:
+            watcher.cancel(action)
         if sys.excepthook is _excepthook:
             sys.excepthook = _state["excepthook"]
+        _unpatch_logging()
         elapsed = (time.perf_counter() - _state["t0"]) * 1000.0
         _log.report("info", "sdk started on {} after {:.0f} ms".format(reason, elapsed))
         try:
@@ -158,7 +160,6 @@ def start(reason):
         except Exception as exc:
             _log.report("error", "not active: internal error {}: {}".format(type(exc).__name__, exc))
             return
-        # Modules imported since: their watchers (hooks.when_imported) are registered now.
         _replay_records()
 
 
@@ -181,12 +182,9 @@ def _start_later(delay, why):
 
 def _start_on_import(module):
     why = "import of {}".format(module.__name__)
-    if _executing:
-        # Inside another watched module's body (celery importing redis): starting now would set up
-        # that half-executed framework. The outermost one starts the SDK when its body is done.
-        _state["pending"] = _state.get("pending") or why
-    else:
-        start(why)
+    # Inside another watched module's body (celery importing redis), the SDK starts once the
+    # outermost one is done: starting now would set up that half-executed framework.
+    watcher.when_idle(lambda: start(why))
 
 
 def _report_never_started():
@@ -199,31 +197,75 @@ def _report_never_started():
 
 def _excepthook(exc_type, exc_value, exc_tb):
     start("uncaught {}".format(getattr(exc_type, "__name__", "exception")))
-    # The SDK's excepthook integration has wrapped the original hook by now.
-    hook = sys.excepthook if sys.excepthook is not _excepthook else _state["excepthook"]
-    hook(exc_type, exc_value, exc_tb)
+    _capture_uncaught((exc_type, exc_value, exc_tb), "excepthook")
+    # Then the hook saved at arm time, never `sys.excepthook`: a program that saved this function
+    # as its "previous" hook and calls it from its own is `sys.excepthook` (wrapped by the SDK's
+    # excepthook if it started since), and calling that would call this again, without end.
+    _state["excepthook"](exc_type, exc_value, exc_tb)
 
 
-def _patch_threading(module):
+def _capture_uncaught(exc_info, mechanism):
+    """Send the exception, unless it was sent already: the SDK's own hook (its excepthook around
+    the program's, its threading integration) reports first when it is in the chain."""
+    if not _state["started"]:
+        return
+    try:
+        from sentry_bootstrap import sdk_compat
+        from sentry_bootstrap.activation import uncaught
+
+        if not uncaught.sent(exc_info[1]):
+            sdk_compat.capture_uncaught(exc_info, mechanism)
+    except Exception:
+        pass
+
+
+def patch_threading(module):
+    """Wrap `threading.excepthook` (once; the lazy start when `threading` is imported, activation
+    for an eager start). Before the SDK's start, a thread's uncaught exception starts it; a thread
+    started before the SDK is captured here, as its threading integration would; and the hook saved
+    when threading was imported prints the traceback as it would without the SDK."""
+    if _state.get("threading"):
+        return
+    _state["threading"] = True
     original = module.excepthook
 
     def excepthook(args):
-        if args.exc_type is not SystemExit:
+        if args.exc_type is not SystemExit and _state["armed"]:
             start("uncaught {} in thread {}".format(
                 getattr(args.exc_type, "__name__", "exception"),
                 getattr(args.thread, "name", "?")))
-            try:
-                from sentry_bootstrap import sdk_compat
-
-                # Threads started before the SDK don't run under its threading integration; one
-                # that did was captured there already, and the dedupe integration drops the copy.
-                sdk_compat.capture_thread_exception((args.exc_type, args.exc_value,
-                                                     args.exc_traceback))
-            except Exception:
-                pass
-        return original(args)
+            # A thread started before the SDK doesn't run under its threading integration; one
+            # that did was sent from there already.
+            _capture_uncaught((args.exc_type, args.exc_value, args.exc_traceback), "threading")
+        # The hook saved when threading was imported, never `threading.excepthook` (see above).
+        if "sentry_sdk" not in sys.modules:
+            return original(args)
+        try:
+            from sentry_bootstrap.activation import uncaught
+        except Exception:
+            return original(args)
+        return uncaught.call_tidied(original, args)
 
     module.excepthook = excepthook
+
+
+def _patch_typer(module):
+    """Typer prints a crash itself (rich) and, so, calls no other hook: `Typer.__call__` installs
+    `typer.main.except_hook` as `sys.excepthook`. Wrapped here, a crash starts the SDK, which sets
+    up its Typer integration (around this wrapper, for later crashes), and is sent once; then
+    Typer's hook prints it as always. Importing typer starts nothing: a CLI that succeeds never
+    pays for the SDK."""
+    main = sys.modules.get("typer.main")
+    original = getattr(main, "except_hook", None)
+    if _state["started"] or not callable(original):
+        return
+
+    def except_hook(exc_type, exc_value, exc_tb):
+        start("uncaught {} in a Typer app".format(getattr(exc_type, "__name__", "exception")))
+        _capture_uncaught((exc_type, exc_value, exc_tb), "typer")
+        return original(exc_type, exc_value, exc_tb)
+
+    main.except_hook = except_hook
 
 
 def _patch_multiprocessing(module):
@@ -236,26 +278,23 @@ def _patch_multiprocessing(module):
 
 # --- logging -----------------------------------------------------------------------------------
 
-def _level(value, default):
-    if value is None:
-        return default
+def _level(value):
+    """A validated level (a name or a number) as a number; None when it is off (`false`)."""
+    if value is None or value is False:
+        return None
     if isinstance(value, int):
         return value
-    return _LEVELS.get(str(value).strip().upper(), default)
+    return _LEVELS.get(str(value).strip().upper())
 
 
 def _logging_levels(values):
-    """(breadcrumb level, event level or None, max kept) or None when the logging integration is
-    off."""
-    section = values.get("integrations") or {}
-    if "logging" in (section.get("disabled") or ()):
+    """(breadcrumb level or None, event level or None, max kept) from the validated values (every
+    key is there, defaults included), or None when the logging integration is off."""
+    section = values["integrations"]
+    if "logging" in section["disabled"]:
         return None
-    cfg = section.get("logging") or {}
-    breadcrumbs = _level(cfg.get("level"), 20)
-    event = _level(cfg.get("event_level"), 40) if cfg.get("event_level", 40) is not None else None
-    keep = values.get("max_breadcrumbs")
-    keep = 100 if not isinstance(keep, int) else max(keep, 0)
-    return breadcrumbs, event, keep
+    cfg = section["logging"]
+    return _level(cfg["level"]), _level(cfg["event_level"]), values["max_breadcrumbs"]
 
 
 def _patch_logging(module):
@@ -267,20 +306,38 @@ def _patch_logging(module):
         try:
             return original(self, record)
         finally:
-            if not _state["started"]:
-                try:
+            try:
+                if not _state["started"]:
                     _on_record(record, records, breadcrumb_level, event_level, keep)
-                except Exception:
-                    pass
+                elif module.Logger.callHandlers is callHandlers:
+                    # Started, and this wrapper is back in place: the program saved it before the
+                    # start and restored it since, which took the SDK's wrapper out. Hand the
+                    # record to the SDK as its wrapper would have.
+                    from sentry_bootstrap import sdk_compat
+
+                    sdk_compat.handle_log_record(record)
+            except Exception:
+                pass
 
     module.Logger.callHandlers = callHandlers
+    _state["callhandlers"] = (module.Logger, callHandlers, original)
+
+
+def _unpatch_logging():
+    """At the start: when the wrapper is still in place, the original goes back, so that the SDK's
+    logging integration wraps the original. A program's wrapper stays; so does ours under it."""
+    patched = _state.get("callhandlers")
+    if patched is not None:
+        logger_class, ours, original = patched
+        if logger_class.__dict__.get("callHandlers") is ours:
+            logger_class.callHandlers = original
 
 
 def _on_record(record, records, breadcrumb_level, event_level, keep):
     if event_level is not None and record.levelno >= event_level:
         records.append(record)
         start("log record at {} from logger {!r}".format(record.levelname, record.name))
-    elif record.levelno >= breadcrumb_level and keep:
+    elif breadcrumb_level is not None and record.levelno >= breadcrumb_level and keep:
         records.append(record)
         if len(records) > keep:
             del records[0]
@@ -308,8 +365,8 @@ def _spool_waiting(values):
     """Whether a spool directory holds anything: a stat or two on the healthy path."""
     if not values.get("dsn"):
         return False
-    spool = values.get("spool") or {}
-    root = spool.get("path")
+    spool = values["spool"]
+    root = spool["path"]
     if root:
         root = os.path.abspath(os.path.expanduser(root))
     else:
@@ -319,7 +376,7 @@ def _spool_waiting(values):
     try:
         if not os.path.isdir(root):
             return False
-        if spool.get("path"):
+        if spool["path"]:
             return bool(os.listdir(root))
         return any(os.listdir(os.path.join(root, name)) for name in os.listdir(root)
                    if os.path.isdir(os.path.join(root, name)))
@@ -327,81 +384,6 @@ def _spool_waiting(values):
         return False
 
 
-# --- the import watcher -------------------------------------------------------------------------
-
-class _Watcher:
-    """A meta-path finder that runs actions right after a watched module has executed.
-
-    It finds nothing itself: for a watched name it asks the finders behind it for the spec, and
-    wraps the spec's loader so that `action(module)` runs after the module's body, before the
-    importer gets the module back. Every other name costs one dict lookup.
-    """
-
-    def __init__(self):
-        self.actions = {}
-        self._busy = set()
-
-    def watch(self, name, action):
-        self.actions.setdefault(name, []).append(action)
-
-    def find_spec(self, name, path=None, target=None):
-        if name not in self.actions or name in self._busy:
-            return None
-        self._busy.add(name)
-        try:
-            spec = None
-            for finder in list(sys.meta_path):
-                if finder is self:
-                    continue
-                find = getattr(finder, "find_spec", None)
-                if find is None:
-                    continue
-                spec = find(name, path, target)
-                if spec is not None:
-                    break
-        finally:
-            self._busy.discard(name)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        spec.loader = _ThenAct(spec.loader, self)
-        return spec
-
-    def fire(self, name, module):
-        for action in self.actions.pop(name, ()):
-            try:
-                action(module)
-            except Exception as exc:  # the program's import goes on whatever happens here
-                _log.report("error", "setting up for {} failed: {}: {}".format(
-                    name, type(exc).__name__, exc))
-
-
-class _ThenAct:
-    """A loader that runs the real loader, then the watcher's actions for the module."""
-
-    def __init__(self, loader, watcher):
-        self.loader = loader
-        self.watcher = watcher
-
-    def create_module(self, spec):
-        create = getattr(self.loader, "create_module", None)
-        return create(spec) if create is not None else None
-
-    def exec_module(self, module):
-        # Put the real loader back first: tracebacks, reload() and pkgutil ask it for the source.
-        module.__loader__ = self.loader
-        spec = getattr(module, "__spec__", None)
-        if spec is not None:
-            spec.loader = self.loader
-        _executing.append(module.__name__)
-        try:
-            self.loader.exec_module(module)
-        finally:
-            _executing.pop()
-        self.watcher.fire(module.__name__, module)
-        pending = _state.get("pending")
-        if pending and not _executing:
-            _state["pending"] = None
-            start(pending)
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
+# What the lazy start watches for; taken back when the SDK starts (its integrations take over).
+_ACTIONS = (_start_on_import, _patch_logging, patch_threading, _patch_typer,
+            _patch_multiprocessing)

@@ -1,7 +1,7 @@
 """The `sentry_sdk.init` keyword arguments a configuration asks for.
 
 `sdk_options(values)` is shared by the hook (`activation.activate`) and `sentry-bootstrap test`
-(`diagnostics.test_event`), so both build the client the same way. Callable options are imported
+(`diagnostics.sample_event`), so both build the client the same way. Callable options are imported
 from their `module:function` path here, on the program's own path.
 """
 import os

@@ -4,6 +4,7 @@ Output goes to stdout, problems to stderr. Exit codes: 0 fine, 1 a configuration
 refusing to overwrite), 2 a usage error (an unknown KEY for `explain`). Secrets never appear: the
 loader masks them in problems, and `explain` masks the DSN's key and every secret field's value.
 """
+import argparse
 import copy
 import difflib
 import json
@@ -35,6 +36,11 @@ def add_arguments(parser, name):
                             help="only this dotted key and the keys below it")
         parser.add_argument("--json", action="store_true",
                             help='one JSON object: {"dotted.key": {"value": ..., "source": ...}}')
+        parser.add_argument("--monitor-for", action="store_true",
+                            help="instead: which `monitors:` entry the command after `--` would "
+                                 "report to (`explain --monitor-for -- python manage.py "
+                                 "clearsessions`); exit 1 when none")
+        parser.add_argument("command_line", nargs="*", help=argparse.SUPPRESS)
     elif name == "init":
         parser.add_argument("--path", metavar="PATH", default=STARTER_NAME,
                             help="where to write it (a directory gets sentry.yaml inside); "
@@ -130,12 +136,19 @@ def _explain(args):
     from sentry_bootstrap.config.model import is_secret
     from sentry_bootstrap.config.reference import describe
 
+    if args.command_line and not args.monitor_for:
+        print("error: one KEY at most (a command line goes after `--monitor-for --`)",
+              file=sys.stderr)
+        return 2
     try:
         resolved = load_config(env_name=args.env, config_file=args.config)
     except ConfigError as exc:
         _print_problems(exc.problems)
         return 1
     _print_warnings(resolved.warnings)
+    if args.monitor_for:
+        return _explain_monitor(resolved, ([args.key] if args.key else []) + args.command_line,
+                                args.json)
     key = (args.key or "").strip(".")
     entries = explain_entries(resolved, is_secret, expand=key)
     if args.key:
@@ -161,6 +174,62 @@ def _explain(args):
     return 0
 
 
+def _explain_monitor(resolved, command, as_json):
+    """Which `monitors:` entry a process started with `command` reports to. A command that doesn't
+    start with a Python interpreter is taken as run by one (a script with a shebang, a console
+    script), as its interpreter's command line then reads."""
+    from sentry_bootstrap import monitors
+    from sentry_bootstrap.processes import ProcessInfo, _is_interpreter, _program_name, decide
+
+    if not command:
+        print("error: no command after `--monitor-for --`", file=sys.stderr)
+        return 2
+    if not _is_interpreter(_program_name(command[0])):
+        command = ["python"] + list(command)
+    info = ProcessInfo.from_command_line(command)
+    entries = resolved.values.get("monitors") or []
+    found = monitors.monitor_for(info, entries)
+    rules = resolved.values.get("processes") or {}
+    included, why_not = decide(info, rules.get("include") or (), rules.get("exclude") or ())
+    if not included or not resolved.values.get("enabled", True):
+        found = None  # the hook stays off in that process: nothing reports from it
+    answer = {"monitor": None, "entry": None, "matched_by": None, "source": None,
+              "monitor_config": None, "reported_by_parent": False,
+              "process": {"program": info.program, "module": info.module,
+                          "console_script": info.console_script, "script": info.script}}
+    if found is not None:
+        index, entry, why = found
+        answer.update(monitor=entry["slug"], entry="monitors.{}".format(index), matched_by=why,
+                      source=resolved.source("monitors.{}".format(index)),
+                      monitor_config=monitors.monitor_config(entry),
+                      reported_by_parent=entry["slug"] in monitors.ancestors(os.environ))
+    if as_json:
+        print(json.dumps(answer, indent=2))
+        return 0 if found else 1
+    if not included or not resolved.values.get("enabled", True):
+        print("no monitor: the hook is off in this process ({})".format(
+            why_not if not included else "enabled: false"))
+        print("any command can still report: sentry-bootstrap run --monitor SLUG -- CMD")
+        return 1
+    if found is None:
+        print("no monitor: none of the {} `monitors:` entries matches {}".format(
+            len(entries), ", ".join("{}={}".format(k, v) for k, v in answer["process"].items() if v)))
+        print("any command can still report: sentry-bootstrap run --monitor SLUG -- CMD")
+        return 1
+    print("monitor: {} ({}, matched by {}; {})".format(answer["monitor"], answer["entry"],
+                                                       answer["matched_by"], answer["source"]))
+    config = answer["monitor_config"]
+    print("monitor_config: {}".format(json.dumps(config) if config else
+                                       "none (no schedule: the monitor must exist in Sentry)"))
+    if answer["reported_by_parent"]:
+        print("check-ins: none from this process: a parent reports {} ({})".format(
+            answer["monitor"], monitors.ANCESTORS))
+    else:
+        print("check-ins: in_progress at start, then ok or error with the duration at exit "
+              "(the SDK starts at once in this process)")
+    return 0
+
+
 def explain_entries(resolved, is_secret, expand=""):
     """Leaf dotted path -> {"value", "source"} for every effective value, secrets masked.
 
@@ -174,7 +243,7 @@ def explain_entries(resolved, is_secret, expand=""):
 
     out = {}
     values = copy.deepcopy(resolved.values)
-    section = values.get("integrations") or {}
+    section = values["integrations"]
     for name in model.UNMODELLED_INTEGRATIONS:
         path = "integrations." + name
         if expand == path or expand.startswith(path + "."):
@@ -244,10 +313,18 @@ def _init(args):
     except OSError as exc:
         print("error: can't write {}: {}".format(shown, exc.strerror or exc), file=sys.stderr)
         return 1
+    import shlex
+
+    from sentry_bootstrap.cli import invocation
+
+    # Next steps as this very command was run (`.venv/bin/sentry-bootstrap`, `python -m ...`), so
+    # they work when copied; a file other than ./sentry.yaml is named, since check looks there.
+    command = invocation()
+    config = "" if os.path.abspath(path) == os.path.abspath(STARTER_NAME) else " --config " + shlex.quote(shown)
     print("wrote {} (mode 0600)".format(shown))
-    print("next: sentry-bootstrap check --all-environments")
-    print("editor completion: sentry-bootstrap schema > {}".format(
-        os.path.join(os.path.dirname(shown), "sentry.schema.json")))
+    print("next: {} check --all-environments{}".format(command, config))
+    print("editor completion: {} schema > {}".format(command, shlex.quote(
+        os.path.join(os.path.dirname(shown), "sentry.schema.json"))))
     return 0
 
 

@@ -1,10 +1,12 @@
 """`sentry-bootstrap events`: what was captured in the local outbox (used when no DSN is set).
 
-`events` lists every item type (error, message, transaction, check-in, log) with a type column;
-`events show ID` renders one item for a terminal (`--json`: the raw payload); `events serve` starts
-the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
+`events` lists every item type (error, message, transaction, check-in, log), one line each that
+starts with the item's short id, as `git log --oneline` does; `events show [ID]` renders one item
+for a terminal (the newest without an ID; a unique prefix of an id is enough; `--json`: the raw
+payload); `events serve` starts the local web viewer (events/viewer.py). Reading and rendering live in `sentry_bootstrap.events`.
 """
 import json
+import os
 import sys
 import time
 
@@ -15,6 +17,9 @@ from sentry_bootstrap.transport import outbox
 FOLLOW_INTERVAL = 0.25
 JSON_KEYS = ("event_id", "type", "timestamp", "level", "title", "environment", "release",
              "transaction", "tags", "file")
+# The id shown on each line: as many hex digits as Sentry's own short event ids; `show` takes any
+# unique prefix, and names the candidates when one matches several.
+SHORT_ID = 8
 # The port Sentry SDKs send to with `spotlight: true` (sentry_sdk.spotlight.DEFAULT_SPOTLIGHT_URL).
 DEFAULT_PORT = 8969
 
@@ -34,7 +39,8 @@ def add_arguments(parser, name=None):
     show = actions.add_parser("show", help="one item in full: exception chain with frames and source "
                                            "lines, breadcrumbs, tags, contexts, user, request",
                               description="Show one item of the outbox in full.")
-    show.add_argument("id", help="the item's id (a unique prefix is enough)")
+    show.add_argument("id", nargs="?", help="the item's id, as `events` lists it (a unique prefix is "
+                                            "enough; default: the newest item)")
     show.add_argument("--json", action="store_true", help="the raw payload as JSON")
     serve = actions.add_parser("serve", help="a local web viewer on 127.0.0.1, also a Spotlight sidecar",
                                description="Serve a live web view of the outbox on 127.0.0.1. It also "
@@ -67,18 +73,17 @@ def _port(text):
 
 def _outbox_path(resolved):
     """The outbox directory from the configuration (file, overlay, environment)."""
-    section = resolved.get("outbox") or {}
-    return outbox.outbox_dir(section.get("path"))
+    return outbox.outbox_dir(resolved.section("outbox")["path"])
 
 
 def _serve_settings(resolved):
     """(the spool directory when a DSN is configured else None, outbox.max_bytes) for the viewer."""
-    max_bytes = (resolved.get("outbox") or {}).get("max_bytes")
+    max_bytes = resolved.section("outbox")["max_bytes"]
     if not resolved.get("dsn"):
         return None, max_bytes
     from sentry_bootstrap.transport import durable
 
-    return durable.spool_status(resolved.get("dsn"), dict(resolved.get("spool") or {}))["path"], max_bytes
+    return durable.spool_status(resolved.get("dsn"), resolved.section("spool"))["path"], max_bytes
 
 
 def _local_time(timestamp):
@@ -96,14 +101,22 @@ def _local_time(timestamp):
     return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def short_id(event):
+    """The first SHORT_ID hex digits of an item's id (`events show` takes them), or `-` for none."""
+    from sentry_bootstrap.events.render import clean
+
+    return clean(str(event.get("event_id") or "-").replace("-", "")[:SHORT_ID]).lower() or "-"
+
+
 def format_line(event):
-    """One readable line: time, type, level, title, then environment, release and transaction."""
+    """One readable line: short id, time, type, level, title, then environment, release and
+    transaction."""
     from sentry_bootstrap.events.render import clean
 
     title = " ".join(clean(event["title"], 1000).split())  # multi-line messages stay on one line
     details = ["{}={}".format(key, clean(event[key])) for key in ("environment", "release", "transaction")
                if event.get(key)]
-    line = "{}  {:<11}  {:<7}  {}".format(_local_time(event["timestamp"]), event.get("type") or "-",
+    line = "{:<{}}  {}  {:<11}  {:<7}  {}".format(short_id(event), SHORT_ID, _local_time(event["timestamp"]), event.get("type") or "-",
                                           clean(event["level"], 7).upper(), title)
     if details:
         line += "  [" + " ".join(details) + "]"
@@ -124,10 +137,13 @@ def _count(n, noun):
 
 
 def _empty_hint(path):
+    from sentry_bootstrap.cli import invocation
+
+    command = invocation()  # as this command was run, so that the lines work when copied
     print("No events in the outbox ({}).".format(path))
     print("Run a program with the hook and no DSN, for example:")
-    print("  PYTHONPATH=\"$(sentry-bootstrap hook-path)\" python app.py")
-    print("then run `sentry-bootstrap events` again.")
+    print("  PYTHONPATH=\"$({} hook-path)\" python app.py".format(command))
+    print("then run `{} events` again.".format(command))
 
 
 def _follow(path, as_json, shown_names, types):
@@ -179,6 +195,10 @@ def run(args):
             newest = "the newest " if args.limit and len(events) == args.limit else ""
             kinds = " ({})".format(", ".join(args.types)) if args.types else ""
             print("{}{}{} in {}".format(newest, _count(len(events), "item"), kinds, path))
+        bad = reader.quarantined(path)
+        if bad:
+            print("({} unreadable envelope file{} set aside in {}, never shown)".format(
+                bad, " was" if bad == 1 else "s were", os.path.join(path, "corrupt")))
         evicted = outbox.evicted_count(path)
         if evicted:
             print("({} older envelope{} evicted to keep the outbox within outbox.max_bytes)".format(
@@ -191,17 +211,33 @@ def run(args):
     return 0
 
 
+def _newest(path):
+    """(row, payload) of the newest item in the outbox, or None when it holds none."""
+    # Names sort by time: the newest first; a file that can't be read (gone, malformed) is skipped.
+    for name in sorted(reader.list_names(path), reverse=True):
+        found = reader.read_file(path, name)
+        if found:
+            return found[-1]
+    return None
+
+
 def _show(path, args):
     from sentry_bootstrap.events import render
 
-    if not args.id.strip():
+    if args.id is None:  # the newest item, as `git show` shows HEAD
+        found = _newest(path)
+        if found is None:
+            _empty_hint(path)
+            return 1
+    elif not args.id.strip():
         sys.stderr.write("sentry-bootstrap events show: give the id of an item (see `sentry-bootstrap events`)\n")
         return 2
-    try:
-        found = reader.find(path, args.id)
-    except LookupError as exc:
-        sys.stderr.write("sentry-bootstrap events show: {}; give more of the id\n".format(exc))
-        return 2
+    else:
+        try:
+            found = reader.find(path, args.id)
+        except LookupError as exc:
+            sys.stderr.write("sentry-bootstrap events show: {}; give more of the id\n".format(exc))
+            return 2
     if found is None:
         sys.stderr.write("sentry-bootstrap events show: no item {!r} in {}\n".format(args.id, path))
         return 1

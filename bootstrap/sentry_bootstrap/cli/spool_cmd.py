@@ -42,7 +42,7 @@ def _settings(args):
                 raise
             resolved = None  # the flags say enough
     if load_config is not None and resolved is not None:
-        section = dict(resolved.get("spool") or {})
+        section = dict(resolved.section("spool"))  # a copy: --path may change it
         dsn = dsn or resolved.get("dsn")
         for key in ("http_proxy", "https_proxy", "ca_certs", "cert_file", "key_file"):
             if resolved.get(key) is not None:
@@ -99,7 +99,8 @@ def run(args):
         if status["claimed"]:
             print("sending:    %d (claimed by running processes)" % status["claimed"])
         if status["corrupt"]:
-            print("set aside:  %d unreadable file(s) in corrupt/" % status["corrupt"])
+            print("quarantined: %d unreadable file(s) set aside in corrupt/, never sent"
+                  % status["corrupt"])
         dropped = status["dropped"]
         total = sum(dropped.values())
         print("dropped:    %d%s" % (total, "" if not total else " (%s; %d not yet reported)" % (

@@ -21,7 +21,7 @@ def run(args):
     from sentry_bootstrap._mask import mask_text
     from sentry_bootstrap.config.errors import ConfigError
     from sentry_bootstrap.config.loader import load_config
-    from sentry_bootstrap.diagnostics.test_event import send_test_events
+    from sentry_bootstrap.diagnostics.sample_event import send_test_events
 
     try:
         resolved = load_config(env_name=args.env_name)

@@ -18,6 +18,11 @@ from sentry_bootstrap._mask import mask_dsn, mask_secret, quote
 from sentry_bootstrap.config.errors import Problem
 
 PREFIX = "SENTRY_"
+# A JSON value in a variable is held to the file's bounds (yaml_source.MAX_DEPTH and MAX_NODES): every
+# later step (the merge, validation, the cache) walks it, and none of them should meet a depth that
+# only a recursion limit stops.
+MAX_JSON_DEPTH = 32
+MAX_JSON_VALUES = 10000
 # Keys that no variable sets: overlays come from the file only, and the format version is the file's.
 NOT_FROM_ENV = frozenset({"environments", "version"})
 
@@ -157,7 +162,31 @@ def _json(result, source, path, raw, kind, described):
     if not isinstance(value, kind):
         result.problems.append(Problem(source, ".".join(path), "must be {}".format(described)))
         return _BAD
+    too_big = _shape_problem(value)
+    if too_big:
+        result.problems.append(Problem(source, ".".join(path), "must be {} ({})".format(
+            described, too_big)))
+        return _BAD
     return value
+
+
+def _shape_problem(value):
+    """Why a decoded JSON value is beyond the bounds of a configuration, or None. A loop with a
+    stack, not a recursion: the value is only known to be sane after this."""
+    stack = [(value, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_JSON_VALUES:
+            return "more than {} values, the limit for a configuration".format(MAX_JSON_VALUES)
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return "nested deeper than {} levels, the limit for a configuration".format(
+                    MAX_JSON_DEPTH)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _read_file_form(result, name, file_path, path, environ, is_secret, tree):

@@ -23,6 +23,7 @@ class Problem:
         return "Problem({!r})".format(str(self))
 
     def to_dict(self):
+        """Plain data, for the config cache's stored errors (`cache.store_error`)."""
         return {"source": self.source, "path": self.path, "message": self.message, "hint": self.hint}
 
 

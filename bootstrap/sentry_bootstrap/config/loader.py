@@ -20,7 +20,7 @@ from sentry_bootstrap.config import discovery
 from sentry_bootstrap.config import model as _model
 from sentry_bootstrap.config.env_source import read_env
 from sentry_bootstrap.config.errors import ConfigError, Problem
-from sentry_bootstrap.config.interpolate import substitute_tree
+from sentry_bootstrap.config.interpolate import Budget, substitute_tree
 from sentry_bootstrap.config.merge import Layer, Origin, merge
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.config.yaml_source import parse
@@ -68,7 +68,8 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
 
     data = document.data if document is not None else {}
     base = {k: v for k, v in data.items() if k != "environments"}
-    base = substitute_tree(base, environ, _collect(problems, display, document, ()))
+    budget = Budget()  # what `${VAR}` may insert, for the base keys and the overlay together
+    base = substitute_tree(base, environ, _collect(problems, display, document, ()), budget=budget)
     if data and "version" not in data:
         problems.append(Problem("{}:1:1".format(display), "version",
                                 "required: add 'version: {}' at the top of the file".format(
@@ -94,7 +95,7 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     if active in overlays:
         prefix = ("environments", active)
         overlay = substitute_tree(overlays[active] or {}, environ,
-                                  _collect(problems, display, document, prefix))
+                                  _collect(problems, display, document, prefix), budget=budget)
         for key in OVERLAY_FORBIDDEN:
             if key in overlay:
                 problems.append(Problem(_at(display, document, prefix + (key,)),
@@ -138,6 +139,10 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     release, release_source = _release(settings.release, start_dir, environ, merged)
     if isinstance(release_source, Problem):
         raise _error([release_source], environ, merged.data)
+    found = _not_exportable([(_env.RELEASE, "release", release, merged.origin_of(("release",))),
+                             (_env.ENVIRONMENT, "environment", active, chosen)])
+    if found:
+        raise _error(found, environ, merged.data)
     values["release"] = release
     sources["release"] = release_source
     overlay_name = active if active in overlays else None
@@ -313,6 +318,10 @@ def _collect(problems, display, document, prefix):
 
 # ---- validation errors ---------------------------------------------------------------------------
 
+# Unknown keys given a did-you-mean: each costs a fuzzy match against the model's names (4,000
+# unknown keys took seconds); past these, the key is named without a suggestion.
+HINT_LIMIT = 100
+
 _MESSAGES = {
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",
@@ -388,6 +397,7 @@ def _validation_problems(exc, merged, earlier):
     seen = {p.path for p in earlier}
     by_path = {}
     order = []
+    suggestions = 0
     for error in exc.errors(include_url=False):
         path = _data_path(merged.data, error["loc"], error["type"] == "missing")
         origin = merged.origin_of(path)
@@ -395,7 +405,9 @@ def _validation_problems(exc, merged, earlier):
         dotted = ".".join(str(p) for p in tuple(prefix) + tuple(path))
         if dotted in seen:
             continue
-        message, hint = _message(error, path)
+        suggest = suggestions < HINT_LIMIT
+        suggestions += error["type"] == "extra_forbidden"
+        message, hint = _message(error, path, suggest)
         if origin is None:
             source = "default"
         elif error["type"] == "extra_forbidden":
@@ -428,10 +440,12 @@ def _data_path(data, loc, missing):
     return tuple(path)
 
 
-def _message(error, path):
+def _message(error, path, suggest=True):
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
+        if not suggest:
+            return "unknown key", None
         owner = _model.model_at(path[:-1])
         names = list(owner.model_fields) if owner is not None else []
         near = difflib.get_close_matches(str(path[-1]), names, n=1, cutoff=0.6)
@@ -478,9 +492,14 @@ def _position(problem):
     rank = _RANK.get(source.split(" ", 1)[0], 0)
     name, line, column = source, 0, 0
     parts = source.split(" ", 1)[0].rsplit(":", 2)
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+    if len(parts) == 3 and _is_count(parts[1]) and _is_count(parts[2]):
         name, line, column = parts[0], int(parts[1]), int(parts[2])
     return rank, name if rank else "", line, column
+
+
+def _is_count(text):
+    # A line or column number we wrote: ASCII digits ('²' is a digit to isdigit, not to int).
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _without(message, secrets):
@@ -503,6 +522,19 @@ def _secret_values(data, path=()):
                 yield found
     elif isinstance(data, str) and path and _model.is_secret(".".join(path)):
         yield data
+
+
+def _not_exportable(entries):
+    """A Problem for each value the hook or `run` hands to child processes in a variable (the
+    release as SENTRY_RELEASE, the environment as SENTRY_ENVIRONMENT) that no variable can carry:
+    refused here, or the hook would fail at putenv or every exec of the program with E2BIG."""
+    problems = []
+    for variable, path, value, origin in entries:
+        why = _env.export_problem(variable, value) if isinstance(value, str) else None
+        if why:
+            problems.append(Problem(origin.error_source if origin is not None else "default", path,
+                                    why))
+    return problems
 
 
 # ---- release ------------------------------------------------------------------------------------

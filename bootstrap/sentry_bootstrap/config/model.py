@@ -13,7 +13,8 @@ import re
 import string
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 try:
@@ -22,6 +23,7 @@ except ImportError:  # Python < 3.9 is not supported, but typing_extensions ship
     from typing_extensions import Annotated, Literal
 
 from sentry_bootstrap import integrations_table as _table
+from sentry_bootstrap.config import defaults
 from sentry_bootstrap.config import integration_options as _integration_options
 
 # The file format version this release reads.
@@ -70,7 +72,7 @@ def _rate(value):
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int of 400 digits
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
     if not 0.0 <= number <= 1.0:  # also rejects NaN
         raise PydanticCustomError("rate", "must be a number between 0 and 1")
@@ -124,6 +126,10 @@ def _dsn_problem(value):
     project = parts.path.rsplit("/", 1)[-1]
     if not project.isdigit() or not project.isascii():
         return "the project id, the last part of the path, must be a number"
+    if len(project) > 20 or int(project) >= 2 ** 64:  # the SDK's int() refuses 4,300 digits
+        return "the project id must be a number below 2**64, as Sentry's project ids are"
+    if any(c < " " or c == "\x7f" for c in value):
+        return "a control character"
     return None
 
 
@@ -187,17 +193,27 @@ def _log_level(value):
         word = value.strip().upper()
         if word in _LEVELS:
             return word
-        if word.isdigit():
+        if _is_small_whole_number(word):
             return int(word)
     raise PydanticCustomError(
         "log_level", "must be a logging level name ({names}), a number, or false (off)",
         {"names": ", ".join(_LEVELS)})
 
 
+def _is_small_whole_number(text):
+    # ASCII digits only ('²' is a digit to str.isdigit but not to int) and short enough for int()
+    # whatever sys.set_int_max_str_digits says.
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _regex(value):
+    import warnings
+
     try:
-        re.compile(value)
-    except (re.error, TypeError) as exc:
+        with warnings.catch_warnings():  # re's FutureWarnings would print our source line
+            warnings.simplefilter("ignore")
+            re.compile(value)
+    except (re.error, TypeError, RecursionError, OverflowError) as exc:
         raise PydanticCustomError("regex", "not a valid regular expression: {error}",
                                   {"error": str(exc)})
     return value
@@ -230,6 +246,47 @@ def _integration_name(value):
     return value
 
 
+def _schedule(value):
+    from sentry_bootstrap.monitors import parse_schedule
+
+    if isinstance(value, str):
+        try:
+            parse_schedule(value)
+        except ValueError as exc:
+            raise PydanticCustomError("schedule", "{problem}", {"problem": str(exc)})
+        return " ".join(value.split())
+    raise PydanticCustomError("schedule", "must be a crontab string like '0 3 * * *' or an "
+                              "interval like 'every 30 minutes'")
+
+
+def _monitor_slug(value):
+    from sentry_bootstrap.monitors import slug_problem
+
+    problem = slug_problem(value)
+    if problem:
+        raise PydanticCustomError("slug", "{problem}", {"problem": problem})
+    return value
+
+
+def _timezone(value):
+    if not isinstance(value, str) or not value or len(value) > 64 or \
+            not all(c.isalnum() or c in "/_+-" for c in value) or ".." in value:
+        raise PydanticCustomError("timezone", "must be a tz database name like 'Europe/Paris'")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(value)
+    except ImportError:  # Python 3.8 has no zoneinfo: the server checks it
+        return value
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
+        known = zoneinfo.available_timezones()
+        if known:  # without a tz database on this machine, the server is the judge
+            near = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+            raise PydanticCustomError("timezone", "unknown time zone '{name}'",
+                                      {"name": value, "hint": near[0] if near else None})
+    return value
+
+
 def _status_code(value):
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
         return value
@@ -250,13 +307,20 @@ HeaderOrOff = Annotated[Optional[Union[Literal[False], str]], BeforeValidator(_h
 Regex = Annotated[str, BeforeValidator(_regex)]
 IntegrationName = Annotated[str, BeforeValidator(_integration_name)]
 StatusCode = Annotated[int, BeforeValidator(_status_code)]
+# A crontab (`0 3 * * *`, `@daily`) or an interval (`every 30 minutes`), checked in one pass.
+Schedule = Annotated[str, BeforeValidator(_schedule)]
+MonitorSlug = Annotated[str, BeforeValidator(_monitor_slug)]
+TimeZone = Annotated[str, BeforeValidator(_timezone)]
+Minutes = Annotated[int, Field(ge=1, le=40320)]  # Sentry's bound: 28 days
+Threshold = Annotated[int, Field(ge=1, le=720)]
 # A code, or an inclusive [low, high] range: the SDK's `HttpStatusCodeRange` written as YAML.
 StatusCodeRange = Union[StatusCode, Tuple[StatusCode, StatusCode]]
 HTTP_METHODS = ["CONNECT", "DELETE", "GET", "PATCH", "POST", "PUT", "TRACE"]
 # Counts and sizes the SDK holds in C-sized slots (a deque's maxlen, a queue's size): a sane maximum,
 # so that `check` refuses what would overflow when the hook starts.
 PositiveInt = Annotated[int, Field(ge=0, le=2 ** 31 - 1)]
-Bytes = Annotated[int, Field(ge=0, le=2 ** 53)]  # sizes and ages on disk: JSON-safe integers
+Bytes = Annotated[int, Field(ge=0, le=2 ** 53)]  # sizes on disk: JSON-safe integers
+Seconds = Annotated[int, Field(ge=0, le=2 ** 53)]  # ages on disk: JSON-safe integers
 # Seconds the SDK waits at exit: finite (`.inf` overflows the SDK's timer) and at most a day.
 MAX_SHUTDOWN_TIMEOUT = 86400
 Text = Annotated[str, BeforeValidator(_number_as_text)]
@@ -501,7 +565,7 @@ class _OpenSection(BaseModel):
 
 class Context(Section):
     user_fields: List[str] = Field(
-        default_factory=lambda: ["id", "username", "email"], description=(
+        default_factory=lambda: list(defaults.CONTEXT_USER_FIELDS), description=(
         "Fields of the authenticated user sent as the event's user (only `id` without "
         "`send_default_pii`)."))
     request_fields: List[str] = Field(default_factory=lambda: ["method", "path"], description=(
@@ -509,7 +573,7 @@ class Context(Section):
     # header name -> tag name
     header_tags: Dict[str, str] = Field(default_factory=dict, description=(
         "Request headers turned into tags: header name -> tag name."))
-    request_id_header: HeaderOrOff = Field("X-Request-ID", description=(
+    request_id_header: HeaderOrOff = Field(defaults.CONTEXT_REQUEST_ID_HEADER, description=(
         "Header whose value becomes the `request_id` tag."))
 
 
@@ -527,9 +591,9 @@ class Trace(Section):
 class Monitor(Section):
     slug: str = Field(description="The monitor's slug.")
     # crontab
-    schedule: Optional[str] = Field(None, description=(
+    schedule: Optional[Schedule] = Field(None, description=(
         "Crontab schedule, e.g. `0 3 * * *`; creates the monitor when it doesn't exist."))
-    timezone: Optional[str] = Field(None, description=(
+    timezone: Optional[TimeZone] = Field(None, description=(
         "Time zone of the schedule (tz database name)."))
     # minutes
     checkin_margin: Optional[PositiveInt] = Field(None, description=(
@@ -537,6 +601,49 @@ class Monitor(Section):
     # minutes
     max_runtime: Optional[PositiveInt] = Field(None, description=(
         "Minutes a run may take before it counts as failed."))
+
+
+class ProcessMonitor(Section):
+    """One entry of `monitors`: a process that reports its own run as cron check-ins."""
+
+    slug: MonitorSlug = Field(description=(
+        "The monitor's slug: lower-case letters, digits, `-` and `_`, at most 50 characters."))
+    script: Optional[str] = Field(None, description=(
+        "Matches a script run by Python: a glob compared with as many trailing components of the "
+        "script's path as it has (`backup.py`, `jobs/backup.py`, `/srv/app/jobs/*.py`)."))
+    module: Optional[str] = Field(None, description=(
+        "Matches `python -m MODULE` (a glob, e.g. `feeds.importer`)."))
+    console_script: Optional[str] = Field(None, description=(
+        "Matches an installed command by name (a glob, e.g. `send-reports`)."))
+    argv: Optional[str] = Field(None, description=(
+        "Matches consecutive words of the command line (globs separated by spaces; a word without "
+        "`/` also matches a path's last component): `manage.py clearsessions`."))
+    schedule: Optional[Schedule] = Field(None, description=(
+        "When the job runs: a crontab (`0 3 * * *`, `@daily`) or an interval (`every 30 "
+        "minutes`); sent with every check-in, so the monitor is created or updated on the server. "
+        "Unset: the monitor must exist in Sentry."))
+    timezone: Optional[TimeZone] = Field(None, description=(
+        "Time zone of the crontab (tz database name; the server's default is UTC)."))
+    checkin_margin: Optional[Minutes] = Field(None, description=(
+        "Minutes a run may start late before it counts as missed."))
+    max_runtime: Optional[Minutes] = Field(None, description=(
+        "Minutes a run may take before it counts as timed out (also covers a job killed with "
+        "SIGKILL, which can't report its end)."))
+    failure_issue_threshold: Optional[Threshold] = Field(None, description=(
+        "Failed runs in a row before Sentry opens an issue."))
+    recovery_threshold: Optional[Threshold] = Field(None, description=(
+        "Successful runs in a row before Sentry resolves that issue."))
+
+    @model_validator(mode="after")
+    def _one_matcher(self):
+        given = [name for name in ("script", "module", "console_script", "argv")
+                 if getattr(self, name)]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "monitor_matcher", "set exactly one of script, module, console_script, argv "
+                "(what the process must match){found}",
+                {"found": "; found " + ", ".join(given) if given else ""})
+        return self
 
 
 class InstrumentTarget(Section):
@@ -559,6 +666,14 @@ class Scrub(Section):
         "Extra regexes whose matches are replaced in every string."))
     keep: List[str] = Field(default_factory=list, description=(
         "Default key names that are not removed."))
+    # The names and the default are those of sentry_bootstrap.scrub.rules (a test checks).
+    rules: List[Literal["@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password", "@usssn",
+                        "@bearer", "@email", "@ip", "@mac", "@imei", "@uuid"]] = Field(
+        default_factory=lambda: ["@creditcard", "@iban", "@pemkey", "@urlauth", "@userpath", "@password",
+                                 "@usssn", "@bearer"], description=(
+            "The built-in rules, with Relay's names (what each replaces: docs/security.md). Default: "
+            "what Sentry's server-side scrubbing does by default; `@email`, `@ip`, `@mac`, `@imei` "
+            "and `@uuid` are opt-in."))
 
 
 class Processes(Section):
@@ -577,7 +692,7 @@ class Outbox(Section):
         "Its directory (null: `outbox` in the per-user state directory, "
         "`$XDG_STATE_HOME/sentry-bootstrap`). Relative paths start at the config file's "
         "directory."))
-    max_bytes: Bytes = Field(10 * 1024 * 1024, description=(
+    max_bytes: Bytes = Field(defaults.OUTBOX_MAX_BYTES, description=(
         "Size bound; the oldest events are removed beyond it."))
 
 
@@ -586,10 +701,9 @@ class Spool(Section):
     path: Optional[str] = Field(None, description=(
         "Its exact directory (null: `spool/<hash of the DSN>` in the per-user state directory). "
         "Relative paths start at the config file's directory."))
-    max_bytes: Bytes = Field(50 * 1024 * 1024, description=(
+    max_bytes: Bytes = Field(defaults.SPOOL_MAX_BYTES, description=(
         "Size bound; the oldest envelopes are dropped (and counted) beyond it."))
-    # seconds
-    max_age: Bytes = Field(7 * 24 * 3600, description=(
+    max_age: Seconds = Field(defaults.SPOOL_MAX_AGE, description=(
         "Seconds an envelope is kept before it is dropped."))
     write_ahead: bool = Field(False, description=(
         "Every envelope reaches the spool directory before it is sent, and is deleted once the "
@@ -599,7 +713,7 @@ class Spool(Section):
 
 class Endpoint(Section):
     enabled: bool = Field(False, description="Add the endpoint.")
-    path: str = Field("/api/v1/common/test-sentry/", description="Its URL path.")
+    path: str = Field(defaults.ENDPOINT_PATH, description="Its URL path.")
     # secret
     token: Optional[str] = Field(None, description=(
         "Bearer token a request may carry instead of a session (Flask and FastAPI: must carry; "
@@ -789,6 +903,10 @@ class Settings(Section):
     instrument: List[InstrumentTarget] = Field(default_factory=list, description=(
         "Functions and methods to wrap with the bootstrap's decorators, applied when their module "
         "is imported."))
+    monitors: List[ProcessMonitor] = Field(default_factory=list, description=(
+        "Cron monitors for whole processes: a process that matches an entry (the first that "
+        "does) sends `in_progress` when it starts and `ok` or `error` with the duration when it "
+        "ends. For any command, Python or not: `sentry-bootstrap run --monitor SLUG -- CMD`."))
     scrub: Scrub = Field(default_factory=Scrub, description=(
         "Data removed from events before they leave the process, on top of safe defaults."))
     processes: Processes = Field(default_factory=Processes, description=(
@@ -809,7 +927,7 @@ class Settings(Section):
     @classmethod
     def _known_version(cls, value):
         if isinstance(value, bool) or not isinstance(value, (int, str)) or \
-                not str(value).strip().isdigit():
+                isinstance(value, str) and not _is_small_whole_number(value.strip()):
             raise PydanticCustomError("version", "must be {version}", {"version": FORMAT_VERSION})
         number = int(value)
         if number > FORMAT_VERSION:

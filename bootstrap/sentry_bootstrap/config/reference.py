@@ -279,7 +279,8 @@ def markdown():
         "Precedence, lowest first: built-in defaults < the file's base keys < the active overlay "
         "`environments.<name>` < environment variables. The file is `$SENTRY_CONFIG_FILE`, else "
         "`sentry.yaml` in the working directory, else none. Scalars may use `${VAR}`, "
-        "`${VAR:-default}`, `${VAR:?message}` and `$$` (a literal `$`). `sentry-bootstrap init` "
+        "`${VAR:-default}`, `${VAR:?message}` and `$$` (a literal `$`); placeholders may insert "
+        "64 KiB into one value and 1 MiB into the file. `sentry-bootstrap init` "
         "writes an annotated starter, `check --all-environments` validates it, `explain` shows "
         "each effective value and its source, and `schema > sentry.schema.json` gives editors "
         "completion. An annotated example is [`sentry.yaml`](../sentry.yaml).",

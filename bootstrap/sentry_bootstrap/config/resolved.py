@@ -11,7 +11,9 @@ _MISSING = object()
 class ResolvedConfig:
     """Effective values, each with its source.
 
-    - `values`: nested dict of every key of the model (defaults included), JSON-compatible.
+    - `values`: nested dict of every key of the model (defaults included), JSON-compatible: every
+      section is complete (the model's `model_dump`), so code reads `values["spool"]["max_bytes"]`
+      and restates no default; the cache stores it as it is, so a warm start needs no model.
     - `sources`: dotted key path -> where the value came from (`default`, `sentry.yaml:3:5`,
       `sentry.yaml:9:7 (environments.production)`, `env SENTRY_DSN`, or the release resolver's text).
     - `config_file`: absolute path of the file read, or None.
@@ -45,6 +47,11 @@ class ResolvedConfig:
             node = node[part]
         return node
 
+    def section(self, name):
+        """The full section `name` (a dict with every key of the model, defaults included), as
+        validated. Callers may keep it; they must not change it."""
+        return self.values[name]
+
     def source(self, path):
         """Where the value at `path` came from; a parent's source when only the parent was set."""
         while path:
@@ -72,12 +79,6 @@ class ResolvedConfig:
         import json
 
         return json.dumps(self.to_data(), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text):
-        import json
-
-        return cls.from_data(json.loads(text))
 
     def __eq__(self, other):
         return isinstance(other, ResolvedConfig) and self.to_json() == other.to_json()

@@ -32,6 +32,10 @@ MAX_NODES = 10000
 MAX_DEPTH = 32
 # Guards against alias bombs: far more values than the document may hold, once aliases are expanded.
 MAX_VALUES = 20000
+# The longest number read as a number (digits, sign and prefix): no key takes a number of more than
+# 16 digits (sizes stop at 2**53), and a longer one would trip Python's own limits later (a
+# 5,000-digit integer can't be converted to or from text, a 400-digit one to a float).
+MAX_NUMBER_LENGTH = 100
 
 
 class YamlDocument:
@@ -178,8 +182,7 @@ class _Builder:
         if tag == _TAG + "str" and not node.style and value[:1] in "+-.0123456789":
             # Plain scalars YAML 1.1 leaves as strings but YAML 1.2 reads as numbers: 0o17, 1e3.
             if _INT.match(value):
-                return int(value[2:], 8 if value[1] == "o" else 16) \
-                    if value.startswith(("0o", "0x")) else int(value)
+                return self.integer(node, path)
             if _FLOAT.match(value):
                 return float(value)
         if tag == _TAG + "str" or tag == _TAG + "timestamp":
@@ -192,9 +195,7 @@ class _Builder:
         if tag == _TAG + "int":
             if not _INT.match(value):
                 return value  # YAML 1.1 forms (1:30, 0b1, 1_000) are strings in YAML 1.2
-            if value.startswith(("0o", "0x")):
-                return int(value[2:], 8 if value[1] == "o" else 16)
-            return int(value)
+            return self.integer(node, path)
         if tag == _TAG + "float":
             if _FLOAT.match(value):
                 return float(value)
@@ -204,6 +205,19 @@ class _Builder:
                 return float("nan")
             return value
         return self.bad_tag(node, path)
+
+    def integer(self, node, path):
+        """The int a plain scalar matching `_INT` writes, or None and a problem when it is longer
+        than MAX_NUMBER_LENGTH."""
+        value = node.value
+        if len(value) > MAX_NUMBER_LENGTH:
+            self.error(node.start_mark, path,
+                       "a number of {} characters (at most {} are read as a number); quote it "
+                       "if it is text".format(len(value), MAX_NUMBER_LENGTH))
+            return None
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value)
 
     def key(self, node, path):
         if not isinstance(node, yaml.ScalarNode):

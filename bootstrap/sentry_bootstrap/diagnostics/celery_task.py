@@ -3,7 +3,7 @@ so that the worker's Celery integration reports it like any failing task.
 
 `install_celery_task()` registers it on every Celery app, present and future, through Celery's own
 shared-task mechanism (`celery.shared_task`: connected to each app's finalisation, and added at once
-to apps already finalised). The activation layer calls it, through `sentry_bootstrap.diagnostics.register`,
+to apps already finalised). `sentry_bootstrap.diagnostics.register` has the import watcher call it
 when `diagnostics.celery_task: true` and `celery.app` is imported.
 """
 TASK_NAME = "sentry_bootstrap.test_sentry_task"
@@ -13,7 +13,7 @@ _installed = []
 
 def test_sentry_task(task):
     """The task body: always raises `SentryBootstrapTestError`, naming the task id."""
-    from sentry_bootstrap.diagnostics.test_event import SentryBootstrapTestError
+    from sentry_bootstrap.diagnostics.sample_event import SentryBootstrapTestError
 
     raise SentryBootstrapTestError("deliberate error from the Celery task {} (task id {})".format(
         TASK_NAME, task.request.id))

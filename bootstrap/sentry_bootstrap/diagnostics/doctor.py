@@ -75,11 +75,6 @@ def iter_checks(env_name=None, environ=None, cwd=None, timeout=DEFAULT_TIMEOUT):
             _close_transport(ctx.transport)
 
 
-def run_checks(env_name=None, environ=None, cwd=None, timeout=DEFAULT_TIMEOUT):
-    """All the results as a list (see `iter_checks`)."""
-    return list(iter_checks(env_name, environ, cwd, timeout))
-
-
 def exit_code(results):
     """0 when nothing failed (warnings allowed), else 1."""
     return 1 if any(r.status == FAIL for r in results) else 0
@@ -124,7 +119,7 @@ def _check_dsn(ctx):
     if not dsn:
         from sentry_bootstrap.transport.outbox import outbox_dir
 
-        where = outbox_dir((ctx.values.get("outbox") or {}).get("path"), ctx.environ)
+        where = outbox_dir(ctx.values["outbox"]["path"], ctx.environ)
         return Result("dsn", WARN,
                       "no DSN: events go to the local outbox {} (`sentry-bootstrap events` shows "
                       "them)".format(where),

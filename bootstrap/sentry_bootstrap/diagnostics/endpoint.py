@@ -32,9 +32,10 @@ import hmac
 import json
 
 from sentry_bootstrap._env import TRUE_WORDS
+from sentry_bootstrap.config.defaults import ENDPOINT_PATH
 from sentry_bootstrap.middleware.django import HybridMiddleware
 
-DEFAULT_PATH = "/api/v1/common/test-sentry/"
+DEFAULT_PATH = ENDPOINT_PATH  # the model's default, for tests and docs
 TEST_MESSAGE = "sentry-bootstrap test endpoint"
 
 # framework -> the endpoint section it was installed with (the latest install wins).
@@ -42,7 +43,7 @@ _config = {}
 
 
 def _path(cfg):
-    return str(cfg.get("path") or DEFAULT_PATH)
+    return str(cfg["path"])  # the validated section: complete
 
 
 def matches(cfg_path, request_path):
@@ -52,8 +53,8 @@ def matches(cfg_path, request_path):
 
 def endpoint_status(values):
     """(active, note) for the startup report, from ResolvedConfig.values."""
-    cfg = ((values.get("diagnostics") or {}).get("endpoint") or {})
-    if not cfg.get("enabled"):
+    cfg = values["diagnostics"]["endpoint"]
+    if not cfg["enabled"]:
         return False, "test endpoint off"
     if cfg.get("token"):
         return True, "test endpoint on at {} (Django: staff users; Flask/FastAPI: bearer token)".format(
@@ -86,7 +87,7 @@ def respond(query):
                     TASK_NAME, type(exc).__name__, exc)}
             scope.set_tag("sentry_bootstrap.celery_task_id", body["celery_task_id"])
         if _flag(query, "debug"):
-            from sentry_bootstrap.diagnostics.test_event import SentryBootstrapTestError
+            from sentry_bootstrap.diagnostics.sample_event import SentryBootstrapTestError
 
             error = "deliberate error from the sentry-bootstrap test endpoint (debug=true)"
             try:

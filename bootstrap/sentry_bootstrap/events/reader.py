@@ -11,68 +11,51 @@ for a log record, which has none, a stable id derived from the file name and the
 messages (exception type and top in-app frame; the message template), and `culprit` (that frame as
 `module in function`); the last two are None for the other types.
 
-The files are hostile input: each is opened without following a link or blocking (a regular file
-only) and read up to READ_LIMIT bytes; a file that is gone, too large or malformed is skipped.
-Names sort by time (see transport/outbox.py), so listing needs one `listdir` and no `stat`.
+The files are hostile input: the directory is opened under the trust rule of every state path
+(`_files.StateDir`: not a link, ours, not writable by others; UnsafeDirectory otherwise) and each
+file, relative to it, is read and parsed by `transport/envelope_file.py` (no link followed, no
+blocking, a regular file only, at most its READ_LIMIT bytes, every length and nesting checked); a
+file that is gone, too large or malformed is skipped. Names sort by time, so
+listing needs one `listdir` and no `stat`. A file that can never be read (refused by
+`_files`, or not an envelope) is quarantined as the spool's drain does it: moved to the directory's
+`corrupt/` and counted (`quarantined` tells how many are there), so that it is looked at once.
 """
 import hashlib
 import json
 import os
-import stat
 import time
 
-from sentry_bootstrap.transport import store as _store
+from sentry_bootstrap import _files
+from sentry_bootstrap._files import StateDir
+from sentry_bootstrap.transport import envelope_file
 
 TYPES = ("error", "message", "transaction", "check-in", "log")
 ROW_KEYS = ("event_id", "type", "timestamp", "level", "title", "environment", "release",
             "transaction", "tags", "file", "issue", "culprit")
-# No envelope file is read past this: the SDK itself refuses envelopes larger than 20 MiB
-# (after compression, so this is generous for the uncompressed files it writes).
-READ_LIMIT = 32 * 1024 * 1024
-
 
 # -- files ------------------------------------------------------------------------------------------
 
+def _directory(path):
+    """The directory `path` opened under the trust rule, or None when it is absent. Raises
+    UnsafeDirectory when it can't be trusted."""
+    try:
+        return StateDir.open(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def list_names(path):
-    """The envelope file names in the directory `path`, newest first; none when it is absent."""
-    return _store.list_envelopes(path)
-
-
-def read_bounded(filename, limit=READ_LIMIT):
-    """The bytes of the regular file `filename`, never through a link, never blocking on a fifo;
-    OSError when it is something else, gone, or larger than `limit`."""
-    return _store.read_envelope(filename, limit)
-
-
-def parse_items(data):
-    """(item headers, payload bytes) of each item of a serialised envelope. Raises ValueError on a
-    malformed one (the envelope header must be JSON; a `length` must be honoured)."""
-    lines = data.split(b"\n", 1)
-    json.loads(lines[0] or b"{}")
-    rest = lines[1] if len(lines) > 1 else b""
-    pos = 0
-    while pos < len(rest):
-        end = rest.find(b"\n", pos)
-        header_line = rest[pos:] if end < 0 else rest[pos:end]
-        pos = len(rest) if end < 0 else end + 1
-        if not header_line.strip():
-            continue
-        headers = json.loads(header_line)
-        if not isinstance(headers, dict):
-            raise ValueError("item header is not an object")
-        length = headers.get("length")
-        if length is not None:
-            if not isinstance(length, int) or length < 0:
-                raise ValueError("bad item length")
-            payload = rest[pos:pos + length]
-            if len(payload) != length:
-                raise ValueError("truncated item")
-            pos += length + 1
-        else:
-            end = rest.find(b"\n", pos)
-            payload = rest[pos:] if end < 0 else rest[pos:end]
-            pos = len(rest) if end < 0 else end + 1
-        yield headers, payload
+    """The envelope file names in the directory `path`, oldest first; none when it is absent.
+    Raises UnsafeDirectory (an OSError) when the directory can't be trusted."""
+    directory = _directory(path)
+    if directory is None:
+        return []
+    try:
+        return envelope_file.list_names(directory.listdir())
+    except OSError:
+        return []
+    finally:
+        directory.close()
 
 
 # -- summaries --------------------------------------------------------------------------------------
@@ -268,11 +251,11 @@ def rows_in(data, file=None):
     """(row, payload) of every shown item in one serialised envelope, in file order. The payload is
     the item's JSON (for a log row, its own record). Raises ValueError on a malformed envelope."""
     found = []
-    for index, (headers, payload) in enumerate(parse_items(data)):
+    for index, (headers, payload) in enumerate(envelope_file.parse(data).items):
         kind = headers.get("type")
         if kind not in ("event", "transaction", "check_in", "log"):
             continue
-        body = _DECODER.decode(payload.decode("utf-8"))
+        body = envelope_file.decode_json(payload, _DECODER)
         if not isinstance(body, dict):
             continue
         if kind == "event":
@@ -292,19 +275,45 @@ def read_file(path, name):
     gone (evicted, sent), not a regular file, too large or not an envelope."""
     filename = os.path.join(path, name)
     try:
-        return rows_in(read_bounded(filename), filename)
-    except (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError, UnicodeDecodeError,
-            RecursionError):
+        directory = _directory(path)
+    except OSError:  # not to be trusted (list_names said so)
         return []
+    if directory is None:
+        return []
+    try:
+        return rows_in(envelope_file.read(name, directory=directory), filename)
+    except (_files.FileRefused, envelope_file.MalformedEnvelope):
+        _quarantine(path, filename)
+        return []
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        return []  # gone meanwhile, or an item whose JSON isn't shaped as the SDK writes it
+    finally:
+        directory.close()
+
+
+def _quarantine(path, filename):
+    from sentry_bootstrap.transport import store
+
+    store.EnvelopeStore(path, 0).set_aside(filename)  # never raises
+
+
+def quarantined(path):
+    """How many unreadable files the directory `path` holds set aside (in `corrupt/`)."""
+    from sentry_bootstrap.transport import store
+
+    try:
+        return store.EnvelopeStore(path, 0).quarantined() if path else 0
+    except OSError:  # an untrusted directory
+        return 0
 
 
 def read_rows(path, limit=None, names=None, types=None):
     """The rows in the directory `path`, oldest first (newest last): at most `limit` of the newest,
     only the `types` given (None: all of TYPES). `names` restricts the read to those file names."""
-    names = list_names(path) if names is None else sorted(names, reverse=True)
+    names = list_names(path) if names is None else envelope_file.list_names(names)
     found = []
     # From the newest back, so that `limit` costs only the files it shows.
-    for name in names:
+    for name in reversed(names):
         rows = [row for row, _payload in read_file(path, name) if types is None or row["type"] in types]
         found.extend(reversed(rows))
         if limit is not None and len(found) >= limit:
@@ -319,7 +328,7 @@ def find(path, wanted, names=None):
     none matches. Raises LookupError naming the candidates when a prefix matches several."""
     wanted = wanted.strip().lower()
     matches = []
-    for name in (list_names(path) if names is None else names):
+    for name in reversed(list_names(path) if names is None else names):
         for row, payload in read_file(path, name):
             event_id = str(row.get("event_id") or "").lower().replace("-", "")
             if event_id == wanted.replace("-", ""):

@@ -41,6 +41,20 @@ def _pairs(lines, mapping, indent="  "):
         lines.append("{}{:<{}}  {}".format(indent, clean(key, 40), width, clean(mapping[key])))
 
 
+def shown_locals(frame):
+    """A frame's local variables as shown, in the terminal and in the viewer (static/viewer.js does the
+    same): for a module-level frame, whose locals the SDK takes from the module's globals, without
+    the interpreter's own names (`__builtins__`, `__doc__`, `__name__`, ...), which every module has
+    and which say nothing about this error. What was sent is not changed."""
+    variables = frame.get("vars")
+    if not isinstance(variables, dict):
+        return {}
+    if frame.get("function") != "<module>":
+        return variables
+    return {k: v for k, v in variables.items()
+            if not (isinstance(k, str) and len(k) > 4 and k.startswith("__") and k.endswith("__"))}
+
+
 def _frame_lines(frame):
     lines = ['  File "{}", line {}, in {}{}'.format(
         clean(frame.get("abs_path") or frame.get("filename") or "?"), clean(frame.get("lineno") or "?"),
@@ -57,8 +71,8 @@ def _frame_lines(frame):
         for offset, text in shown:
             number = "" if lineno is None else "{:>5}".format(lineno + offset)
             lines.append("   {} {} | {}".format(">" if offset == 0 else " ", number, clean(text, 200).rstrip()))
-    variables = frame.get("vars")
-    if frame.get("in_app") and isinstance(variables, dict) and variables:
+    variables = shown_locals(frame)
+    if frame.get("in_app") and variables:
         lines.append("      locals:")
         _pairs(lines, variables, indent="        ")
     return lines
@@ -124,7 +138,10 @@ def _span_lines(event):
 def render(row, payload):
     """The text for one item: `row` is its summary (reader.ROW_KEYS), `payload` its JSON."""
     lines = ["{}  {}".format(clean(row.get("type")).upper(), clean(row.get("title"), 1000))]
+    # `logger`: which logger sent a message or an error logged with its exception (the SDK's
+    # logging integration sets it; Sentry shows it beside the level).
     meta = {"id": row.get("event_id"), "time": row.get("timestamp"), "level": row.get("level"),
+            "logger": payload.get("logger") if row.get("type") in ("error", "message") else None,
             "environment": row.get("environment"), "release": row.get("release"),
             "transaction": row.get("transaction"), "file": row.get("file")}
     for key, value in meta.items():  # in this order, not sorted

@@ -21,6 +21,7 @@ The rows of parsed files are cached by name (a name is never reused and a file n
 in place), so a poll parses only new files and the first load of N envelopes parses each once; an
 event's payload is read again from its file when its page is opened, not kept in memory.
 """
+import errno
 import http.server
 import json
 import os
@@ -30,7 +31,7 @@ import threading
 import urllib.parse
 
 from sentry_bootstrap.events import reader
-from sentry_bootstrap.transport import outbox
+from sentry_bootstrap.transport import envelope_file, outbox
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 STATIC_FILES = {
@@ -60,7 +61,7 @@ class DirectoryIndex(object):
 
     def refresh(self):
         """Bring the index up to date with the directory; returns the current names, newest first."""
-        names = reader.list_names(self.path)[:MAX_FILES] if self.path else []
+        names = reader.list_names(self.path)[::-1][:MAX_FILES] if self.path else []
         with self._lock:
             if names == self._names:
                 return names
@@ -268,11 +269,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self._error(400, "the body ended before its Content-Length", headers=cors)
         try:
-            items = list(reader.parse_items(body))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return self._error(400, "not an envelope", headers=cors)
-        if not items:
-            return self._error(400, "an envelope with no items", headers=cors)
+            envelope_file.parse(body)
+        except envelope_file.MalformedEnvelope as exc:
+            return self._error(400, "not an envelope: {}".format(exc), headers=cors)
         try:
             self.server.write(body)
         except OSError as exc:
@@ -307,22 +306,50 @@ class ViewerServer(http.server.ThreadingHTTPServer):
         return "http://127.0.0.1:{}/".format(self.server_address[1])
 
 
+def _has_display(environ):
+    """False where no graphical browser can open: a Linux or BSD session with neither an X nor a
+    Wayland display (ssh, a container) and no $BROWSER of the user's. There webbrowser would start a
+    console browser in our terminal, or nothing at all."""
+    if environ.get("BROWSER") or sys.platform in ("darwin", "win32", "cygwin"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def open_page(url, environ=None):
+    """Open `url` in the user's browser; the line to print when none opens (else "")."""
+    if not _has_display(os.environ if environ is None else environ):
+        return "No display to open a browser on: open {} in a browser on this machine, or forward the " \
+               "port (ssh -L {port}:127.0.0.1:{port} HOST) and open it there\n".format(
+                   url, port=url.rstrip("/").rsplit(":", 1)[1])
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url)
+    except Exception:  # webbrowser.Error, or a browser that fails to start
+        opened = False
+    return "" if opened else "No browser could be opened: open {} yourself\n".format(url)
+
+
 def serve(outbox_path, port=0, open_browser=False, spool_path=None, max_bytes=None, out=None):
     """Run the viewer until interrupted; returns the exit code (2 when the port is taken)."""
     out = out or sys.stdout
     try:
         server = ViewerServer(outbox_path, port, spool_path=spool_path, max_bytes=max_bytes)
     except OSError as exc:
-        sys.stderr.write("sentry-bootstrap events serve: cannot listen on 127.0.0.1:{}: {}\n".format(port, exc))
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = ("; another viewer may already serve http://127.0.0.1:{}/, or choose another port with "
+                    "--port N (--port 0 picks a free one)".format(port))
+        sys.stderr.write("sentry-bootstrap events serve: cannot listen on 127.0.0.1:{}: {}{}\n".format(
+            port, exc.strerror or exc, hint))
         return 2
     server.index.refresh()  # parse what is there now, so that the first page load finds it ready
     out.write("Serving the outbox {} at {}\n".format(outbox_path, server.url))
     out.write("Spotlight sidecar: SDKs with spotlight: \"{}stream\" send here (Ctrl-C to stop)\n".format(server.url))
     out.flush()
     if open_browser:
-        import webbrowser
-
-        webbrowser.open(server.url)
+        out.write(open_page(server.url))
+        out.flush()
     try:
         server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:

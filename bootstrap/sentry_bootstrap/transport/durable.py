@@ -3,8 +3,8 @@ compression, keep-alive and rate-limit headers unchanged) that writes an envelop
 on-disk spool (`sentry_bootstrap.transport.spool`) instead of dropping it, and sends the spool later.
 
 What a caller may rely on:
-- The healthy path touches no disk (one `lstat` of the spool directory at start, to drain leftovers,
-  and at most one `lstat` a second of the shared rate-limit file), unless write-ahead is on or the
+- The healthy path touches no disk (the spool directory opened and checked at start, a few system
+  calls, to drain leftovers; at most two `lstat`s a second for the shared rate-limit file), unless write-ahead is on or the
   server announces a rate limit (written to the shared file when it is new or moves).
 - A network error, a timeout, a 5xx or a 429 spools the envelope. After a network error or a 5xx the
   transport goes "offline": new envelopes are spooled directly until a background drainer, retrying
@@ -31,6 +31,9 @@ What a caller may rely on:
   kill can reach the server twice (same event id, which the server deduplicates). The copy is not
   fsync'd (a process's death needs only the rename; a machine crash may lose it) until it is handed
   to the spool after a failure.
+- In a pool worker (`multiprocessing`, billiard), every envelope is written ahead, no drainer runs,
+  and the worker's end (SIGTERM, or the pool's finalizer) waits for the queue (`shutdown_timeout`) and
+  for the request in flight: a terminated pool loses nothing and sends nothing twice.
 - A spool directory that can't be trusted (a symbolic link, another owner, group- or
   world-writable) is refused with one line saying the fix; delivery then works as the SDK's own
   transport, without a spool.
@@ -53,6 +56,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import _log, sdk_compat
+from sentry_bootstrap.transport import envelope_file, own_traffic
 from sentry_bootstrap.transport import spool as _spool
 
 try:
@@ -106,9 +110,10 @@ class _EnvelopeJob(object):
             with transport._jobs_lock:
                 if self.state == _IN_FLIGHT:
                     self.state = _DONE
-                transport._in_flight = None
             if self.state == _DONE and self.ahead is not None:
                 transport.spool.done(self.ahead)  # answered: the write-ahead copy has done its job
+            # Cleared last: a pool worker's SIGTERM waits for this, so the copy is gone by then.
+            transport._in_flight = None
 
 
 class DurableTransport(HttpTransport):
@@ -124,6 +129,7 @@ class DurableTransport(HttpTransport):
     drain_in_background = True
 
     def __init__(self, options):
+        own_traffic.install()  # also when the CLI (`spool flush`) makes the transport
         HttpTransport.__init__(self, options)
         cfg = self.spool_cfg or {}
         self.spool = _spool.Spool.for_dsn(options["dsn"], cfg, self.environ)
@@ -143,11 +149,14 @@ class DurableTransport(HttpTransport):
         self._spool_error_reported = False
         self._spool_refused = False
         self.write_ahead = bool(cfg.get("write_ahead"))
+        self._pool_worker_pid = None  # the pid `_pool_worker` was decided for
+        self._pool_worker = False
+        self._pool_exit_armed = False
         self.sent_count = 0  # spooled files delivered by this transport
         # A forked child starts with an empty queue and fresh locks, never its parent's envelopes.
         sdk_compat.renew_after_fork(self, self._after_fork_in_child)
         # Drain leftovers from earlier runs and learn the limits other processes met; a healthy
-        # start costs one lstat.
+        # start costs the few system calls of opening and checking the directory.
         try:
             if self.spool.exists():
                 self._load_shared_limits()
@@ -155,6 +164,12 @@ class DurableTransport(HttpTransport):
                     self._kick()
         except _spool.UnsafeDirectory as exc:
             self._refuse_spool(exc)
+
+    def request(self, method, endpoint_type, body, headers):
+        # Every HTTP request of this transport (live sends and the drainer's) is marked, so that
+        # urllib3's records of it reach the hook's stderr line, never the program's handlers.
+        with own_traffic.hook_request():
+            return HttpTransport.request(self, method, endpoint_type, body, headers)
 
     def _refuse_spool(self, exc):
         """From now on, send as the SDK's own transport does: no spool, no drainer."""
@@ -204,7 +219,8 @@ class DurableTransport(HttpTransport):
     # -- the write path -----------------------------------------------------------------------
     def capture_envelope(self, envelope):
         ahead = None
-        if self.write_ahead and not self._closing:
+        pool_worker = self._in_pool_worker()  # first: it arms the worker's exit
+        if (pool_worker or self.write_ahead) and not self._closing:
             ahead = self._write_ahead(envelope)
         job = _EnvelopeJob(self, envelope, ahead)
         if self._closing or not self.submit_to_worker(job):
@@ -212,6 +228,46 @@ class DurableTransport(HttpTransport):
             job.state = _SPOOLED
             self._keep(job)
             self._kick()
+
+    # -- pool workers ---------------------------------------------------------------------------
+    def _in_pool_worker(self):
+        """True in a worker of a `multiprocessing` pool (Celery's billiard names its own the same
+        way). Such a worker is terminated (SIGTERM) when its pool is left with `with Pool() as p:`,
+        and leaves through `os._exit` (no atexit flush) when the pool is closed, so everything it
+        captures is written to the spool first (as with `write_ahead`), a drainer never runs in it,
+        and it sends what it holds before either end (see `_pool_worker_exit`). Decided once per
+        process, on first use (the process object is set up after the fork)."""
+        if self._pool_worker_pid != os.getpid():
+            self._pool_worker_pid = os.getpid()
+            self._pool_worker = _pool_worker_name() is not None
+            self._pool_exit_armed = False
+        if self._pool_worker and not self._pool_exit_armed:
+            self._pool_exit_armed = _arm_pool_worker_exit(self)
+        return self._pool_worker
+
+    def _pool_worker_exit(self, signum=None, frame=None):
+        """At a pool worker's end: let the SDK's worker send what is queued (up to
+        `shutdown_timeout`), then stop it taking more and let the request in flight finish, so that
+        each envelope's spool copy is either removed after a 2xx or left for a drainer: nothing lost,
+        nothing sent twice. Runs in the main thread (a finalizer, or the SIGTERM handler): it takes
+        no lock the interrupted code may hold, it only polls. After SIGTERM, the process then dies
+        of it, as it would have."""
+        try:
+            timeout = float(self.options.get("shutdown_timeout") or 0)
+            deadline = time.monotonic() + timeout
+            while self.worker_unfinished() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            self._closing = True  # the worker thread releases, not sends, whatever is still queued
+            deadline = time.monotonic() + max(timeout, 1.0)
+            while self._in_flight is not None and time.monotonic() < deadline:
+                time.sleep(0.005)
+        except Exception:
+            pass
+        if signum is not None:
+            import signal
+
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
     def _write_ahead(self, envelope):
         """The envelope as a spool file this process holds, written before it is sent; None when
@@ -401,8 +457,8 @@ class DurableTransport(HttpTransport):
     # -- draining -----------------------------------------------------------------------------
     def _kick(self):
         """Make sure a drainer runs in this process (fork-safe) and has another look."""
-        if not self.drain_in_background or self._spool_refused:
-            return
+        if not self.drain_in_background or self._spool_refused or self._in_pool_worker():
+            return  # a pool worker may be terminated mid-send: another process drains
         with self._drain_lock:
             self._work_pending = True
             if self._closing:
@@ -421,19 +477,16 @@ class DurableTransport(HttpTransport):
     def _rate_limit_wait(self):
         """Seconds until the server's global rate limit ends. A limit on some categories only
         (Sentry sends them for quotas, bugsink for transactions) holds back just the files made
-        entirely of those categories: see `_all_categories_limited`."""
+        entirely of those categories: see `_category_limit_wait`."""
         until = self.rate_limits().get(None)
         if until is None:
             return 0.0
         return max((until - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
-    def _category_limit_wait(self, raw):
-        """Seconds until this envelope may be sent, when every item in it is in a rate-limited
-        category; 0 when any item may go now."""
-        try:
-            categories = {item.data_category for item in Envelope.deserialize(raw).items}
-        except Exception:
-            return 0.0
+    def _category_limit_wait(self, envelope):
+        """Seconds until this parsed envelope (an `envelope_file.Envelope`) may be sent, when every
+        item in it is in a rate-limited category; 0 when any item may go now."""
+        categories = {envelope_file.category(t) for t in envelope.types()}
         now = datetime.now(timezone.utc)
         waits = []
         for category in categories:
@@ -495,17 +548,20 @@ class DurableTransport(HttpTransport):
                 continue
             try:
                 raw = claim.read()
-                _spool.check_envelope(raw)
-            except (OSError, ValueError):
-                # Not a regular file (a link, a fifo), too large, truncated or not an envelope.
-                self.spool.set_aside(claim.path)
+                envelope = envelope_file.parse(raw)
+            except Exception as exc:  # OSError, MalformedEnvelope; anything else alike
+                # Not a regular file (a link, a fifo), too large, truncated or not an envelope:
+                # quarantined, never retried, and the files behind it go on.
+                self.spool.set_aside(claim.file)
+                _log.report("debug", "spool file %s set aside: %s" % (name, exc), self.environ)
                 continue
-            if int(name.split("-", 1)[0]) < oldest_ok:
+            written_ns = envelope_file.parse_name(name)[0]
+            if written_ns < oldest_ok:
                 self.spool.discard(claim, _spool.REASON_AGE, raw)
                 continue
-            held = self._category_limit_wait(raw)
+            held = self._category_limit_wait(envelope)
             if held > 0 and time.time_ns() + int(held * 1e9) > \
-                    int(name.split("-", 1)[0]) + int(self.spool.max_age * 1e9):
+                    written_ns + int(self.spool.max_age * 1e9):
                 # Limited until after it would expire anyway: dropped now, counted.
                 self.spool.discard(claim, _spool.REASON_RATE_LIMIT, raw)
                 continue
@@ -573,6 +629,44 @@ class DurableTransport(HttpTransport):
         finally:
             if lock is not None:
                 os.close(lock)
+
+
+def _pool_worker_name():
+    """The process name when this is a worker of a multiprocessing (or billiard) pool, else None:
+    `ForkPoolWorker-3`, `SpawnPoolWorker-1`, `ForkServerPoolWorker-2`."""
+    import sys
+
+    for module in ("multiprocessing.process", "billiard.process"):
+        process = sys.modules.get(module)
+        if process is None:
+            continue
+        try:
+            name = process.current_process().name
+        except Exception:
+            continue
+        if isinstance(name, str) and "PoolWorker-" in name:
+            return name
+    return None
+
+
+def _arm_pool_worker_exit(transport):
+    """Have `transport._pool_worker_exit` run when this pool worker ends: as a multiprocessing
+    finalizer (a closed pool's worker leaves through `os._exit`, which runs those but not atexit)
+    and as the SIGTERM handler (a terminated pool), unless the program has a handler of its own.
+    True once armed; False when not in the main thread (signal handlers can only be set there)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, transport._pool_worker_exit)
+        from multiprocessing import util
+
+        util.Finalize(None, transport._pool_worker_exit, exitpriority=100)
+    except Exception as exc:
+        _log.report("debug", "pool worker exit not armed: {}".format(exc), transport.environ)
+    return True
 
 
 def durable_transport_class(spool_cfg=None, environ=None, drain_in_background=True):

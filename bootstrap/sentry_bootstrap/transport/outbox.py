@@ -13,7 +13,7 @@ A directory another user could tamper with (a symbolic link, another owner, grou
 world-writable) is refused: events are not written, and one stderr line says the fix.
 
 Nothing here imports `sentry_sdk` at module level: its transport base class (and the ~0.2 s import of
-the SDK) is looked up when `OutboxTransport` is first used, so `read_events` and the CLI stay fast.
+the SDK) is looked up when `OutboxTransport` is first used, so the events reader and the CLI stay fast.
 
 On `sentry_sdk.init(transport=...)` with no DSN (checked against sentry-sdk 2.75): `make_transport`
 uses a `Transport` *instance* as it is, whatever the DSN; only a transport *class* is left
@@ -26,10 +26,11 @@ import os
 
 from sentry_bootstrap import _log
 from sentry_bootstrap._paths import state_dir
+from sentry_bootstrap.config.defaults import OUTBOX_MAX_BYTES as DEFAULT_MAX_BYTES
+from sentry_bootstrap.transport import envelope_file
 from sentry_bootstrap.transport import store as _store
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-SUFFIX = _store.SUFFIX
+SUFFIX = envelope_file.SUFFIX
 TMP_PREFIX = _store.TMP_PREFIX
 
 
@@ -41,9 +42,19 @@ def outbox_dir(path_setting=None, environ=None):
     return os.path.join(state_dir(environ), "outbox")
 
 
+class Outbox(_store.EnvelopeStore):
+    """One outbox directory: the store under the outbox policy (no age bound, no fsync, nothing
+    ever sent), as `spool.Spool` is the store under the spool policy."""
+
+    def __init__(self, directory, max_bytes=None, environ=None):
+        _store.EnvelopeStore.__init__(
+            self, directory, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
+            max_age=None, fsync=False, environ=environ)
+
+
 def outbox_store(path, max_bytes=DEFAULT_MAX_BYTES, environ=None):
-    """The envelope store of the outbox at `path`: no age bound, nothing ever sent."""
-    return _store.EnvelopeStore(path, max_bytes, max_age=None, fsync=False, environ=environ)
+    """The `Outbox` at `path`."""
+    return Outbox(path, max_bytes, environ)
 
 
 def write_envelope(path, data, max_bytes=DEFAULT_MAX_BYTES):
@@ -71,7 +82,7 @@ def clear(path):
 
 def envelope_names(path):
     """The envelope file names in the outbox, oldest first (for `events --follow`)."""
-    return sorted(_store.list_envelopes(path))
+    return envelope_file.list_names(path)
 
 
 def _transport_base():

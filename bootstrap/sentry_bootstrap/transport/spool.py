@@ -23,13 +23,12 @@ import time
 from urllib.parse import urlsplit
 
 from sentry_bootstrap._paths import state_dir
+from sentry_bootstrap.config.defaults import SPOOL_MAX_AGE, SPOOL_MAX_BYTES
 from sentry_bootstrap.transport import store as _store
 from sentry_bootstrap.transport.store import (  # noqa: F401 (the spool's vocabulary, re-exported)
     CLAIM_MARK, CORRUPT_DIR, DROPS_FILE, REASON_AGE, REASON_CORRUPT, REASON_RATE_LIMIT, REASON_REJECTED,
-    REASON_SIZE, SUFFIX, TMP_PREFIX, Claim, UnsafeDirectory, check_envelope, fcntl, process_token)
+    REASON_SIZE, SUFFIX, TMP_PREFIX, Claim, UnsafeDirectory, fcntl, process_token)
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-DEFAULT_MAX_AGE = 7 * 24 * 3600
 RATE_LIMITS_FILE = "ratelimits"
 # Another process's newly learned limits are seen within this many seconds (one stat each time).
 RATE_LIMITS_RECHECK = 1.0
@@ -52,8 +51,8 @@ class Spool(_store.EnvelopeStore):
 
     def __init__(self, directory, max_bytes=None, max_age=None, fsync=True, environ=None):
         _store.EnvelopeStore.__init__(
-            self, directory, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
-            DEFAULT_MAX_AGE if max_age is None else max_age, fsync, environ)
+            self, directory, SPOOL_MAX_BYTES if max_bytes is None else max_bytes,
+            SPOOL_MAX_AGE if max_age is None else max_age, fsync, environ)
         self.rate_limits = RateLimitFile(self)
 
     @classmethod
@@ -67,9 +66,10 @@ class Spool(_store.EnvelopeStore):
 class RateLimitFile(object):
     """The rate limits learned for one DSN, shared through `<spool>/ratelimits`: one line per data
     category, `<category or *> <until, unix seconds>` (`*`: every category). Written atomically
-    (a private temporary file renamed over it), read with a bound and never through a link. Expired
-    lines are dropped on the next write. Reading costs one `stat` per RATE_LIMITS_RECHECK seconds
-    at most, and nothing more when the file is unchanged."""
+    (a private temporary file renamed over it), read with a bound and never through a link, through
+    the spool's directory descriptor. Expired lines are dropped on the next write. Reading costs two
+    `lstat`s (the directory still the one opened, then the file) per RATE_LIMITS_RECHECK seconds at
+    most, and nothing more when the file is unchanged."""
 
     MAX_BYTES = 16 * 1024
 
@@ -101,10 +101,13 @@ class RateLimitFile(object):
         if force or now - self._checked_at >= RATE_LIMITS_RECHECK:
             self._checked_at = now
             try:
-                st = os.lstat(self.path)
+                directory = self.spool.opened()
+                if directory is None:
+                    raise FileNotFoundError(self.path)
+                st = directory.lstat(RATE_LIMITS_FILE)
                 seen = (st.st_mtime_ns, st.st_size, st.st_ino)
                 if seen != self._seen:
-                    self._limits = self._parse(_store.read_bounded(self.path, self.MAX_BYTES))
+                    self._limits = self._parse(directory.read(RATE_LIMITS_FILE, self.MAX_BYTES)[0])
                     self._seen = seen
             except OSError:
                 self._limits, self._seen = {}, None

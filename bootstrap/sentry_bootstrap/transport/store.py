@@ -3,9 +3,10 @@ delivery spool (with a DSN), which are two policies over it (see `outbox.py` and
 
 Layout of a store directory:
 - `<time_ns>-<pid>-<token>-<counter>-<size>.envelope`: one envelope in the SDK's wire format,
-  uncompressed. Names sort oldest first and are unique per process (`token` is random per process,
-  renewed after fork, so a reused pid, as in containers, never collides); the size in the name keeps
-  the bound without a `stat`. Written to `.tmp-*` (optionally fsync'd), then renamed into place: a
+  uncompressed; the name, the listing order, the read limit and the parser are `envelope_file.py`'s.
+  Names sort oldest first and are unique per process (`token` is random per process, renewed after
+  fork, so a reused pid, as in containers, never collides); the size in the name keeps the bound
+  without a `stat`. Written to `.tmp-*` (optionally fsync'd), then renamed into place: a
   reader never sees half a file.
 - `<name>.claimed-<pid>-<token>`: a file held by that process (being sent, evicted, or written ahead
   of its send). The rename is the claim, so two processes never take the same file. A claim whose
@@ -24,31 +25,33 @@ Layout of a store directory:
 - `corrupt/`: unreadable files and temporary files left by a writer that died (`kill -9`), set
   aside (the newest CORRUPT_KEEP of them) and counted as drops.
 
-Trust: the directory is created 0700 and refused (`UnsafeDirectory`, whose message says the fix)
-when it is a symbolic link, owned by another user or writable by group or others. Every file is
-opened with O_NOFOLLOW (reads also O_NONBLOCK, then checked to be a regular file on the descriptor)
-and read with a size bound; renames and unlinks act on names, never through links.
+Trust: the directory is opened once as a `_files.StateDir` (created 0700) and refused
+(`UnsafeDirectory`, whose message says the fix) when it is a symbolic link, owned by another user,
+writable by group or others, or held by a directory another user may write. Every file, lock,
+rename and unlink then goes through that descriptor (O_NOFOLLOW, O_NONBLOCK, a regular file checked
+on its own descriptor, reads bounded), so a directory swapped for another mid-run is never followed;
+the swap is noticed at the next write or scan (`StateDir.verify`) and the store refuses from then on.
 
 Nothing here imports `sentry_sdk`.
 """
 import collections
 import itertools
-import json
 import os
-import stat
 import threading
 import time
 
-from sentry_bootstrap._paths import UnsafeDirectory, check_private_dir, private_dir
+from sentry_bootstrap._files import StateDir
+from sentry_bootstrap._paths import UnsafeDirectory
+from sentry_bootstrap.transport import envelope_file
+from sentry_bootstrap.transport.envelope_file import SUFFIX, categories, parse_name
 
 try:
     import fcntl
 except ImportError:  # Windows: the ledger and counters are then updated without a lock
     fcntl = None
 
-__all__ = ["EnvelopeStore", "UnsafeDirectory", "list_envelopes", "read_envelope", "check_envelope"]
+__all__ = ["EnvelopeStore", "UnsafeDirectory", "Claim"]
 
-SUFFIX = ".envelope"
 TMP_PREFIX = ".tmp-"
 CLAIM_MARK = ".claimed-"
 CORRUPT_DIR = "corrupt"
@@ -67,8 +70,6 @@ CLAIM_TTL = 600
 # A temporary file older than this was left by a writer that died.
 TMP_TTL = 60
 CORRUPT_KEEP = 50
-# No envelope file is read past this size (the SDK refuses larger envelopes anyway).
-READ_LIMIT = 64 * 1024 * 1024
 _STATE_FORMAT = "{:020d} {:020d}\n"
 
 # Drop reasons, as the client-report protocol names them where it has a name.
@@ -77,19 +78,6 @@ REASON_AGE = "max_age"
 REASON_CORRUPT = "internal_sdk_error"
 REASON_REJECTED = "send_error"
 REASON_RATE_LIMIT = "ratelimit_backoff"
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
-
-# Item type -> client-report data category, as sentry_sdk.envelope.Item.data_category maps it.
-_CATEGORIES = {
-    "session": "session", "sessions": "session", "attachment": "attachment",
-    "transaction": "transaction", "span": "span", "event": "error", "log": "log_item",
-    "trace_metric": "trace_metric", "client_report": "internal", "profile": "profile",
-    "profile_chunk": "profile_chunk", "check_in": "monitor",
-}
 
 _TOKEN = os.urandom(4).hex()
 _TOKEN_PID = os.getpid()
@@ -106,125 +94,13 @@ def process_token():
 
 # -- files, safely ----------------------------------------------------------------------------------
 
-def open_regular(path, flags=os.O_RDONLY):
-    """A descriptor on the regular file `path`: never follows a link, never blocks on a fifo or a
-    device (those raise OSError, as a link does)."""
-    fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, 0o600)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError("not a regular file: %s" % path)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def read_bounded(path, limit=READ_LIMIT):
-    """The bytes of the regular file `path`, at most `limit` of them (OSError past it)."""
-    fd = open_regular(path)
-    try:
-        chunks, left = [], limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
-        raise OSError("larger than %d bytes: %s" % (limit, path))
-    return data
-
-
-def _create_new(path):
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY, 0o600)
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
 
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-# -- names ------------------------------------------------------------------------------------------
-
-def parse_name(name):
-    """(time_ns, size) of an envelope file name, else None (other files, claims, old-style names)."""
-    if not name.endswith(SUFFIX) or name.startswith("."):
-        return None
-    parts = name[:-len(SUFFIX)].split("-")
-    if len(parts) != 5 or not (parts[0].isdigit() and parts[4].isdigit()):
-        return None
-    return int(parts[0]), int(parts[4])
-
-
-def _is_envelope(name):
-    return name.endswith(SUFFIX) and not name.startswith(".")
-
-
-def _listdir(directory):
-    try:
-        return os.listdir(directory)
-    except OSError:
-        return []
-
-
-def list_envelopes(directory):
-    """The envelope file names of a store directory, newest first (claimed and temporary files left
-    out). An absent directory has none. One `listdir`, no `stat`."""
-    return sorted((n for n in _listdir(directory) if _is_envelope(n)), reverse=True)
-
-
-def read_envelope(path, limit=READ_LIMIT):
-    """The raw bytes of one envelope file, read safely (regular file, no link followed, bounded).
-    Raises OSError (gone, not a regular file, too large)."""
-    return read_bounded(path, limit)
-
-
-def check_envelope(raw):
-    """The item types of a serialized envelope; ValueError when it is truncated or malformed."""
-    try:
-        end = raw.index(b"\n") if b"\n" in raw else len(raw)
-        if not isinstance(json.loads(raw[:end].decode("utf-8") or "{}"), dict):
-            raise ValueError("envelope header is not an object")
-        pos, types = end + 1, []
-        while pos < len(raw):
-            end = raw.find(b"\n", pos)
-            end = len(raw) if end < 0 else end
-            line = raw[pos:end]
-            pos = end + 1
-            if not line.strip():
-                continue
-            headers = json.loads(line.decode("utf-8"))
-            if not isinstance(headers, dict):
-                raise ValueError("item header is not an object")
-            length = headers.get("length")
-            if length is None:
-                end = raw.find(b"\n", pos)
-                end = len(raw) if end < 0 else end
-                json.loads(raw[pos:end].decode("utf-8"))
-                pos = end + 1
-            else:
-                if pos + int(length) > len(raw):
-                    raise ValueError("item shorter than its length")
-                pos += int(length) + 1
-            types.append(headers.get("type"))
-    except (UnicodeDecodeError, TypeError) as exc:
-        raise ValueError(str(exc))
-    if not types:
-        raise ValueError("envelope has no items")
-    return types
-
-
-def categories(raw):
-    """The client-report data category of each item of a serialized envelope (["error"] when it
-    can't be parsed)."""
-    try:
-        return [_CATEGORIES.get(t, "default") for t in check_envelope(raw)]
-    except ValueError:
-        return ["error"]
 
 
 # -- claims -----------------------------------------------------------------------------------------
@@ -239,11 +115,11 @@ def _pid_alive(pid):
     return True
 
 
-def _abandoned(path, owner_pid, ttl, now):
-    """True when the process that owns `path` is gone (or is this one, after a fork or a pid reuse
-    the token check did not match), or the file is older than `ttl` seconds."""
+def _abandoned(directory, name, owner_pid, ttl, now):
+    """True when the process that owns the file `name` is gone (or is this one, after a fork or a
+    pid reuse the token check did not match), or the file is older than `ttl` seconds."""
     try:
-        age = now - os.lstat(path).st_mtime
+        age = now - directory.lstat(name).st_mtime
     except OSError:
         return False
     dead = (not owner_pid.isdigit() or int(owner_pid) == os.getpid()
@@ -252,15 +128,18 @@ def _abandoned(path, owner_pid, ttl, now):
 
 
 class Claim(object):
-    """A file this process holds: `name` (the unclaimed name), `path` (the claimed path)."""
+    """A file this process holds: `name` (the unclaimed name), `file` (the claimed name), `path`
+    (the claimed path, for messages) in `directory` (a path)."""
 
-    __slots__ = ("name", "path", "directory")
+    __slots__ = ("name", "file", "path", "directory", "_dir")
 
-    def __init__(self, directory, name, path):
-        self.directory, self.name, self.path = directory, name, path
+    def __init__(self, state_dir, name, file):
+        self._dir, self.name, self.file = state_dir, name, file
+        self.directory = state_dir.path
+        self.path = os.path.join(state_dir.path, file)
 
     def read(self):
-        return read_bounded(self.path)
+        return envelope_file.read(self.file, directory=self._dir)
 
 
 # -- the ledger -------------------------------------------------------------------------------------
@@ -312,8 +191,8 @@ def parse_state(raw):
 class _Ledger(object):
     """The locked `store.state` file: `bytes` (None when missing or unreadable) and `evicted`."""
 
-    def __init__(self, directory):
-        self._fd = open_regular(os.path.join(directory, STATE_FILE), os.O_RDWR | os.O_CREAT)
+    def __init__(self, state_dir):
+        self._fd = state_dir.open_file(STATE_FILE, os.O_RDWR | os.O_CREAT)
         _open_ledgers.add(self._fd)
         try:
             _flock(self._fd, fcntl.LOCK_EX if fcntl else 0)
@@ -354,37 +233,48 @@ class EnvelopeStore(object):
         self.fsync = fsync
         self.environ = environ
         self._lock = threading.Lock()
-        self._checked = None  # set once `ensure` has created and checked the directory
+        self._dir = None  # the StateDir, once opened and checked
 
     # -- the directory ------------------------------------------------------------------------------
     def ensure(self):
-        """Create the directory (0700) if needed and check it can be trusted; raises
-        UnsafeDirectory (with the fix in its message) or OSError. Checked once per store."""
-        if self._checked is None:
-            private_dir(self.directory, self.environ)
-            self._checked = True
+        """Create the directory (0700) if needed, open it and check it can be trusted (once per
+        store), or check it is still the one opened; raises UnsafeDirectory (with the fix in its
+        message) or OSError."""
+        if self._dir is None:
+            self._dir = StateDir.open(self.directory, self.environ, create=True)
+        else:
+            self._dir.verify()
         return self.directory
 
     def exists(self):
-        """True when the directory exists (one `lstat`); raises UnsafeDirectory when it exists and
-        can't be trusted."""
+        """True when the directory exists (a few syscalls the first time, one `lstat` after);
+        raises UnsafeDirectory when it exists and can't be trusted, or was swapped since."""
+        if self._dir is not None:
+            self._dir.verify()
+            return True
         try:
-            os.lstat(self.directory)
-        except OSError:
+            self._dir = StateDir.open(self.directory, self.environ)
+        except (FileNotFoundError, NotADirectoryError):
             return False
-        if self._checked is None:
-            check_private_dir(self.directory)
         return True
 
-    def _path(self, name):
-        return os.path.join(self.directory, name)
+    def opened(self):
+        """The open StateDir when the directory exists (see `exists`), else None."""
+        return self._dir if self.exists() else None
 
     def names(self):
-        return _listdir(self.directory)
+        """Every name in the directory ([] when it does not exist)."""
+        directory = self.opened()
+        if directory is None:
+            return []
+        try:
+            return directory.listdir()
+        except OSError:
+            return []
 
     def pending(self):
         """Unclaimed envelope file names in the store's own naming, oldest first."""
-        return sorted(n for n in self.names() if parse_name(n) is not None)
+        return [n for n in envelope_file.list_names(self.names()) if parse_name(n) is not None]
 
     # -- writing ------------------------------------------------------------------------------------
     def write(self, raw, claimed=False, fsync=None):
@@ -393,21 +283,22 @@ class EnvelopeStore(object):
         `max_bytes` (counted as a drop). `fsync` overrides the store's setting for this file.
         Raises UnsafeDirectory or OSError when the disk refuses."""
         size = len(raw)
-        if size > self.max_bytes:
+        if size > min(self.max_bytes, envelope_file.READ_LIMIT):  # it could never be read back
             self.record_drops(collections.Counter((c, REASON_SIZE) for c in categories(raw)))
             return None
         self.ensure()
+        directory = self._dir
         token = process_token()
         pid, n = os.getpid(), next(_counter)
         if claimed:
             # Written straight under its claim: no reader takes a live process's claim, and a dead
             # writer's half file is set aside like a temporary file. Saves the rename.
-            name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
-            claim = Claim(self.directory, name, self._claim_path(name))
-            tmp = claim.path
+            name = envelope_file.file_name(time.time_ns(), pid, token, n, size)
+            claim = Claim(directory, name, self._claim_name(name))
+            tmp = claim.file
         else:
-            tmp = self._path("%s%d-%s-%d" % (TMP_PREFIX, pid, token, n))
-        fd = _create_new(tmp)
+            tmp = "%s%d-%s-%d" % (TMP_PREFIX, pid, token, n)
+        fd = directory.open_file(tmp, _NEW)
         try:
             try:
                 _write_all(fd, raw)
@@ -415,24 +306,24 @@ class EnvelopeStore(object):
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            with _Ledger(self.directory) as ledger:
+            with _Ledger(directory) as ledger:
                 # Room is made before the rename, so the new file never counts against itself.
                 if ledger.bytes is None:  # a new or damaged ledger: learn the truth once
                     ledger.bytes = self._evict(ledger, self.max_bytes - size)
                 elif ledger.bytes + size > self.max_bytes:
                     ledger.bytes = self._evict(ledger, max(int(self.max_bytes * LOW_WATER) - size, 0))
                 if not claimed:
-                    name = "%020d-%d-%s-%d-%d%s" % (time.time_ns(), pid, token, n, size, SUFFIX)
-                    os.rename(tmp, self._path(name))
+                    name = envelope_file.file_name(time.time_ns(), pid, token, n, size)
+                    directory.rename(tmp, name)
                 ledger.bytes += size
                 ledger.save()
         except BaseException:
             try:
-                os.unlink(tmp)
+                directory.unlink(tmp)
             except OSError:
                 pass
             raise
-        return claim if claimed else self._path(name)
+        return claim if claimed else os.path.join(self.directory, name)
 
     def _evict(self, ledger, target):
         """Claim and remove the oldest files past max_age, then until at most `target` bytes of
@@ -440,13 +331,11 @@ class EnvelopeStore(object):
         returns the bytes that remain. Call with the ledger locked: one process evicts at a time."""
         entries = []
         total = 0
-        for name in sorted(self.names()):
-            if not _is_envelope(name):
-                continue
+        for name in envelope_file.list_names(self.names()):
             parsed = parse_name(name)
             if parsed is None:
                 try:
-                    parsed = (0, os.lstat(self._path(name)).st_size)
+                    parsed = (0, self._dir.lstat(name).st_size)
                 except OSError:
                     continue
             entries.append((name, parsed))
@@ -466,7 +355,7 @@ class EnvelopeStore(object):
             except OSError:
                 raw = b""
             try:
-                os.unlink(claim.path)
+                self._dir.unlink(claim.file)
             except OSError:
                 continue
             reason = REASON_AGE if too_old else REASON_SIZE
@@ -483,7 +372,7 @@ class EnvelopeStore(object):
         many envelopes were evicted."""
         if not self.exists():
             return 0
-        with _Ledger(self.directory) as ledger:
+        with _Ledger(self._dir) as ledger:
             before = ledger.evicted
             ledger.bytes = self._evict(ledger, self.max_bytes if max_bytes is None else max_bytes)
             ledger.save()
@@ -492,8 +381,8 @@ class EnvelopeStore(object):
     def evicted_count(self):
         """How many envelopes were evicted for the bounds since the last `clear(reset=True)`."""
         try:
-            return parse_state(read_bounded(self._path(STATE_FILE), 64))[1]
-        except OSError:
+            return parse_state(self.opened().read(STATE_FILE, 64)[0])[1]
+        except (OSError, AttributeError):  # AttributeError: no directory
             return 0
 
     def _remove_stale_tmp(self):
@@ -501,36 +390,39 @@ class EnvelopeStore(object):
         for name in self.names():
             if name.startswith(TMP_PREFIX):
                 owner_pid = name[len(TMP_PREFIX):].partition("-")[0]
-                path = self._path(name)
-                if owner_pid != str(os.getpid()) and _abandoned(path, owner_pid, TMP_TTL, now):
+                if owner_pid != str(os.getpid()) and \
+                        _abandoned(self._dir, name, owner_pid, TMP_TTL, now):
                     try:
-                        os.unlink(path)
+                        self._dir.unlink(name)
                     except OSError:
                         pass
 
     # -- claiming -----------------------------------------------------------------------------------
-    def _claim_path(self, name):
-        return self._path("%s%s%d-%s" % (name, CLAIM_MARK, os.getpid(), process_token()))
+    def _claim_name(self, name):
+        return "%s%s%d-%s" % (name, CLAIM_MARK, os.getpid(), process_token())
 
     def claim(self, name):
         """Claim an unclaimed file by renaming it; None when another process got there first."""
-        path = self._claim_path(name)
+        directory = self.opened()
+        if directory is None:
+            return None
+        claimed = self._claim_name(name)
         try:
-            os.rename(self._path(name), path)
+            directory.rename(name, claimed)
         except OSError:
             return None
         try:
-            os.utime(path, None, follow_symlinks=False)  # the claim's age, for CLAIM_TTL
+            directory.touch(claimed)  # the claim's age, for CLAIM_TTL
         except (OSError, NotImplementedError):
             pass
-        return Claim(self.directory, name, path)
+        return Claim(directory, name, claimed)
 
     def release(self, claim, sync=False):
         """Give a claimed file back (to be sent later); `sync`: fsync it first when the store
         fsyncs (for a file written without, as write-ahead copies are)."""
         if sync and self.fsync:
             try:
-                fd = open_regular(claim.path)
+                fd = self._dir.open_file(claim.file, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
@@ -538,14 +430,14 @@ class EnvelopeStore(object):
             except OSError:
                 pass
         try:
-            os.rename(claim.path, self._path(claim.name))
+            self._dir.rename(claim.file, claim.name)
         except OSError:
             pass
 
     def done(self, claim):
         """Remove a claimed file (delivered, or no longer wanted)."""
         try:
-            os.unlink(claim.path)
+            self._dir.unlink(claim.file)
         except OSError:
             pass
 
@@ -559,54 +451,59 @@ class EnvelopeStore(object):
         self.done(claim)
         self.record_drops(collections.Counter((c, reason) for c in categories(raw)))
 
-    def set_aside(self, path, reason=REASON_CORRUPT):
-        """Move a file to `corrupt/` (keeping the newest CORRUPT_KEEP) and count one drop."""
-        corrupt = self._path(CORRUPT_DIR)
+    def set_aside(self, name, reason=REASON_CORRUPT):
+        """Quarantine the file `name` (a name in the directory, or its path): move it to `corrupt/`
+        (keeping the newest CORRUPT_KEEP there) and count one drop. Never raises."""
+        name = os.path.basename(name)
         try:
-            try:
-                os.mkdir(corrupt, 0o700)
-            except FileExistsError:
-                pass
-            check_private_dir(corrupt)  # a link planted there is never renamed into
-            os.replace(path, os.path.join(corrupt, os.path.basename(path)))
+            directory = self.opened()
+        except OSError:
+            return
+        if directory is None:
+            return
+        corrupt = None
+        try:
+            # Opened like the store itself: a link planted there is never renamed into.
+            corrupt = directory.subdir(CORRUPT_DIR, create=True)
+            directory.rename(name, name, into=corrupt)
         except OSError:
             try:
-                os.unlink(path)
+                directory.unlink(name)
             except OSError:
                 pass
         self.record_drops({("error", reason): 1})
-        try:
-            kept = sorted(os.listdir(corrupt))
-            for name in kept[:-CORRUPT_KEEP]:
-                os.unlink(os.path.join(corrupt, name))
-        except OSError:
-            pass
+        if corrupt is not None:
+            try:
+                for old in sorted(corrupt.listdir())[:-CORRUPT_KEEP]:
+                    corrupt.unlink(old)
+            except OSError:
+                pass
+            corrupt.close()
 
     def recover(self):
         """Rename stale claims back and set aside temporary files left by dead writers."""
         token, pid, now = process_token(), os.getpid(), time.time()
         for name in self.names():
-            path = self._path(name)
             if CLAIM_MARK in name:
                 base, _, owner = name.partition(CLAIM_MARK)
                 owner_pid, _, owner_token = owner.partition("-")
                 if owner_token == token and owner_pid == str(pid):
                     continue
-                if _abandoned(path, owner_pid, CLAIM_TTL, now):
+                if _abandoned(self._dir, name, owner_pid, CLAIM_TTL, now):
                     try:
-                        os.rename(path, self._path(base))
+                        self._dir.rename(name, base)
                     except OSError:
                         pass
             elif name.startswith(TMP_PREFIX):
                 owner_pid, _, rest = name[len(TMP_PREFIX):].partition("-")
                 if owner_pid == str(pid) and rest.startswith(token + "-"):
                     continue
-                if _abandoned(path, owner_pid, TMP_TTL, now):
-                    self.set_aside(path)
+                if _abandoned(self._dir, name, owner_pid, TMP_TTL, now):
+                    self.set_aside(name)
 
     def has_work(self):
         """True when there are files to send (claims and leftovers included) or drops not yet
-        reported. Cheap when the directory does not exist (one `lstat`)."""
+        reported. Cheap when the directory does not exist (an `open` or two that fail)."""
         if not self.exists():
             return False
         names = self.names()
@@ -617,7 +514,7 @@ class EnvelopeStore(object):
     # -- drop counters ------------------------------------------------------------------------------
     def _locked(self, fn, shared=False):
         self.ensure()
-        fd = open_regular(self._path(LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+        fd = self._dir.open_file(LOCK_FILE, os.O_WRONLY | os.O_CREAT)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
@@ -629,8 +526,8 @@ class EnvelopeStore(object):
         """{"dropped": {...}, "reported": {...}} from the counter log (malformed lines skipped)."""
         data = {"dropped": {}, "reported": {}}
         try:
-            text = read_bounded(self._path(DROPS_FILE), 4 * COUNTS_COMPACT_BYTES + (1 << 20))
-        except OSError:
+            text = self.opened().read(DROPS_FILE, 4 * COUNTS_COMPACT_BYTES + (1 << 20))[0]
+        except (OSError, AttributeError):  # AttributeError: no directory
             return data
         for line in text.decode("utf-8", "replace").splitlines():
             parts = line.split()
@@ -648,10 +545,8 @@ class EnvelopeStore(object):
                        for (category, reason), n in sorted(counts.items()) if n > 0)
         if not text:
             return
-        path = self._path(DROPS_FILE)
-
         def append():
-            fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            fd = self._dir.open_file(DROPS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(fd, text.encode("utf-8"))
                 return os.fstat(fd).st_size
@@ -669,18 +564,17 @@ class EnvelopeStore(object):
 
     def _replace(self, name, data):
         """Atomically replace the small file `name` with `data` (private, never through a link)."""
-        tmp = self._path("%s%d-%s-%d-%s" % (TMP_PREFIX, os.getpid(), process_token(),
-                                             next(_counter), name))
-        fd = _create_new(tmp)
+        tmp = "%s%d-%s-%d-%s" % (TMP_PREFIX, os.getpid(), process_token(), next(_counter), name)
+        fd = self._dir.open_file(tmp, _NEW)
         try:
             try:
                 _write_all(fd, data)
             finally:
                 os.close(fd)
-            os.replace(tmp, self._path(name))
+            self._dir.rename(tmp, name)
         except BaseException:
             try:
-                os.unlink(tmp)
+                self._dir.unlink(tmp)
             except OSError:
                 pass
             raise
@@ -725,7 +619,7 @@ class EnvelopeStore(object):
             return None
         try:
             self.ensure()
-            fd = open_regular(self._path(REPORT_LOCK_FILE), os.O_WRONLY | os.O_CREAT)
+            fd = self._dir.open_file(REPORT_LOCK_FILE, os.O_WRONLY | os.O_CREAT)
         except OSError:
             return None
         try:
@@ -740,10 +634,7 @@ class EnvelopeStore(object):
         """Plain data for `spool status` and the startup report."""
         names = self.names()
         files = [parse_name(n) for n in names if parse_name(n)]
-        try:
-            corrupt = len(os.listdir(self._path(CORRUPT_DIR)))
-        except OSError:
-            corrupt = 0
+        corrupt = self.quarantined()
         oldest = min((f[0] for f in files), default=None)
         return {
             "path": self.directory,
@@ -758,6 +649,18 @@ class EnvelopeStore(object):
             "unreported": sum(self.unreported().values()),
         }
 
+    def quarantined(self):
+        """How many files are set aside in `corrupt/` (unreadable: never sent, never shown)."""
+        corrupt = None
+        try:
+            corrupt = self.opened().subdir(CORRUPT_DIR)
+            return len(corrupt.listdir())
+        except (OSError, AttributeError):  # AttributeError: no directory
+            return 0
+        finally:
+            if corrupt is not None:
+                corrupt.close()
+
     def clear(self, every_name=False, reset=False):
         """Remove every unclaimed envelope file (not counted as drops: the user asked) and set the
         ledger to what is left. `every_name` also takes files not in the store's own naming; `reset`
@@ -765,9 +668,9 @@ class EnvelopeStore(object):
         if not self.exists():
             return 0
         removed = 0
-        with _Ledger(self.directory) as ledger:
+        with _Ledger(self._dir) as ledger:
             for name in self.names():
-                if parse_name(name) is None and not (every_name and _is_envelope(name)):
+                if parse_name(name) is None and not (every_name and envelope_file.is_envelope_name(name)):
                     continue
                 claim = self.claim(name)
                 if claim is not None:

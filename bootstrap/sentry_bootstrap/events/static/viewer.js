@@ -168,6 +168,18 @@
     return lines.length ? el("pre", { className: "source" }, lines) : null;
   }
 
+  // A module-level frame's locals are the module's globals: leave out the interpreter's own
+  // `__builtins__`, `__doc__`, `__name__`, ... (events/render.py shown_locals does the same).
+  function shownLocals(frame) {
+    var shown = {};
+    if (!isObject(frame.vars)) return shown;
+    Object.keys(frame.vars).forEach(function (k) {
+      var dunder = k.length > 4 && k.slice(0, 2) === "__" && k.slice(-2) === "__";
+      if (!(dunder && frame["function"] === "<module>")) shown[k] = frame.vars[k];
+    });
+    return shown;
+  }
+
   function frameView(frame, open) {
     var where = str(frame.filename || frame.abs_path || "?");
     var summary = el("summary", null, [
@@ -175,8 +187,9 @@
       " at line " + str(frame.lineno === undefined ? "?" : frame.lineno),
       frame.in_app ? null : el("span", { className: "lib", text: "library" })
     ]);
-    var vars = isObject(frame.vars) && Object.keys(frame.vars).length ?
-      el("div", { className: "vars" }, [el("div", { className: "muted", text: "Local variables" }), kvTable(frame.vars)]) : null;
+    var locals = shownLocals(frame);
+    var vars = Object.keys(locals).length ?
+      el("div", { className: "vars" }, [el("div", { className: "muted", text: "Local variables" }), kvTable(locals)]) : null;
     var node = el("details", { className: "frame" + (frame.in_app ? " in-app" : ""), title: str(frame.abs_path) },
                   [summary, sourceLines(frame), vars]);
     node.open = open;
@@ -256,6 +269,8 @@
       el("div", { className: "meta" }, [
         el("span", null, ["type ", el("b", { text: row.type })]),
         el("span", null, ["level ", el("b", { text: row.level })]),
+        (row.type === "error" || row.type === "message") && event.logger ?
+          el("span", null, ["logger ", el("b", { text: str(event.logger) })]) : null,
         el("span", null, ["time ", el("b", { text: when(row.timestamp) })]),
         row.environment ? el("span", null, ["environment ", el("b", { text: row.environment })]) : null,
         row.release ? el("span", null, ["release ", el("b", { text: row.release })]) : null,

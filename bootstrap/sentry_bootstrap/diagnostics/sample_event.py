@@ -79,11 +79,11 @@ def send_test_events(resolved, message=None, exception=False, environ=None, time
     outbox_path = before = None
     if dsn:
         delivery = Delivery(mask_dsn(dsn))
-        transport = _recording_durable(values.get("spool") or {}, environ, delivery.answers)
+        transport = _recording_durable(values["spool"], environ, delivery.answers)
     else:
         from sentry_bootstrap.transport import outbox
 
-        transport = outbox.make_outbox_transport(values.get("outbox") or {}, environ)
+        transport = outbox.make_outbox_transport(values["outbox"], environ)
         outbox_path = transport.path
         delivery = Delivery(outbox_path)
         before = set(outbox.envelope_names(outbox_path))
@@ -93,7 +93,7 @@ def send_test_events(resolved, message=None, exception=False, environ=None, time
     client = sentry_sdk.get_client()
     try:
         scope = sentry_sdk.get_isolation_scope()
-        for key, value in (values.get("tags") or {}).items():
+        for key, value in values["tags"].items():
             scope.set_tag(key, value)
         scope.set_tag("sentry_bootstrap.test", "cli")
         if message or not exception:
