@@ -50,11 +50,7 @@ LEGACY = {
 
 # The hook's own switches: never treated as configuration keys.
 SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE,
-<<<<<<< HEAD
-                      SDK3_PREVIEW})
-=======
-                       MONITORS})
->>>>>>> main
+                      MONITORS, SDK3_PREVIEW})
 
 # Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
 FOREIGN = frozenset({
