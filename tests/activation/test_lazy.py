@@ -398,15 +398,15 @@ def boom():
 
 def test_gunicorn_gevent_flask_app_reports_its_errors(app, sentry_server):
     """A Flask app served by `gunicorn -k gevent` reports a request's error through the hook."""
-    from tests.activation.test_servers import BIN, get_status, stop, wait_http
+    from tests.activation.test_servers import get_status, stop, wait_http
+    from tests.support.gunicorn import gunicorn
     from tests.support.redis_server import free_port
 
     app.config(base_config(sentry_server.dsn))
     app.write("green_app.py", GEVENT_APP)
     port = free_port()
     server = subprocess.Popen(
-        [os.path.join(BIN, "gunicorn"), "--no-control-socket", "-k", "gevent", "--workers", "1",
-         "--bind", "127.0.0.1:{}".format(port), "green_app:app"],
+        gunicorn("-k", "gevent", "--workers", "1", "--bind", "127.0.0.1:{}".format(port), "green_app:app"),
         cwd=str(app.path), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         universal_newlines=True)
     try:
