@@ -400,8 +400,8 @@ def write_compatibility(main, cells, total_seconds):
     lines = [
         "# Tested versions",
         "",
-        "Written by `python3 scripts/matrix.py --main` (what `bash scripts/test` and CI run) on {}; "
-        "do not edit by hand.".format(today),
+        "Written by `python3 scripts/matrix.py{}` on {} (`--main`: what `SENTRY_BOOTSTRAP_MATRIX=1 bash "
+        "scripts/test` runs); do not edit by hand.".format(" --main" if main is not None else "", today),
         "Each row is one virtualenv (`.venv`, `.venv-<cell>`) and what ran in it. The whole run took "
         "{} (wall clock, 2 cores; the main run and one cell at a time side by side).".format(
             _minutes(total_seconds)),
@@ -413,6 +413,9 @@ def write_compatibility(main, cells, total_seconds):
         lines.append("| main (+ e2e) | {} | newest (`scripts/setup test`) | whole suite | {} | {} | {} |".format(
             main.versions.get("python", "-"), _result(main.last), _minutes(main.seconds),
             " | ".join(main.versions.get(n, "-") for n in SHOWN)))
+    else:
+        lines.append("| main (+ e2e) | 3.11 | newest (`scripts/setup test`) | whole suite | not in this run "
+                     "(`python3 scripts/matrix.py` without --main) | - | " + " | ".join("-" for _ in SHOWN) + " |")
     for cell in cells:
         deps = {"highest": "newest", "lowest-direct": "lowest direct (`uv --resolution lowest-direct`)"}.get(
             cell.spec.resolution, cell.spec.resolution)
@@ -494,7 +497,7 @@ def main(argv=None):
     say("matrix: {} runs in {}".format(len(rows), _minutes(total)))
     for line in table(rows):
         say(line)
-    if not args.cells and not pytest_extra and args.main:
+    if not args.cells and not pytest_extra:
         write_compatibility(main_run, cells, total)
         say("matrix: wrote docs/compatibility.md")
     failed = [c.name for c in cells if c.status in ("failed", "build-failed") or
