@@ -25,7 +25,6 @@ HOOK_MODULES = {
     "sentry_bootstrap.config",
     "sentry_bootstrap.config.cache",
     "sentry_bootstrap.config.discovery",
-    "sentry_bootstrap.config.errors",  # a stored configuration error is a ConfigError
     "sentry_bootstrap.config.quick",
     "sentry_bootstrap.config.resolved",
     "sentry_bootstrap.hook",
