@@ -325,7 +325,9 @@ def test_configuration_error_is_stored_under_the_key_of_a_good_one(project):
     assert len(entries()) == 1
     found = cache.lookup(config_file, env, str(project))
     assert isinstance(found, ConfigError) and str(found) == str(caught.value)
-    assert [p.to_dict() for p in found.problems] == [p.to_dict() for p in caught.value.problems]
+    fields = ("source", "path", "message", "hint")
+    assert [[getattr(p, f) for f in fields] for p in found.problems] == \
+        [[getattr(p, f) for f in fields] for p in caught.value.problems]
 
     cache.store(config_file, env, str(project), _good(project))
     assert len(entries()) == 1

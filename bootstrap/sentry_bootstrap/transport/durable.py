@@ -3,8 +3,8 @@ compression, keep-alive and rate-limit headers unchanged) that writes an envelop
 on-disk spool (`sentry_bootstrap.transport.spool`) instead of dropping it, and sends the spool later.
 
 What a caller may rely on:
-- The healthy path touches no disk (one `lstat` of the spool directory at start, to drain leftovers,
-  and at most one `lstat` a second of the shared rate-limit file), unless write-ahead is on or the
+- The healthy path touches no disk (the spool directory opened and checked at start, a few system
+  calls, to drain leftovers; at most two `lstat`s a second for the shared rate-limit file), unless write-ahead is on or the
   server announces a rate limit (written to the shared file when it is new or moves).
 - A network error, a timeout, a 5xx or a 429 spools the envelope. After a network error or a 5xx the
   transport goes "offline": new envelopes are spooled directly until a background drainer, retrying
@@ -31,6 +31,9 @@ What a caller may rely on:
   kill can reach the server twice (same event id, which the server deduplicates). The copy is not
   fsync'd (a process's death needs only the rename; a machine crash may lose it) until it is handed
   to the spool after a failure.
+- In a pool worker (`multiprocessing`, billiard), every envelope is written ahead, no drainer runs,
+  and the worker's end (SIGTERM, or the pool's finalizer) waits for the queue (`shutdown_timeout`) and
+  for the request in flight: a terminated pool loses nothing and sends nothing twice.
 - A spool directory that can't be trusted (a symbolic link, another owner, group- or
   world-writable) is refused with one line saying the fix; delivery then works as the SDK's own
   transport, without a spool.
@@ -107,9 +110,10 @@ class _EnvelopeJob(object):
             with transport._jobs_lock:
                 if self.state == _IN_FLIGHT:
                     self.state = _DONE
-                transport._in_flight = None
             if self.state == _DONE and self.ahead is not None:
                 transport.spool.done(self.ahead)  # answered: the write-ahead copy has done its job
+            # Cleared last: a pool worker's SIGTERM waits for this, so the copy is gone by then.
+            transport._in_flight = None
 
 
 class DurableTransport(HttpTransport):
@@ -145,11 +149,14 @@ class DurableTransport(HttpTransport):
         self._spool_error_reported = False
         self._spool_refused = False
         self.write_ahead = bool(cfg.get("write_ahead"))
+        self._pool_worker_pid = None  # the pid `_pool_worker` was decided for
+        self._pool_worker = False
+        self._pool_exit_armed = False
         self.sent_count = 0  # spooled files delivered by this transport
         # A forked child starts with an empty queue and fresh locks, never its parent's envelopes.
         sdk_compat.renew_after_fork(self, self._after_fork_in_child)
         # Drain leftovers from earlier runs and learn the limits other processes met; a healthy
-        # start costs one lstat.
+        # start costs the few system calls of opening and checking the directory.
         try:
             if self.spool.exists():
                 self._load_shared_limits()
@@ -212,7 +219,8 @@ class DurableTransport(HttpTransport):
     # -- the write path -----------------------------------------------------------------------
     def capture_envelope(self, envelope):
         ahead = None
-        if self.write_ahead and not self._closing:
+        pool_worker = self._in_pool_worker()  # first: it arms the worker's exit
+        if (pool_worker or self.write_ahead) and not self._closing:
             ahead = self._write_ahead(envelope)
         job = _EnvelopeJob(self, envelope, ahead)
         if self._closing or not self.submit_to_worker(job):
@@ -220,6 +228,46 @@ class DurableTransport(HttpTransport):
             job.state = _SPOOLED
             self._keep(job)
             self._kick()
+
+    # -- pool workers ---------------------------------------------------------------------------
+    def _in_pool_worker(self):
+        """True in a worker of a `multiprocessing` pool (Celery's billiard names its own the same
+        way). Such a worker is terminated (SIGTERM) when its pool is left with `with Pool() as p:`,
+        and leaves through `os._exit` (no atexit flush) when the pool is closed, so everything it
+        captures is written to the spool first (as with `write_ahead`), a drainer never runs in it,
+        and it sends what it holds before either end (see `_pool_worker_exit`). Decided once per
+        process, on first use (the process object is set up after the fork)."""
+        if self._pool_worker_pid != os.getpid():
+            self._pool_worker_pid = os.getpid()
+            self._pool_worker = _pool_worker_name() is not None
+            self._pool_exit_armed = False
+        if self._pool_worker and not self._pool_exit_armed:
+            self._pool_exit_armed = _arm_pool_worker_exit(self)
+        return self._pool_worker
+
+    def _pool_worker_exit(self, signum=None, frame=None):
+        """At a pool worker's end: let the SDK's worker send what is queued (up to
+        `shutdown_timeout`), then stop it taking more and let the request in flight finish, so that
+        each envelope's spool copy is either removed after a 2xx or left for a drainer: nothing lost,
+        nothing sent twice. Runs in the main thread (a finalizer, or the SIGTERM handler): it takes
+        no lock the interrupted code may hold, it only polls. After SIGTERM, the process then dies
+        of it, as it would have."""
+        try:
+            timeout = float(self.options.get("shutdown_timeout") or 0)
+            deadline = time.monotonic() + timeout
+            while self.worker_unfinished() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            self._closing = True  # the worker thread releases, not sends, whatever is still queued
+            deadline = time.monotonic() + max(timeout, 1.0)
+            while self._in_flight is not None and time.monotonic() < deadline:
+                time.sleep(0.005)
+        except Exception:
+            pass
+        if signum is not None:
+            import signal
+
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
     def _write_ahead(self, envelope):
         """The envelope as a spool file this process holds, written before it is sent; None when
@@ -409,8 +457,8 @@ class DurableTransport(HttpTransport):
     # -- draining -----------------------------------------------------------------------------
     def _kick(self):
         """Make sure a drainer runs in this process (fork-safe) and has another look."""
-        if not self.drain_in_background or self._spool_refused:
-            return
+        if not self.drain_in_background or self._spool_refused or self._in_pool_worker():
+            return  # a pool worker may be terminated mid-send: another process drains
         with self._drain_lock:
             self._work_pending = True
             if self._closing:
@@ -581,6 +629,44 @@ class DurableTransport(HttpTransport):
         finally:
             if lock is not None:
                 os.close(lock)
+
+
+def _pool_worker_name():
+    """The process name when this is a worker of a multiprocessing (or billiard) pool, else None:
+    `ForkPoolWorker-3`, `SpawnPoolWorker-1`, `ForkServerPoolWorker-2`."""
+    import sys
+
+    for module in ("multiprocessing.process", "billiard.process"):
+        process = sys.modules.get(module)
+        if process is None:
+            continue
+        try:
+            name = process.current_process().name
+        except Exception:
+            continue
+        if isinstance(name, str) and "PoolWorker-" in name:
+            return name
+    return None
+
+
+def _arm_pool_worker_exit(transport):
+    """Have `transport._pool_worker_exit` run when this pool worker ends: as a multiprocessing
+    finalizer (a closed pool's worker leaves through `os._exit`, which runs those but not atexit)
+    and as the SIGTERM handler (a terminated pool), unless the program has a handler of its own.
+    True once armed; False when not in the main thread (signal handlers can only be set there)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, transport._pool_worker_exit)
+        from multiprocessing import util
+
+        util.Finalize(None, transport._pool_worker_exit, exitpriority=100)
+    except Exception as exc:
+        _log.report("debug", "pool worker exit not armed: {}".format(exc), transport.environ)
+    return True
 
 
 def durable_transport_class(spool_cfg=None, environ=None, drain_in_background=True):

@@ -1,0 +1,75 @@
+"""Pool workers lose nothing and duplicate nothing: a real `multiprocessing.Pool` in a hooked child,
+left through `with Pool() as p:` (which terminates its workers) or closed and joined, with the fork
+and the spawn start methods; every event id reaches the server exactly once (after a `spool flush`
+for what waited on disk)."""
+import json
+import os
+
+import pytest
+
+from tests.cli.helpers import cli
+from tests.support.child import run_python
+
+PROGRAM = """\
+import json, sys, multiprocessing as mp
+import sentry_sdk
+
+def work(i):
+    return sentry_sdk.capture_message("pool %d" % i)
+
+if __name__ == "__main__":
+    count, method, how = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    context = mp.get_context(method)
+    if how == "with":
+        with context.Pool(4) as pool:  # __exit__ terminates the workers
+            ids = pool.map(work, range(count))
+    else:
+        pool = context.Pool(4)
+        ids = pool.map(work, range(count))
+        pool.close()
+        pool.join()
+    print(json.dumps(ids))
+"""
+COUNT = 200
+
+
+def _run_pool(tmp_path, dsn, method, how):
+    config = tmp_path / "sentry.yaml"
+    # A generous exit budget: the test counts events, it doesn't race the machine's load.
+    config.write_text('version: 1\ndsn: "{}"\nshutdown_timeout: 20\n'.format(dsn))
+    os.chmod(str(config), 0o600)
+    (tmp_path / "pool_prog.py").write_text(PROGRAM)
+    result = run_python(["pool_prog.py", str(COUNT), method, how], cwd=str(tmp_path), timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ids = json.loads(result.stdout)
+    assert len(set(ids)) == COUNT
+    return ids
+
+
+def _deliver_the_rest(tmp_path):
+    flushed = cli("spool", "flush", cwd=tmp_path)
+    assert flushed.returncode == 0, flushed.stdout + flushed.stderr
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("how", ["with", "close"])
+def test_pool_workers_lose_and_duplicate_nothing(tmp_path, sentry_server, method, how):
+    """200 events captured in 4 pool workers: 200 distinct ids at the server, none twice."""
+    ids = _run_pool(tmp_path, sentry_server.dsn, method, how)
+    _deliver_the_rest(tmp_path)
+    sentry_server.wait_for(lambda: set(ids) <= set(sentry_server.accepted), timeout=30,
+                           what="every event id")
+    assert sentry_server.duplicates() == []
+    assert sorted(set(sentry_server.accepted) & set(ids)) == sorted(ids)
+
+
+def test_pool_workers_during_an_outage_keep_everything_on_disk(tmp_path, sentry_server):
+    """The server answers 500 while the pool runs: the workers keep every event on disk (they
+    never drain, so a terminate can't cut a send short), and a flush delivers each once."""
+    sentry_server.set_mode("status_500")
+    ids = _run_pool(tmp_path, sentry_server.dsn, "fork", "with")
+    sentry_server.set_mode("ok")
+    _deliver_the_rest(tmp_path)
+    sentry_server.wait_for(lambda: set(ids) <= set(sentry_server.accepted), timeout=30,
+                           what="every event id")
+    assert sentry_server.duplicates() == []
