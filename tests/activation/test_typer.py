@@ -8,7 +8,7 @@ from tests.activation.test_chained_hooks import outbox_events
 from tests.support.app import base_config
 from tests.support.child import run_python
 
-pytest.importorskip("typer")
+import typer  # noqa: F401  (a test dependency: missing is a failure, not a skip)
 
 CLI = """\
 import sys
