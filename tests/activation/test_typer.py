@@ -27,7 +27,8 @@ if __name__ == "__main__":
     app()
 """
 
-STYLES = {"rich": {}, "standard": {"TYPER_STANDARD_TRACEBACK": "1"}}
+# Typer before 0.16 reads only the underscored name.
+STYLES = {"rich": {}, "standard": {"TYPER_STANDARD_TRACEBACK": "1", "_TYPER_STANDARD_TRACEBACK": "1"}}
 MODES = {"lazy": "", "eager": "sdk_start: eager\n"}
 
 
