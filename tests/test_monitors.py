@@ -154,3 +154,17 @@ def test_hostile_schedules_and_command_lines_cost_bounded_work():
     started = time.perf_counter()
     assert monitors.monitor_for(info(*argv), entries) is None
     assert time.perf_counter() - started < 15.0
+
+
+def test_the_crons_page_example_is_valid(tmp_path):
+    """The YAML example of docs/crons.md loads, in its base keys and its staging overlay."""
+    import os
+    import re
+
+    page = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
+                        "crons.md")
+    with open(page, encoding="utf-8") as handle:
+        example = re.search(r"```yaml\n(.*?)```", handle.read(), re.S).group(1)
+    assert [m["slug"] for m in _load(tmp_path, example).values["monitors"]] == [
+        "clear-sessions", "nightly-backup", "feed-import", "reports"]
+    assert _load(tmp_path, example, env_name="staging").values["monitors"] == []

@@ -134,7 +134,7 @@ def _start(environ):
         if report is not None and monitor is not None:
             from sentry_bootstrap.activation import cron
 
-            cron.start(monitor[1], values, environ)
+            cron.start(monitor[1], values, environ, started)
         return report
     lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started)
     if _log.enabled("info"):

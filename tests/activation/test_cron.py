@@ -12,7 +12,10 @@ import pytest
 from tests.support.app import base_config
 from tests.support.child import run_python, spawn_python
 
+# A loaded machine may take more than the default 2 s to answer: every check-in is flushed before
+# its process ends, and the tests count on that.
 MONITORS = """\
+shutdown_timeout: 15
 monitors:
   - slug: nightly-backup
     script: backup.py
@@ -90,14 +93,19 @@ def test_uncaught_exception_gives_an_error_check_in_in_the_events_trace(app, sen
     assert final["contexts"]["trace"]["trace_id"] == trace
 
 
-@pytest.mark.parametrize("code, status", [("sys.exit(3)", "error"), ("sys.exit(0)", "ok"),
-                                          ("sys.exit('no disk')", "error")])
-def test_sys_exit_code_decides_the_status(app, sentry_server, code, status):
-    """sys.exit(n): ok for 0, error otherwise; the exit code is the program's own."""
+@pytest.mark.parametrize("code, status, returncode", [
+    ("sys.exit(3)", "error", 3), ("sys.exit(0)", "ok", 0), ("sys.exit('no disk')", "error", 1),
+    ("exit(5)", "error", 5), ("quit()", "ok", 0),
+    ("import threading; t = threading.Thread(target=sys.exit, args=(4,)); t.start(); t.join()",
+     "ok", 0),
+])
+def test_sys_exit_code_decides_the_status(app, sentry_server, code, status, returncode):
+    """sys.exit(n) and the builtin exit(n): ok for 0, error otherwise; the exit code is the
+    program's own; sys.exit in another thread ends only that thread and decides nothing."""
     app.config(base_config(sentry_server.dsn, MONITORS))
     app.write("backup.py", "import sys\n{}\n".format(code))
     result = run_python(["backup.py"], cwd=str(app.path))
-    assert result.returncode == {"ok": 0}.get(status, 3 if "3" in code else 1)
+    assert result.returncode == returncode, result.stderr
     assert_run(sentry_server, "nightly-backup", status)
 
 
@@ -121,15 +129,18 @@ def test_killed_by_sigterm_or_interrupted_reports_error_and_dies_by_the_signal(a
     assert_run(sentry_server, "nightly-backup", "error")
 
 
-def test_module_match_with_an_interval_schedule(app, sentry_server):
-    """`python -m feeds.importer` matches `module:`; the interval schedule is sent as one."""
+def test_schedule_rides_on_the_first_check_in_so_the_server_creates_the_monitor(app,
+                                                                               sentry_server):
+    """`python -m feeds.importer` matches `module:`; its very first check-in (`in_progress`)
+    carries the interval schedule as `monitor_config`, which is how Sentry creates (upserts) a
+    monitor it doesn't know yet; the final one carries it too."""
     app.config(base_config(sentry_server.dsn, MONITORS))
     app.write("feeds/__init__.py", "")
     app.write("feeds/importer.py", "print('imported')\n")
     run_python(["-m", "feeds.importer"], cwd=str(app.path))
     started, final = assert_run(sentry_server, "feed-import", "ok")
-    assert final["monitor_config"] == {"schedule": {"type": "interval", "value": 30,
-                                                    "unit": "minute"}}
+    interval = {"schedule": {"type": "interval", "value": 30, "unit": "minute"}}
+    assert started["monitor_config"] == interval and final["monitor_config"] == interval
 
 
 def test_unmatched_process_starts_as_before(app, sentry_server):
@@ -138,6 +149,20 @@ def test_unmatched_process_starts_as_before(app, sentry_server):
     app.write("other.py", "import sys\nprint('sentry_sdk' in sys.modules)\n")
     result = run_python(["other.py"], cwd=str(app.path))
     assert result.stdout == "False\n"
+    assert sentry_server.items("check_in") == []
+
+
+def test_unmatched_start_adds_only_the_matching_module(app, sentry_server):
+    """With `monitors:` set, an unmatched process's warm start loads the usual start-up modules and
+    `sentry_bootstrap.monitors`, nothing else (no SDK, no `re`)."""
+    from tests.activation.test_lazy import HOOK_MODULES, SHA_MODULE, SHOW_MODULES, modules_of
+
+    app.config(base_config(sentry_server.dsn, MONITORS))
+    run_python(["-c", "pass"], cwd=str(app.path))  # warms the config cache
+    hooked = run_python(["-c", SHOW_MODULES], cwd=str(app.path))
+    bare = run_python(["-c", SHOW_MODULES], cwd=str(app.path), hook=False)
+    added = modules_of(hooked) - modules_of(bare) - {SHA_MODULE}
+    assert added == HOOK_MODULES | {"sentry_bootstrap.monitors"}, hooked.stderr
     assert sentry_server.items("check_in") == []
 
 
@@ -171,6 +196,7 @@ def test_django_management_command_matched_by_argv(app, sentry_server):
     """`manage.py clearsessions` matched by its argv pattern reports its run; `manage.py migrate`
     (same script, another command) doesn't."""
     app.config(base_config(sentry_server.dsn, """\
+        shutdown_timeout: 15
         monitors:
           - slug: clear-sessions
             argv: manage.py clearsessions

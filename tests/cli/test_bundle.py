@@ -4,6 +4,7 @@ their own environments (only Flask; the system interpreter; CPython 3.9 with pyd
 the oldest sentry-sdk we support), reporting to a real HTTP server on 127.0.0.1."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -109,13 +110,93 @@ def test_bundle_holds_the_hook_and_every_targets_modules(bundle):
     """The bundle has the hook, the package, and compiled modules for CPython 3.9-3.13 on x86_64 and
     aarch64; nothing else in it is an importable top-level name."""
     names = sorted(os.listdir(bundle))
-    assert names == ["BUNDLE.json", "sentry-bootstrap-deps", "sentry_bootstrap", "sitecustomize.py"]
+    assert names == ["BUNDLE.json", "__pycache__", "sentry-bootstrap-deps", "sentry_bootstrap",
+                     "sitecustomize.py"]
     core = os.listdir(os.path.join(bundle, "sentry-bootstrap-deps", "pydantic_core"))
     for python, arch in TARGETS:
         tag = "cpython-{}-{}-linux-gnu".format(python.replace(".", ""), arch)
         assert any(tag in name for name in core), (python, arch)
     manifest = json.loads(open(os.path.join(bundle, "BUNDLE.json")).read())
     assert {"sentry-sdk", "pydantic", "pydantic-core", "pyyaml", "urllib3", "certifi", "wrapt"} <= set(manifest["packages"])
+
+
+def test_bundle_carries_bytecode_this_python_uses_as_it_is(bundle):
+    """Every file of the hook and of its dependencies has checked-hash bytecode for this Python
+    (the one target with an interpreter here): valid for the file as it is, whatever its times,
+    so a read-only bundle compiles nothing."""
+    import importlib.util
+
+    manifest = json.loads(open(os.path.join(bundle, "BUNDLE.json")).read())
+    assert "%d.%d" % sys.version_info[:2] in manifest["bytecode"]
+    checked = 0
+    for root, _dirs, files in os.walk(bundle):
+        for name in files:
+            if not name.endswith(".py") or "__pycache__" in root:
+                continue
+            source = os.path.join(root, name)
+            with open(importlib.util.cache_from_source(source), "rb") as handle:
+                header = handle.read(16)
+            with open(source, "rb") as handle:
+                digest = importlib.util.source_hash(handle.read())
+            assert header[:4] == importlib.util.MAGIC_NUMBER, source
+            assert int.from_bytes(header[4:8], "little") == 0b11, source  # checked hash
+            assert header[8:16] == digest, source
+            checked += 1
+    assert checked > 300  # the hook, sentry_sdk, pydantic, yaml, urllib3, ...
+
+
+def test_a_baked_image_starts_warm_in_a_fresh_container(bundle, project, sentry_server, tmp_path):
+    """`bake` at build time (a copy of the bundle stands for the image): a process with an empty
+    state directory (a new container) imports no pydantic nor yaml at all, writes no cache entry,
+    and reports a crash; the entry is read-only. A process whose variables differ validates."""
+    image = str(tmp_path / "image-hook")
+    shutil.copytree(bundle, image)
+    build_env = child_env({"XDG_STATE_HOME": str(tmp_path / "build-state"), "PYTHONPATH": image},
+                          hook=False)
+    baked = subprocess.run([sys.executable, "-m", "sentry_bootstrap", "bake"], cwd=str(project),
+                           env=build_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=120)
+    assert baked.returncode == 0, baked.stderr
+    entries = os.listdir(os.path.join(image, "sentry-bootstrap-baked"))
+    assert len(entries) == 1 and baked.stdout.startswith("baked " + image)
+    mode = os.stat(os.path.join(image, "sentry-bootstrap-baked", entries[0])).st_mode
+    assert mode & 0o777 == 0o444
+
+    container_state = tmp_path / "container-state"
+    env = {"XDG_STATE_HOME": str(container_state), "PYTHONPATH": image}
+    result = subprocess.run([sys.executable, "-X", "importtime", "crash.py"], cwd=str(project),
+                            env=child_env(env, hook=False), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert "KeyError" in result.stderr
+    imported = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert not {"pydantic", "yaml", "sentry_bootstrap.config.loader"} & imported
+    assert not os.path.isdir(str(container_state / "sentry-bootstrap" / "cache"))
+    assert sentry_server.wait_for_events(1)[0]["exception"]["values"][-1]["type"] == "KeyError"
+
+    other = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], cwd=str(project),
+                           env=child_env(dict(env, SENTRY_ENVIRONMENT="other"), hook=False),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                           timeout=120)
+    assert any(line.endswith(" pydantic") for line in other.stderr.splitlines()), other.stderr
+
+
+def test_a_copied_bundle_compiles_nothing(bundle, project, sentry_server, tmp_path):
+    """A copy of the bundle with new file times (as `COPY` into an image makes): the hook starts
+    from it and reports a crash, and Python rewrites no bytecode file (timestamp bytecode would be
+    stale here and compiled again in every process of a read-only mount)."""
+    copy = str(tmp_path / "copied-hook")
+    shutil.copytree(bundle, copy, copy_function=shutil.copy)  # new times
+
+    def bytecode():
+        return {os.path.join(root, name): os.stat(os.path.join(root, name)).st_mtime_ns
+                for root, _dirs, files in os.walk(copy) for name in files if name.endswith(".pyc")}
+
+    before = bytecode()
+    result = run_app(sys.executable, project, copy, script="crash.py")
+    assert "KeyError" in result.stderr
+    assert sentry_server.wait_for_events(1)[0]["exception"]["values"][-1]["type"] == "KeyError"
+    assert bytecode() == before
 
 
 def test_fresh_flask_venv_reports_and_finds_nothing_of_ours(bundle, project, sentry_server):

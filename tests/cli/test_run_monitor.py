@@ -4,10 +4,15 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 
 from tests.support.app import base_config
 from tests.support.child import child_env
 from tests.cli.test_run_cmd import BIN, sentry_bootstrap
+
+
+# Every check-in is flushed before `run` ends, even on a loaded machine.
+PATIENT = "shutdown_timeout: 15\n"
 
 
 def check_ins(server, count):
@@ -29,11 +34,11 @@ def test_child_killed_by_sigkill_is_reported_by_run(app, sentry_server):
     """A Python child killed by SIGKILL (as by the OOM killer): `run` exits 137 and sends the
     error check-in; the child's own event carries the check-ins' trace, and the child, though a
     `monitors:` entry with the same slug matches it, sends no check-in of its own."""
-    app.config(base_config(sentry_server.dsn, """\
+    app.config(base_config(sentry_server.dsn, PATIENT + textwrap.dedent("""\
         monitors:
           - slug: nightly
             script: job.py
-        """))
+        """)))
     app.write("job.py", """\
         import logging, os, signal
         import sentry_sdk
@@ -57,13 +62,13 @@ def test_child_killed_by_sigkill_is_reported_by_run(app, sentry_server):
 def test_any_command_exit_code_is_run_s_and_decides_the_status(app, sentry_server):
     """A non-Python command: exit 3 is `error` and run's exit code 3; the entry's schedule from
     sentry.yaml applies."""
-    app.config(base_config(sentry_server.dsn, """\
+    app.config(base_config(sentry_server.dsn, PATIENT + textwrap.dedent("""\
         monitors:
           - slug: shell-job
             argv: never-matches-anything
             schedule: every 2 hours
             checkin_margin: 10
-        """))
+        """)))
     result = sentry_bootstrap(["run", "--monitor", "shell-job", "--", "sh", "-c", "exit 3"],
                               app.path)
     assert result.returncode == 3
@@ -74,7 +79,7 @@ def test_any_command_exit_code_is_run_s_and_decides_the_status(app, sentry_serve
 
 def test_success_is_ok(app, sentry_server):
     """Exit 0: `ok`, run exits 0, the output is the command's alone."""
-    app.config(base_config(sentry_server.dsn))
+    app.config(base_config(sentry_server.dsn, PATIENT))
     result = sentry_bootstrap(["run", "--monitor", "echoer", "--", "sh", "-c", "echo done"],
                               app.path)
     assert (result.returncode, result.stdout) == (0, "done\n")
@@ -83,7 +88,7 @@ def test_success_is_ok(app, sentry_server):
 
 def test_sigterm_to_run_is_forwarded_to_the_command(app, sentry_server):
     """SIGTERM sent to `run` reaches CMD; CMD's answer (here exit 7) is run's exit code."""
-    app.config(base_config(sentry_server.dsn))
+    app.config(base_config(sentry_server.dsn, PATIENT))
     proc = subprocess.Popen(
         [os.path.join(BIN, "sentry-bootstrap"), "run", "--monitor", "waiter", "--", "sh", "-c",
          "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"],
@@ -102,7 +107,7 @@ def test_sigterm_to_run_is_forwarded_to_the_command(app, sentry_server):
 
 def test_command_that_cannot_start_is_an_error_run(app, sentry_server):
     """A missing command: exit 127, and the run is reported as failed."""
-    app.config(base_config(sentry_server.dsn))
+    app.config(base_config(sentry_server.dsn, PATIENT))
     result = sentry_bootstrap(["run", "--monitor", "missing", "--", "no-such-command-here"],
                               app.path)
     assert result.returncode == 127 and "cannot run 'no-such-command-here'" in result.stderr
@@ -111,10 +116,22 @@ def test_command_that_cannot_start_is_an_error_run(app, sentry_server):
 
 def test_bad_slug_or_schedule_is_a_usage_error(app, sentry_server):
     """A slug Sentry would change, or a wrong crontab, stops `run` before CMD starts (exit 2)."""
-    app.config(base_config(sentry_server.dsn))
+    app.config(base_config(sentry_server.dsn, PATIENT))
     bad_slug = sentry_bootstrap(["run", "--monitor", "Nightly Job", "--", "true"], app.path)
     assert bad_slug.returncode == 2 and "try 'nightly-job'" in bad_slug.stderr
     bad_cron = sentry_bootstrap(["run", "--monitor", "x", "--schedule", "0 3 * *", "--", "true"],
                                 app.path)
     assert bad_cron.returncode == 2 and "5 fields" in bad_cron.stderr
+    assert sentry_server.items("check_in") == []
+
+
+def test_switched_off_configuration_runs_the_command_without_check_ins(app, sentry_server):
+    """`enabled: false` (or SENTRY_BOOTSTRAP_DISABLED=1): CMD runs and its code is run's, with one
+    stderr line saying no check-ins were sent."""
+    app.config(base_config(sentry_server.dsn, "enabled: false\n"))
+    result = sentry_bootstrap(["run", "--monitor", "off", "--", "sh", "-c", "exit 4"], app.path)
+    assert result.returncode == 4 and "enabled: false; running 'sh' without check-ins" in result.stderr
+    result = sentry_bootstrap(["run", "--monitor", "off", "--", "sh", "-c", "exit 5"], app.path,
+                              env={"SENTRY_BOOTSTRAP_DISABLED": "1"})
+    assert result.returncode == 5 and "without check-ins" in result.stderr
     assert sentry_server.items("check_in") == []

@@ -40,5 +40,7 @@ def test_the_model_declares_its_defaults_from_the_one_place():
     assert settings.spool.max_age == defaults.SPOOL_MAX_AGE
     assert settings.outbox.max_bytes == defaults.OUTBOX_MAX_BYTES
     assert settings.diagnostics.endpoint.path == defaults.ENDPOINT_PATH
+    assert tuple(settings.context.user_fields) == defaults.CONTEXT_USER_FIELDS
+    assert settings.context.request_id_header == defaults.CONTEXT_REQUEST_ID_HEADER
     assert outbox.DEFAULT_MAX_BYTES == defaults.OUTBOX_MAX_BYTES
     assert not hasattr(spool, "DEFAULT_MAX_BYTES") and not hasattr(spool, "DEFAULT_MAX_AGE")

@@ -156,3 +156,18 @@ def test_outbox_transport_swapped_mid_run_stops_writing_and_says_so(tmp_path, ca
     assert os.listdir(str(path)) == []
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and "moved or replaced" in lines[0], lines
+
+
+def test_the_events_reader_refuses_a_linked_outbox(tmp_path):
+    """The reader opens the outbox under the same rule: a link to a directory of envelopes is
+    refused with the fix, and none of its files is read through it."""
+    from sentry_bootstrap.events import reader
+
+    real = tmp_path / "real"
+    outbox.write_envelope(str(real), RAW)
+    os.symlink(str(real), str(tmp_path / "link"))
+    with pytest.raises(UnsafeDirectory, match="symbolic link"):
+        reader.list_names(str(tmp_path / "link"))
+    [name] = reader.list_names(str(real))
+    assert reader.read_file(str(tmp_path / "link"), name) == []
+    assert len(reader.read_file(str(real), name)) == 1

@@ -58,6 +58,24 @@ def test_the_reported_files_are_quarantined_and_what_follows_is_sent(sentry_serv
         "corrupt"] == 2
 
 
+def test_a_hooked_process_drainer_passes_the_reported_files(sentry_server, tmp_path):
+    """The background drainer of a process (what spun at 99% CPU, or died) sets both files aside
+    and sends the envelope behind them."""
+    from sentry_bootstrap.transport.durable import make_transport
+
+    path = str(tmp_path / "spool")
+    spool = Spool(path, fsync=False)
+    for raw in (NEGATIVE_LENGTH, DEEP_HEADER, _valid("c" * 32)):
+        spool.write(raw)
+    transport = make_transport({"dsn": sentry_server.dsn}, {"path": path, "backoff": 0.1})
+    try:
+        sentry_server.wait_for_events(1)
+    finally:
+        transport.kill()
+    assert list(sentry_server.accepted) == ["c" * 32]
+    assert spool.quarantined() == 2 and spool.pending() == []
+
+
 def test_the_reported_files_are_quarantined_and_shown_by_events(tmp_path):
     """`events` lists the valid envelope behind the two files and says two were set aside."""
     box = tmp_path / "box"

@@ -5,8 +5,9 @@
 the duration, whichever way the process ends:
 
 - a normal end or `sys.exit(0)`: `ok`; `sys.exit(n)` with n not 0 (or a message) in the main
-  thread: `error` (`sys.exit` is wrapped to see the code, which covers argparse, click, Django
-  and console-script wrappers; a bare `raise SystemExit(n)` or `exit(n)` is not seen);
+  thread: `error` (`sys.exit` and the builtins `exit`/`quit` are wrapped to see the code, which
+  covers argparse, click, Django and console-script wrappers; a bare `raise SystemExit(n)` is not
+  seen);
 - an uncaught exception, KeyboardInterrupt (SIGINT) included: `error`; the SDK's excepthook sends
   the error event first, and both carry the process's trace id;
 - SIGTERM, while the program has no handler of its own: `error`, then the signal is raised again
@@ -34,12 +35,13 @@ _state = {"run": None}
 class ProcessRun(object):
     """One run of a monitored process: its check-in id, start time and how it ended."""
 
-    def __init__(self, slug, config, timeout):
+    def __init__(self, slug, config, timeout, started=None):
         self.slug = slug
         self.config = config
         self.timeout = timeout
         self.pid = os.getpid()
-        self.started = time.monotonic()
+        # perf_counter: monotonic; the hook's own start is part of the run
+        self.started = time.perf_counter() if started is None else started
         self.check_in_id = None
         self.exit_code = None  # the code given to sys.exit, None if it wasn't called
         self.failure = None  # what made the run fail, when it wasn't an exit code
@@ -67,7 +69,7 @@ class ProcessRun(object):
 
             status = self.status()
             capture_checkin(monitor_slug=self.slug, check_in_id=self.check_in_id, status=status,
-                            duration=time.monotonic() - self.started, monitor_config=self.config)
+                            duration=time.perf_counter() - self.started, monitor_config=self.config)
             _log.report("info", "monitor {}: {}{}".format(
                 self.slug, status, " ({})".format(self.failure) if self.failure else
                 " (exit code {})".format(self.exit_code) if status == "error" else ""))
@@ -86,14 +88,15 @@ def exit_code_of(status):
     return 1
 
 
-def start(entry, values, environ=None):
-    """Report this process's run to the monitor of `entry` (a `monitors:` entry)."""
+def start(entry, values, environ=None, started=None):
+    """Report this process's run to the monitor of `entry` (a `monitors:` entry); `started` is the
+    `time.perf_counter()` the run counts from (the hook's start)."""
     environ = os.environ if environ is None else environ
     if _state["run"] is not None:
         return _state["run"]
     timeout = values.get("shutdown_timeout")
     run = ProcessRun(entry["slug"], monitors.monitor_config(entry),
-                     2.0 if timeout is None else float(timeout))
+                     2.0 if timeout is None else float(timeout), started)
     _state["run"] = run
     monitors.add_ancestor(environ, run.slug)
     run.begin()
@@ -126,6 +129,32 @@ def _wrap_sys_exit(run):
     exit.__wrapped__ = original
     exit.__doc__ = original.__doc__
     sys.exit = exit
+    _wrap_quitters(run, main)
+
+
+def _wrap_quitters(run, main):
+    """`exit(n)` and `quit(n)`, the site module's builtins scripts use too, raise SystemExit
+    without sys.exit: the same objects, recording the code first (absent under `python -S`)."""
+    import builtins
+
+    for name in ("exit", "quit"):
+        original = getattr(builtins, name, None)
+        if original is None or not callable(original):
+            continue
+        base = type(original)
+
+        def call(self, code=None, _base=base):
+            if os.getpid() == run.pid and _thread.get_ident() == main:
+                run.exit_code = exit_code_of(code)
+            return _base.__call__(self, code)
+
+        try:
+            recording = type(base.__name__, (base,), {"__call__": call})
+            quitter = recording.__new__(recording)
+            quitter.__dict__.update(original.__dict__)
+        except TypeError:  # not the site module's Quitter: left alone
+            continue
+        setattr(builtins, name, quitter)
 
 
 def _wrap_excepthook(run):

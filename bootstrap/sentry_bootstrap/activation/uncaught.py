@@ -8,9 +8,9 @@ depends on what the program did with the hooks. So the rule is kept in one place
 exception object: an exception is sent as unhandled at most once.
 
 `once_per_exception` is a global event processor (set up by activation, for the lazy and the eager
-start): it drops an unhandled event for an exception already sent as unhandled, and remembers the
-last few such exceptions. `sent(exc)` lets the lazy hooks skip building an event that would be
-dropped. Exceptions can't be weakly referenced, so the memory holds strong references, a few only:
+start): it drops an event of an uncaught exception (mechanism `UNCAUGHT`, unhandled) already sent as
+one, and remembers the last few such exceptions. `sent(exc)` lets the lazy hooks skip building an
+event that would be dropped. Exceptions can't be weakly referenced, so the memory holds strong references, a few only:
 the duplicates it catches arrive within the same call chain, moments apart.
 """
 import _thread
@@ -42,9 +42,17 @@ def once_per_exception(event, hint):
     return event
 
 
+# The mechanisms of the hooks an uncaught exception passes through. A framework's request error
+# (also unhandled) is reported once by its integration, and is not kept here: the memory would hold
+# the request's frames.
+UNCAUGHT = frozenset({"excepthook", "threading", "typer"})
+
+
 def _unhandled(event):
     for value in (event.get("exception") or {}).get("values") or ():
-        if isinstance(value, dict) and (value.get("mechanism") or {}).get("handled") is False:
+        mechanism = value.get("mechanism") if isinstance(value, dict) else None
+        if (isinstance(mechanism, dict) and mechanism.get("handled") is False
+                and mechanism.get("type") in UNCAUGHT):
             return True
     return False
 

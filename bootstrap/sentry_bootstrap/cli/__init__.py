@@ -13,6 +13,7 @@ COMMANDS = {
     "install-pth": ("run_cmd", "cover every interpreter of this environment with a .pth file"),
     "uninstall-pth": ("run_cmd", "remove the .pth file written by install-pth"),
     "bundle": ("bundle_cmd", "write a self-contained hook directory for any interpreter"),
+    "bake": ("bake_cmd", "write the validated configuration into the image: containers start warm"),
     "init": ("config_cmds", "write an annotated starter sentry.yaml"),
     "check": ("config_cmds", "validate the configuration (exit 1 on an error)"),
     "explain": ("config_cmds", "show each effective value and where it came from"),
@@ -58,6 +59,8 @@ def _command_module(name):
         from sentry_bootstrap.cli import run_cmd as found
     elif module == "bundle_cmd":
         from sentry_bootstrap.cli import bundle_cmd as found
+    elif module == "bake_cmd":
+        from sentry_bootstrap.cli import bake_cmd as found
     elif module == "config_cmds":
         from sentry_bootstrap.cli import config_cmds as found
     elif module == "events_cmd":

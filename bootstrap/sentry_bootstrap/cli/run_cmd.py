@@ -126,11 +126,12 @@ def run_command(args):
         from sentry_bootstrap.config import cache
 
         cache.store_handoff(resolved.config_file, env, resolved)
-    if monitor is not None and resolved is not None:
+    switched_off = resolved is not None and not resolved.values.get("enabled", True)
+    if monitor is not None and resolved is not None and not switched_off:
         return _run_monitored(cmd, env, resolved, monitor)
     if monitor is not None:
-        sys.stderr.write("sentry-bootstrap run: no configuration to send check-ins with; running "
-                         "{!r} without them\n".format(cmd[0]))
+        sys.stderr.write("sentry-bootstrap run: {}; running {!r} without check-ins\n".format(
+            "enabled: false" if switched_off else "no configuration to send them with", cmd[0]))
     try:
         os.execvpe(cmd[0], cmd, env)
     except OSError as exc:

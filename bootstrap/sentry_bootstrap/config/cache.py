@@ -80,6 +80,8 @@ def lookup(config_file, environ, start_dir, env_name=None, handoff=False):
         if key is None:
             return None
         found = _read_entry(environ, key)
+        if found is None:
+            found = _read_baked(key)
         if isinstance(found, _StoredError):
             return found.error if found.inputs == _error_inputs(config_file, environ) else None
         return found
@@ -314,6 +316,66 @@ def _read_entry(environ, key):
         directory.close()
     if not _trusted(st):
         return None
+    return _parse_entry(raw, key)
+
+
+# --- baked entries: written at an image's build time, read-only -------------------------------
+
+# Beside the package (in a bundle, `DIR/sentry-bootstrap-baked`): part of the image, unlike the
+# state directory, which a container starts without. A name that can't be imported.
+BAKED_DIR = os.path.join(os.path.dirname(_CODE_DIR), "sentry-bootstrap-baked")
+
+
+def bake(config_file, environ, start_dir, resolved, directory=BAKED_DIR):
+    """Write `resolved` for these inputs (as `store`) into `directory`, read-only (0444, the
+    directory 0755): the entry `lookup` finds when the per-user cache has none, so that the first
+    process of every container of an image starts warm. Returns the entry's path; raises OSError."""
+    key = cache_key(config_file, environ, start_dir)
+    if key is None:
+        raise OSError("cannot read {}".format(config_file))
+    body = marshal.dumps(resolved.to_data())
+    header = "{} {} {}\n".format(FORMAT, key, sha256(body).hexdigest()).encode("ascii")
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    path = os.path.join(directory, key + _SUFFIX)
+    tmp = os.path.join(directory, "{}{}".format(_TMP_PREFIX, os.getpid()))
+    with open(tmp, "wb") as handle:
+        handle.write(header + body)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, path)
+    return path
+
+
+def key_variables(config_file, environ):
+    """The names of the variables set in `environ` that the key of `config_file` reads: a process
+    whose values of these differ misses a baked entry."""
+    try:
+        text = read_with_stat(config_file, CONFIG_LIMIT)[0].decode("utf-8", "replace")
+    except (OSError, TypeError):
+        text = ""
+    names = {name for name in environ if (name.startswith("SENTRY_") and name not in
+                                          _IGNORED_VARIABLES) or name == _env.ENVIRONMENT_FALLBACK}
+    names.update(name for name in _references(text) if name in environ)
+    names.update(name for name in CI_RELEASE_VARIABLES if name in environ)
+    return sorted(names)
+
+
+def _read_baked(key):
+    """The baked entry for `key`, or None. Believed only when neither it nor its directory may be
+    changed by anyone but this user or root (its values name modules the hook imports)."""
+    path = os.path.join(BAKED_DIR, key + _SUFFIX)
+    try:
+        folder = os.stat(BAKED_DIR)
+        raw, st = read_with_stat(path, ENTRY_LIMIT, nofollow=True)
+    except OSError:
+        return None
+    owners = (0, os.geteuid()) if hasattr(os, "geteuid") else None
+    for info in (folder, st):
+        if info.st_mode & 0o022 or (owners is not None and info.st_uid not in owners):
+            return None
+    return _parse_entry(raw, key)
+
+
+def _parse_entry(raw, key):
     header, newline, body = raw.partition(b"\n")
     try:
         label, _, rest = header.decode("ascii").rpartition(" ")

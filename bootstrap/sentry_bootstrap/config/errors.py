@@ -22,6 +22,10 @@ class Problem:
     def __repr__(self):
         return "Problem({!r})".format(str(self))
 
+    def to_dict(self):
+        """Plain data, for the config cache's stored errors (`cache.store_error`)."""
+        return {"source": self.source, "path": self.path, "message": self.message, "hint": self.hint}
+
 
 class ConfigError(Exception):
     """Every problem found in one pass over the configuration."""

@@ -565,7 +565,7 @@ class _OpenSection(BaseModel):
 
 class Context(Section):
     user_fields: List[str] = Field(
-        default_factory=lambda: ["id", "username", "email"], description=(
+        default_factory=lambda: list(defaults.CONTEXT_USER_FIELDS), description=(
         "Fields of the authenticated user sent as the event's user (only `id` without "
         "`send_default_pii`)."))
     request_fields: List[str] = Field(default_factory=lambda: ["method", "path"], description=(
@@ -573,7 +573,7 @@ class Context(Section):
     # header name -> tag name
     header_tags: Dict[str, str] = Field(default_factory=dict, description=(
         "Request headers turned into tags: header name -> tag name."))
-    request_id_header: HeaderOrOff = Field("X-Request-ID", description=(
+    request_id_header: HeaderOrOff = Field(defaults.CONTEXT_REQUEST_ID_HEADER, description=(
         "Header whose value becomes the `request_id` tag."))
 
 

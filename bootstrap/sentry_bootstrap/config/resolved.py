@@ -80,12 +80,6 @@ class ResolvedConfig:
 
         return json.dumps(self.to_data(), sort_keys=True)
 
-    @classmethod
-    def from_json(cls, text):
-        import json
-
-        return cls.from_data(json.loads(text))
-
     def __eq__(self, other):
         return isinstance(other, ResolvedConfig) and self.to_json() == other.to_json()
 

@@ -11,9 +11,11 @@ for a log record, which has none, a stable id derived from the file name and the
 messages (exception type and top in-app frame; the message template), and `culprit` (that frame as
 `module in function`); the last two are None for the other types.
 
-The files are hostile input: each is listed, read and parsed by `transport/envelope_file.py` (no
-link followed, no blocking, a regular file only, at most its READ_LIMIT bytes, every length and
-nesting checked); a file that is gone, too large or malformed is skipped. Names sort by time, so
+The files are hostile input: the directory is opened under the trust rule of every state path
+(`_files.StateDir`: not a link, ours, not writable by others; UnsafeDirectory otherwise) and each
+file, relative to it, is read and parsed by `transport/envelope_file.py` (no link followed, no
+blocking, a regular file only, at most its READ_LIMIT bytes, every length and nesting checked); a
+file that is gone, too large or malformed is skipped. Names sort by time, so
 listing needs one `listdir` and no `stat`. A file that can never be read (refused by
 `_files`, or not an envelope) is quarantined as the spool's drain does it: moved to the directory's
 `corrupt/` and counted (`quarantined` tells how many are there), so that it is looked at once.
@@ -24,6 +26,7 @@ import os
 import time
 
 from sentry_bootstrap import _files
+from sentry_bootstrap._files import StateDir
 from sentry_bootstrap.transport import envelope_file
 
 TYPES = ("error", "message", "transaction", "check-in", "log")
@@ -32,9 +35,27 @@ ROW_KEYS = ("event_id", "type", "timestamp", "level", "title", "environment", "r
 
 # -- files ------------------------------------------------------------------------------------------
 
+def _directory(path):
+    """The directory `path` opened under the trust rule, or None when it is absent. Raises
+    UnsafeDirectory when it can't be trusted."""
+    try:
+        return StateDir.open(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def list_names(path):
-    """The envelope file names in the directory `path`, oldest first; none when it is absent."""
-    return envelope_file.list_names(path)
+    """The envelope file names in the directory `path`, oldest first; none when it is absent.
+    Raises UnsafeDirectory (an OSError) when the directory can't be trusted."""
+    directory = _directory(path)
+    if directory is None:
+        return []
+    try:
+        return envelope_file.list_names(directory.listdir())
+    except OSError:
+        return []
+    finally:
+        directory.close()
 
 
 # -- summaries --------------------------------------------------------------------------------------
@@ -254,12 +275,20 @@ def read_file(path, name):
     gone (evicted, sent), not a regular file, too large or not an envelope."""
     filename = os.path.join(path, name)
     try:
-        return rows_in(envelope_file.read(filename), filename)
+        directory = _directory(path)
+    except OSError:  # not to be trusted (list_names said so)
+        return []
+    if directory is None:
+        return []
+    try:
+        return rows_in(envelope_file.read(name, directory=directory), filename)
     except (_files.FileRefused, envelope_file.MalformedEnvelope):
         _quarantine(path, filename)
         return []
     except (OSError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
         return []  # gone meanwhile, or an item whose JSON isn't shaped as the SDK writes it
+    finally:
+        directory.close()
 
 
 def _quarantine(path, filename):

@@ -34,9 +34,10 @@ import sentry_sdk
 from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import _log, sdk_compat
+from sentry_bootstrap.config.defaults import CONTEXT_REQUEST_ID_HEADER, CONTEXT_USER_FIELDS
 
-DEFAULT_USER_FIELDS = ("id", "username", "email")
-DEFAULT_REQUEST_ID_HEADER = "X-Request-ID"
+DEFAULT_USER_FIELDS = CONTEXT_USER_FIELDS  # the model's defaults (config/defaults.py)
+DEFAULT_REQUEST_ID_HEADER = CONTEXT_REQUEST_ID_HEADER
 REQUEST_ID_TAG = "request_id"
 CONTEXT_NAME = "request_info"
 

@@ -52,7 +52,7 @@ def scrub_telemetry(scrubber, item):
     try:
         holder = scrubber.scrub_part({k: v for k, v in item.items() if k not in _TELEMETRY_SKIP}, plain=True)
         body = holder.get("body")
-        if isinstance(body, str) and "@" in body:  # a log's body is a message (see `_messages`)
+        if isinstance(body, str) and "@" in body:  # a log's body is a message (see `BootstrapScrubber._scrub_message_text`)
             for rule in scrubber.message_rules:
                 body = rule(body, [])
             holder["body"] = body

@@ -29,12 +29,13 @@ _COLON = re.compile(":" + _REVERSED_KEY)
 _FLAG = re.compile(r"--?(?=([a-z][a-z0-9_\-]{0,63}))\1(?=[ \t])")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_SQL = re.compile(r"password [\'\"]")
 _SHAPES = tuple(re.compile(shape) for shape in _formats.SHAPES.values())
 # `user:password@host` without a scheme, in the reversed text: `@`, the password, `:`.
 _USER_AUTH = re.compile(r"@[^@/\s\x00:'\"]{1,128}:")
 # Literals of the named rules (`rules.py`): a PEM block, a home directory, SQL's `identified by`.
 _LITERALS = {"bearer", "basic", "-----begin", "/home/", "/users/", "\\users\\", "documents and settings",
-             "identified by", "password '", 'password "'}
+             "identified by"}
 _URL_AUTH = re.compile(r"@[^@/\s\x00]{1,256}:[^:/@\s\x00]{0,256}//:")
 
 # Every digit becomes `0`, a space, `+`, dash or dot ` `, a capital `A`, NUL stays, anything else `x`:
@@ -168,7 +169,11 @@ class Prefilter(object):
         worded = string_numbers(joined, worded)
         if self.everything:
             return range(n), worded
-        hits = []
+        # A string naming a password may hold SQL's `PASSWORD '...'`: it gets the rules too.
+        if worded and ("password '" in low or 'password "' in low):
+            hits = [m.start() for m in _once_per_string(_SQL, low)]
+        else:
+            hits = []
         for literal in self.literals:
             find_all(low, literal, hits)
         is_sensitive = self.is_sensitive

@@ -240,7 +240,7 @@ class BootstrapScrubber(EventScrubber):
             _spread(found, strings, changed)
         entry, user = event.get("logentry"), event.get("user")
         if self.message_rules:
-            self._messages(event, entry, w, changed, found)
+            self._scrub_message_text(event, entry, w, changed, found)
         if worded and w.filtered is not plain_filtered:
             self._password_values(event, w, worded, changed)
         spots = w.spots
@@ -259,21 +259,22 @@ class BootstrapScrubber(EventScrubber):
         self._finish_user(user, w)
         self._finish_logentry(entry, w)
 
-    def _messages(self, event, entry, w, changed, found):
+    def _scrub_message_text(self, event, entry, w, changed, found):
         """The message (and a log's body) gets what Relay's default does to `$logentry.formatted`:
         e-mail addresses too, which are opt-in elsewhere."""
-        spots = [(0, "message"), (0, "body")]
+        spots = [(event, 0, "message"), (event, 0, "body")]
         node = w.seen.get(id(entry)) if isinstance(entry, dict) else None
         if node is not None:
-            spots += [(node, "formatted"), (node, "message")]
-        for spot in spots:
+            spots += [(entry, node, "formatted"), (entry, node, "message")]
+        for holder, node, key in spots:
+            original = holder.get(key)
+            if not isinstance(original, str) or "@" not in original:
+                continue
             try:
-                i = w.spots.index(spot)
+                i = w.spots.index((node, key))
             except ValueError:
                 continue
             text = changed.get(i, w.strings[i])
-            if "@" not in text:
-                continue
             for rule in self.message_rules:
                 text = rule(text, found)
             if text != w.strings[i]:
@@ -349,7 +350,11 @@ def _spread(found, strings, changed):
     if len(known) > _FIND_EACH:
         words = frozenset(v for v in known if _WORD.fullmatch(v))
         each = [v for v in known if v not in words][:_FIND_EACH]
-    joined = "\x00".join(strings)
+    # A string longer than MAX_TEXT is sent cut (its cut form is in `changed`): only that is read.
+    texts = strings
+    if max(map(len, strings)) > MAX_TEXT:
+        texts = [s if len(s) <= MAX_TEXT else changed.get(i, s[:MAX_TEXT]) for i, s in enumerate(strings)]
+    joined = "\x00".join(texts)
     if joined.count("\x00") != len(strings) - 1:
         where = range(len(strings))
     else:

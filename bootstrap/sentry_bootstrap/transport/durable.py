@@ -3,8 +3,8 @@ compression, keep-alive and rate-limit headers unchanged) that writes an envelop
 on-disk spool (`sentry_bootstrap.transport.spool`) instead of dropping it, and sends the spool later.
 
 What a caller may rely on:
-- The healthy path touches no disk (one `lstat` of the spool directory at start, to drain leftovers,
-  and at most one `lstat` a second of the shared rate-limit file), unless write-ahead is on or the
+- The healthy path touches no disk (the spool directory opened and checked at start, a few system
+  calls, to drain leftovers; at most two `lstat`s a second for the shared rate-limit file), unless write-ahead is on or the
   server announces a rate limit (written to the shared file when it is new or moves).
 - A network error, a timeout, a 5xx or a 429 spools the envelope. After a network error or a 5xx the
   transport goes "offline": new envelopes are spooled directly until a background drainer, retrying
@@ -156,7 +156,7 @@ class DurableTransport(HttpTransport):
         # A forked child starts with an empty queue and fresh locks, never its parent's envelopes.
         sdk_compat.renew_after_fork(self, self._after_fork_in_child)
         # Drain leftovers from earlier runs and learn the limits other processes met; a healthy
-        # start costs one lstat.
+        # start costs the few system calls of opening and checking the directory.
         try:
             if self.spool.exists():
                 self._load_shared_limits()

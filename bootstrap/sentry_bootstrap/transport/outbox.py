@@ -42,9 +42,19 @@ def outbox_dir(path_setting=None, environ=None):
     return os.path.join(state_dir(environ), "outbox")
 
 
+class Outbox(_store.EnvelopeStore):
+    """One outbox directory: the store under the outbox policy (no age bound, no fsync, nothing
+    ever sent), as `spool.Spool` is the store under the spool policy."""
+
+    def __init__(self, directory, max_bytes=None, environ=None):
+        _store.EnvelopeStore.__init__(
+            self, directory, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
+            max_age=None, fsync=False, environ=environ)
+
+
 def outbox_store(path, max_bytes=DEFAULT_MAX_BYTES, environ=None):
-    """The envelope store of the outbox at `path`: no age bound, nothing ever sent."""
-    return _store.EnvelopeStore(path, max_bytes, max_age=None, fsync=False, environ=environ)
+    """The `Outbox` at `path`."""
+    return Outbox(path, max_bytes, environ)
 
 
 def write_envelope(path, data, max_bytes=DEFAULT_MAX_BYTES):

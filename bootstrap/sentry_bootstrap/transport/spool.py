@@ -66,9 +66,10 @@ class Spool(_store.EnvelopeStore):
 class RateLimitFile(object):
     """The rate limits learned for one DSN, shared through `<spool>/ratelimits`: one line per data
     category, `<category or *> <until, unix seconds>` (`*`: every category). Written atomically
-    (a private temporary file renamed over it), read with a bound and never through a link. Expired
-    lines are dropped on the next write. Reading costs one `stat` per RATE_LIMITS_RECHECK seconds
-    at most, and nothing more when the file is unchanged."""
+    (a private temporary file renamed over it), read with a bound and never through a link, through
+    the spool's directory descriptor. Expired lines are dropped on the next write. Reading costs two
+    `lstat`s (the directory still the one opened, then the file) per RATE_LIMITS_RECHECK seconds at
+    most, and nothing more when the file is unchanged."""
 
     MAX_BYTES = 16 * 1024
 

@@ -503,7 +503,7 @@ class EnvelopeStore(object):
 
     def has_work(self):
         """True when there are files to send (claims and leftovers included) or drops not yet
-        reported. Cheap when the directory does not exist (one `lstat`)."""
+        reported. Cheap when the directory does not exist (an `open` or two that fail)."""
         if not self.exists():
             return False
         names = self.names()
