@@ -102,10 +102,10 @@ def triggers(values):
 
 def _applies(values, name):
     """Whether the auto integration `name` applies under the configuration (installed or not)."""
-    section = values.get("integrations") or {}
-    if name in (section.get("disabled") or ()):
+    section = values["integrations"]  # complete: every key of the model
+    if name in section["disabled"]:
         return False
-    return section.get("auto", True) or name in (section.get("enabled") or ())
+    return section["auto"] or name in section["enabled"]
 
 
 def arm(values, activate, started=None):
