@@ -16,9 +16,10 @@ pytest_plugins = ["tests.support.sentry_server", "tests.support.git", "tests.sup
 
 @pytest.fixture(autouse=True)
 def isolated_environ(tmp_path, monkeypatch):
-    """A private XDG_STATE_HOME and no inherited SENTRY_*/ENVIRONMENT variables."""
+    """A private XDG_STATE_HOME and no inherited SENTRY_*/ENVIRONMENT variables (but the matrix's
+    sentry-sdk 3 preview switch, which holds for the whole run)."""
     for name in list(os.environ):
-        if name.startswith("SENTRY_") or name == "ENVIRONMENT":
+        if (name.startswith("SENTRY_") and name != "SENTRY_BOOTSTRAP_SDK3_PREVIEW") or name == "ENVIRONMENT":
             monkeypatch.delenv(name, raising=False)
     state = tmp_path / "_state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state))

@@ -43,6 +43,22 @@ def test_an_sdk_outside_the_range_is_named_with_the_fix(tmp_path, monkeypatch):
     assert "sentry-sdk 1.45.0 is outside the range" in problem and "pip install" in problem
 
 
+def test_sdk3_runs_only_with_the_preview_switch(tmp_path, monkeypatch):
+    """A program's sentry-sdk 3.x is outside the range, unless SENTRY_BOOTSTRAP_SDK3_PREVIEW is on;
+    4.x stays outside either way."""
+    pkg = tmp_path / "sentry_sdk"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "consts.py").write_text('VERSION = "3.0.0b2"\n')
+    monkeypatch.setattr(sys, "path", [str(tmp_path)] + sys.path)
+    monkeypatch.delenv("SENTRY_BOOTSTRAP_SDK3_PREVIEW", raising=False)  # the sdk3 cell sets it
+    assert "sentry-sdk 3.0.0b2 is outside the range" in deps.sdk_problem()
+    monkeypatch.setenv("SENTRY_BOOTSTRAP_SDK3_PREVIEW", "1")
+    assert deps.sdk_problem() is None or "outside the range" not in deps.sdk_problem()
+    (pkg / "consts.py").write_text('VERSION = "4.0.0"\n')
+    assert "sentry-sdk 4.0.0 is outside the range" in deps.sdk_problem()
+
+
 def test_the_sdk_range_is_the_one_pyproject_declares():
     """deps.SDK_RANGE, which the hook enforces on a program's own sentry_sdk, is pyproject.toml's."""
     import os

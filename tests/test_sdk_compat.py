@@ -70,6 +70,10 @@ def test_default_integrations_match_the_sdk():
     from sentry_bootstrap.activation import integrations
 
     sdk_defaults = {path.split(".")[-2] for path in sdk_compat.default_integrations()}
+    if sdk_compat.is_sdk3():
+        # 3.x made logging opt-in and unraisablehook default; the hook keeps 2.x's set (documented
+        # in docs/sdk-internals.md, "sentry-sdk 3").
+        sdk_defaults = sdk_defaults - {"unraisablehook"} | {"logging"}
     assert sdk_defaults == set(integrations.DEFAULT)
 
 
@@ -238,6 +242,80 @@ def _sdk_off():
     sentry_sdk.get_current_scope().clear()
 
 
+SDK3 = sdk_compat.is_sdk3()
+only_sdk2 = __import__("pytest").mark.skipif(SDK3, reason="sentry-sdk 2.x behaviour")
+only_sdk3 = __import__("pytest").mark.skipif(not SDK3, reason="sentry-sdk 3.x behaviour")
+
+
+@only_sdk2
+def test_sdk2_pii_mapping_is_the_sdks():
+    """The frozen copy of 2.x's send_default_pii -> data_collection mapping (used on 3.x) is 2.x's."""
+    from sentry_sdk.data_collection import _map_from_send_default_pii
+
+    for pii in (True, False):
+        for local_variables, source_context in ((True, True), (False, False)):
+            sdk = dict(_map_from_send_default_pii(send_default_pii=pii, include_local_variables=local_variables,
+                                                  include_source_context=source_context))
+            sdk.pop("provided_by_user", None)
+            assert sdk_compat.sdk2_pii_mapping(pii, local_variables, source_context) == sdk
+
+
+@only_sdk2
+def test_sdk2_scrubber_lists_are_the_sdks():
+    """The frozen copy of 2.x's scrubber lists (our scrubber's base on 3.x, taken from 2.76) holds
+    every key of this 2.x's lists."""
+    from sentry_sdk import scrubber
+
+    assert set(scrubber.DEFAULT_DENYLIST) <= set(sdk_compat.SDK2_DENYLIST)
+    assert set(scrubber.DEFAULT_PII_DENYLIST) <= set(sdk_compat.SDK2_PII_DENYLIST)
+
+
+@only_sdk3
+def test_init_with_pii_on_sdk3_collects_what_2x_collected():
+    """On 3.x (no send_default_pii) init_with_pii gives the data_collection 2.x derived from it,
+    and warns about nothing; a data_collection of the user's decides instead."""
+    import warnings
+
+    from sentry_sdk.data_collection import _resolve_data_collection
+
+    from sentry_bootstrap.sdk_compat import init_with_pii
+
+    for pii in (True, False, None):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            init_with_pii(pii, default_integrations=False)
+        try:
+            options = sentry_sdk.get_client().options
+            assert [str(w.message) for w in caught] == []
+            assert "send_default_pii" not in options
+            written = dict(sdk_compat.sdk2_pii_mapping(pii), mcp={"inputs": bool(pii), "outputs": bool(pii)})
+            expected = _resolve_data_collection({"data_collection": written})
+            assert options["data_collection"] == expected
+            assert options["data_collection"]["user_info"] is bool(pii)
+        finally:
+            sentry_sdk.get_client().close()
+            sentry_sdk.get_global_scope().set_client(None)
+    init_with_pii(True, default_integrations=False, data_collection={"user_info": False})
+    try:
+        assert sentry_sdk.get_client().options["data_collection"]["user_info"] is False
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.get_global_scope().set_client(None)
+
+
+@only_sdk3
+def test_removed_options_are_absent_from_sdk3():
+    """What sdk_compat says 3.x removed is absent from its init options and constructors."""
+    from sentry_bootstrap.config import integration_options
+
+    for name in set(sdk_compat.REMOVED_IN_SDK3) | sdk_compat.MAPPED_IN_SDK3:
+        assert name not in DEFAULT_OPTIONS, name
+    for integration, removed in sdk_compat.REMOVED_INTEGRATION_OPTIONS_IN_SDK3.items():
+        params = {p if isinstance(p, str) else p[0] for p in integration_options.constructor_params(integration)}
+        assert not set(removed) & params, integration
+
+
+@only_sdk2
 def test_init_with_pii_gives_the_sdks_client_without_its_warning():
     """sdk_compat.init_with_pii leaves the client's options as init(send_default_pii=...) would
     (send_default_pii, data_collection, the scrubber's PII mode), and warns about nothing."""
@@ -254,6 +332,7 @@ def test_init_with_pii_gives_the_sdks_client_without_its_warning():
         assert our_scrubber == sdk_scrubber
 
 
+@only_sdk2
 def test_init_with_pii_and_a_user_data_collection_warns_about_nothing():
     """With the user's data_collection too, that one decides what is collected, the integrations
     still see send_default_pii, and nothing warns."""
@@ -308,5 +387,11 @@ def test_logging_integration_replay_names_exist():
     """_IGNORED_LOGGERS and LoggingIntegration._handle_record, used to replay kept records."""
     from sentry_sdk.integrations import logging as sdk_logging
 
+    if SDK3:  # one list for events and breadcrumbs, one for Sentry Logs; one method for each
+        assert isinstance(sdk_logging._IGNORED_LOGGERS_EVENTS, set)
+        assert isinstance(sdk_logging._IGNORED_LOGGERS_SENTRY_LOGS, set)
+        for name in ("_handle_logs_record", "_handle_event_record", "_handle_breadcrumb_record"):
+            assert _params(getattr(sdk_logging.LoggingIntegration, name)) == ["self", "record"]
+        return
     assert isinstance(sdk_logging._IGNORED_LOGGERS, set)
     assert _params(sdk_logging.LoggingIntegration._handle_record) == ["self", "record"]

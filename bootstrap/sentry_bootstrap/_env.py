@@ -33,6 +33,10 @@ RELEASE_SOURCE = "SENTRY_BOOTSTRAP_RELEASE_SOURCE"
 # children: the slugs (comma-separated) already reported above them, never reported again.
 MONITORS = "SENTRY_BOOTSTRAP_MONITORS"
 
+# "1"/"true" lets the hook run on a sentry-sdk 3.x (pre-)release, outside the supported range (a
+# preview: docs/sdk-internals.md, "sentry-sdk 3"); the version matrix's `sdk3` cell sets it.
+SDK3_PREVIEW = "SENTRY_BOOTSTRAP_SDK3_PREVIEW"
+
 # Legacy names in use today, mapped to the key path they set.
 LEGACY = {
     "SENTRY_DSN": "dsn",
@@ -46,7 +50,7 @@ LEGACY = {
 
 # The hook's own switches: never treated as configuration keys.
 SWITCHES = frozenset({CONFIG_FILE, DISABLED, STRICT, LOG, RESOLVED_CONFIG, RELEASE_SOURCE, DEPS, BUNDLE,
-                       MONITORS})
+                      MONITORS, SDK3_PREVIEW})
 
 # Variables that belong to other Sentry tools (sentry-cli, the SDK itself): never errors or warnings.
 FOREIGN = frozenset({

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 import sentry_sdk
 from sentry_sdk.crons import capture_checkin
-from sentry_sdk.utils import capture_internal_exceptions, event_from_exception
+from sentry_sdk.utils import capture_internal_exceptions
 
 from sentry_bootstrap import sdk_compat
 
@@ -142,11 +142,8 @@ class _SpanRun:
         self.saved = None
         with capture_internal_exceptions():
             if self.span is None:
-                if sentry_sdk.get_current_span() is None:
-                    self.span = sentry_sdk.start_transaction(op=self.op, name=self.name,
-                                                             source="custom")
-                else:
-                    self.span = sentry_sdk.start_span(op=self.op, name=self.name)
+                self.span = sdk_compat.start_trace_span(
+                    self.op, self.name, as_transaction=sentry_sdk.get_current_span() is None)
             scope = sentry_sdk.get_current_scope()
             # The span setter also renames the scope's transaction; keep what to put back.
             self.saved = (scope, scope.span) + sdk_compat.scope_transaction(scope)
@@ -157,11 +154,9 @@ class _SpanRun:
             if self.saved is not None:
                 sdk_compat.restore_scope_span(*self.saved)
             if final and self.span is not None:
-                if exc is not None and isinstance(exc, Exception):
-                    self.span.set_status("internal_error")
-                elif exc is None:
-                    self.span.set_status("ok")
-                self.span.finish()
+                failed = True if exc is not None and isinstance(exc, Exception) else (
+                    False if exc is None else None)
+                sdk_compat.end_trace_span(self.span, failed)
         return False
 
 
@@ -196,9 +191,8 @@ def _capture(exc, service, reraise):
         client = sentry_sdk.get_client()
         if not client.is_active():
             return
-        event, hint = event_from_exception(
-            exc, client_options=client.options,
-            mechanism={"type": "sentry_bootstrap.capture_errors", "handled": not reraise})
+        event, hint = sdk_compat.event_from_exception(
+            exc, mechanism={"type": "sentry_bootstrap.capture_errors", "handled": not reraise})
         sentry_sdk.capture_event(event, hint=hint, tags={"service": service})
 
 

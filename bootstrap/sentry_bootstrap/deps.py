@@ -21,6 +21,7 @@ import re
 import sys
 
 SDK_RANGE = ((2, 73), (3,))  # >= 2.73, < 3: the range pyproject.toml declares (a test holds them together)
+SDK3_PREVIEW_HIGH = (4,)  # with SENTRY_BOOTSTRAP_SDK3_PREVIEW on, 3.x is accepted too
 _MIN = {"pydantic": (2, 6), "yaml": (6, 0, 1), "urllib3": (1, 26, 11)}
 # Packages imported for validation only; the scope removes them (and their own helpers) afterwards.
 _SCOPED = frozenset({"pydantic", "pydantic_core", "typing_extensions", "annotated_types",
@@ -117,6 +118,8 @@ def sdk_problem():
     if found is None:
         return missing_line(MissingDependency("no sentry_sdk"))
     low, high = SDK_RANGE
+    if high <= found[0] < SDK3_PREVIEW_HIGH and _preview_on():
+        high = SDK3_PREVIEW_HIGH  # sentry-sdk 3 as a preview (SENTRY_BOOTSTRAP_SDK3_PREVIEW)
     if not (low <= found[0] < high):
         wanted = ">={},<{}".format(".".join(map(str, low)), ".".join(map(str, high)))
         return ("this program's sentry-sdk {} is outside the range sentry-bootstrap supports ({}); upgrade "
@@ -134,6 +137,12 @@ def sdk_problem():
                     "bundle (`sentry-bootstrap bundle DIR`) and use `sentry-bootstrap run --bundle DIR -- "
                     "...` or PYTHONPATH=DIR".format(name, ".".join(map(str, needs)), "%d.%d" % sys.version_info[:2]))
     return None
+
+
+def _preview_on():
+    from sentry_bootstrap import _env
+
+    return os.environ.get(_env.SDK3_PREVIEW, "").strip().lower() in _env.TRUE_WORDS
 
 
 _LABELS = {"pydantic": "pydantic>=2.6", "yaml": "PyYAML>=6.0.1"}

@@ -220,7 +220,7 @@ def _format_fields(text):
             continue
         import re
 
-        name = re.split(r"[.\[!:]", field, 1)[0]
+        name = re.split(r"[.\[!:]", field, maxsplit=1)[0]
         if name not in FORMAT_FIELDS:
             raise ReleaseFormatError("release {!r}: unknown placeholder {{{}}} (known: {})".format(
                 text, field, ", ".join("{" + f + "}" for f in FORMAT_FIELDS)))

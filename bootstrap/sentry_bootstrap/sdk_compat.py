@@ -13,6 +13,33 @@ import os
 import sys
 import weakref
 
+# ---- which SDK ------------------------------------------------------------------------------------
+
+
+_MAJOR = []
+
+
+def sdk_major():
+    """The major version of the sentry_sdk this process imports (2 or 3): the imported one's, else
+    read from its files (sentry_bootstrap.deps) without importing it."""
+    if not _MAJOR:
+        consts = sys.modules.get("sentry_sdk.consts")
+        text = getattr(consts, "VERSION", None)
+        if text is None:
+            from sentry_bootstrap import deps
+
+            found = deps.version_of("sentry_sdk") or deps.version_of("sentry_sdk", deps.fallback_dirs())
+            text = found[1] if found else "2"
+        try:
+            _MAJOR.append(int(str(text).split(".", 1)[0]))
+        except ValueError:
+            _MAJOR.append(2)
+    return _MAJOR[0]
+
+
+def is_sdk3():
+    return sdk_major() >= 3
+
 # ---- init -----------------------------------------------------------------------------------------
 
 _ORIGINAL_INIT = {}
@@ -259,7 +286,9 @@ def annotated_value_class():
 
 def span_streaming(options):
     """Whether `sentry_sdk.init(**options)` streams spans (`trace_lifecycle: stream`, also still read
-    from `_experiments`), the only mode in which the SDK calls `before_send_span`."""
+    from `_experiments`), the only mode in which the SDK calls `before_send_span`. 3.x always does."""
+    if is_sdk3():
+        return True
     if options.get("trace_lifecycle") is not None:
         return options.get("trace_lifecycle") == "stream"
     return (options.get("_experiments") or {}).get("trace_lifecycle") == "stream"
@@ -428,6 +457,8 @@ def init_with_pii(send_default_pii, init=None, **options):
     from sentry_sdk.consts import DEFAULT_OPTIONS
 
     init = init or sentry_sdk.init
+    if is_sdk3():  # no send_default_pii: adapt_options made it data_collection
+        return init(**adapt_options(dict(options, send_default_pii=send_default_pii)))
     mapping = getattr(sentry_sdk.client, "_map_from_send_default_pii", None)
     if send_default_pii is None or "data_collection" not in DEFAULT_OPTIONS or mapping is None:
         if send_default_pii is not None:
@@ -515,7 +546,6 @@ def capture_uncaught(exc_info, mechanism):
     (TyperIntegration) or `threading` (ThreadingIntegration, for a thread started before the SDK),
     unhandled. Nothing when that integration is not enabled."""
     import sentry_sdk
-    from sentry_sdk.utils import event_from_exception
 
     if mechanism == "excepthook":
         from sentry_sdk.integrations.excepthook import ExcepthookIntegration as integration_class
@@ -529,20 +559,251 @@ def capture_uncaught(exc_info, mechanism):
         return
     if mechanism == "excepthook" and hasattr(sys, "ps1") and not integration.always_run:
         return  # as the SDK's: every typo in an interactive shell is not an event
-    event, hint = event_from_exception(exc_info, client_options=client.options,
-                                       mechanism={"type": mechanism, "handled": False})
+    event, hint = event_from_exception(exc_info, mechanism={"type": mechanism, "handled": False})
     sentry_sdk.capture_event(event, hint=hint)
 
 
 def handle_log_record(record):
     """Hand one `logging` record to the SDK's logging integration, as its patched
-    `Logger.callHandlers` does (`LoggingIntegration._handle_record`, `_IGNORED_LOGGERS`)."""
+    `Logger.callHandlers` does (2.x: `LoggingIntegration._handle_record`, `_IGNORED_LOGGERS`;
+    3.x: `_handle_logs_record`, `_handle_event_record`, `_handle_breadcrumb_record` and the two
+    lists `_IGNORED_LOGGERS_EVENTS`, `_IGNORED_LOGGERS_SENTRY_LOGS`)."""
     import sentry_sdk
     from sentry_sdk.integrations import logging as sdk_logging
 
-    ignored = sdk_logging._IGNORED_LOGGERS
-    if ignored is None or record.name.strip() in ignored:
-        return
     integration = sentry_sdk.get_client().get_integration(sdk_logging.LoggingIntegration)
-    if integration is not None:
-        integration._handle_record(record)
+    if integration is None:
+        return
+    name = record.name.strip()
+    if hasattr(sdk_logging, "_IGNORED_LOGGERS"):  # 2.x
+        ignored = sdk_logging._IGNORED_LOGGERS
+        if ignored is not None and name not in ignored:
+            integration._handle_record(record)
+        return
+    if name not in sdk_logging._IGNORED_LOGGERS_SENTRY_LOGS:
+        integration._handle_logs_record(record)
+    if name not in sdk_logging._IGNORED_LOGGERS_EVENTS:
+        integration._handle_event_record(record)
+        integration._handle_breadcrumb_record(record)
+
+
+# ---- sentry-sdk 3 ---------------------------------------------------------------------------------
+# What 3.x removed or renamed, and what the hook does with a configuration written for 2.x
+# (docs/sdk-internals.md, "sentry-sdk 3"). The configuration layer turns a removed option that was
+# set into a located error (`removed_in_sdk3`); the rest is mapped here, once, before `init`.
+
+# sentry-sdk 2.x's scrubber lists (`sentry_sdk.scrubber.DEFAULT_DENYLIST`, `DEFAULT_PII_DENYLIST`,
+# 2.76), kept for 3.x, which has no `EventScrubber`: our scrubber starts from the same keys on both.
+SDK2_DENYLIST = (
+    "password", "passwd", "secret", "api_key", "apikey", "auth", "credentials", "mysql_pwd",
+    "privatekey", "private_key", "token", "session", "csrftoken", "sessionid", "x_csrftoken",
+    "set_cookie", "cookie", "authorization", "proxy-authorization", "x_api_key", "aiohttp_session",
+    "connect.sid", "csrf_token", "csrf", "_csrf", "_csrf_token", "PHPSESSID", "_session", "symfony",
+    "user_session", "_xsrf", "XSRF-TOKEN",
+)
+SDK2_PII_DENYLIST = ("x_forwarded_for", "x_real_ip", "ip_address", "remote_addr")
+
+# `sentry_sdk.init` options of 2.x that 3.x no longer accepts: {option: (value that means "not
+# used", what to write instead)}. A configuration that sets one to anything else is refused with
+# its location (config.model); the "not used" value is dropped. The options with a mapping
+# (`adapt_options`) are not here.
+REMOVED_IN_SDK3 = {
+    "before_send_transaction": (None, "3.x sends spans, not transactions: use before_send_span"),
+    "profiles_sample_rate": (None, "3.x removed transaction profiling: use profile_session_sample_rate"),
+    "profiles_sampler": (None, "3.x removed transaction profiling: use profile_session_sample_rate"),
+    "instrumenter": ("sentry", "3.x removed the OpenTelemetry instrumenter: enable the otlp integration"),
+    "trace_ignore_status_codes": ([], "3.x has no such option: use ignore_spans"),
+    "enable_metrics": (True, "3.x has no switch for metrics: drop them in before_send_metric"),
+    "stream_gen_ai_spans": (True, "3.x always streams spans"),
+}
+# 2.x options 3.x dropped that the hook maps (`adapt_options`).
+MAPPED_IN_SDK3 = frozenset({
+    "send_default_pii", "include_local_variables", "include_source_context", "enable_tracing",
+    "propagate_traces", "enable_logs",
+})
+# Integration options 3.x removed: {integration: {option: what to write instead}}.
+# Integrations of the table that 3.x no longer ships: {name: what to use instead}.
+REMOVED_INTEGRATIONS_IN_SDK3 = {
+    "opentelemetry": "3.x removed the OpenTelemetry span processor integration: enable `otlp`",
+}
+# `transaction_style`: 3.x names a request's segment span by its route.
+_ROUTE_NAMES = "3.x names each request by its route; remove it"
+REMOVED_INTEGRATION_OPTIONS_IN_SDK3 = {
+    "django": {"transaction_style": _ROUTE_NAMES},
+    "flask": {"transaction_style": _ROUTE_NAMES},
+    "starlette": {"transaction_style": _ROUTE_NAMES},
+    "fastapi": {"transaction_style": _ROUTE_NAMES},
+    "aiohttp": {"transaction_style": _ROUTE_NAMES},
+    "logging": {"capture_sentry_logs": "3.x has no such option; remove it"},
+    "redis": {"max_data_size": "3.x removed it (max_value_length bounds every value); remove it"},
+}
+
+
+def removed_in_sdk3(data):
+    """[(dotted path, message)] for each option set in `data` (a configuration mapping, as written)
+    that sentry-sdk 3.x no longer has: REMOVED_IN_SDK3 at a value other than its "not used" one,
+    and REMOVED_INTEGRATION_OPTIONS_IN_SDK3 at any value. Imports nothing."""
+    found = []
+    if not isinstance(data, dict):
+        return found
+    for name, (unused, instead) in REMOVED_IN_SDK3.items():
+        if name in data and data[name] is not None and data[name] != unused:
+            found.append((name, "sentry-sdk 3 removed this option: " + instead))
+    section = data.get("integrations")
+    if isinstance(section, dict):
+        enabled = section.get("enabled")
+        for index, name in enumerate(enabled if isinstance(enabled, list) else ()):
+            if name in REMOVED_INTEGRATIONS_IN_SDK3:
+                found.append(("integrations.enabled.{}".format(index), "sentry-sdk 3 removed the {} "
+                              "integration: {}".format(name, REMOVED_INTEGRATIONS_IN_SDK3[name])))
+        for integration, removed in REMOVED_INTEGRATION_OPTIONS_IN_SDK3.items():
+            options = section.get(integration)
+            if not isinstance(options, dict):
+                continue
+            for option, instead in removed.items():
+                if options.get(option) is not None:
+                    found.append(("integrations.{}.{}".format(integration, option),
+                                  "sentry-sdk 3 removed this option: " + instead))
+    return found
+
+
+def sdk2_pii_mapping(send_default_pii, include_local_variables=True, include_source_context=True):
+    """The `data_collection` that sentry-sdk 2.x derives from `send_default_pii` (2.76,
+    `sentry_sdk.data_collection._map_from_send_default_pii`), for 3.x, which has no
+    `send_default_pii`: a configuration written for 2.x collects on 3.x what it collected there."""
+    pii = bool(send_default_pii)
+    terms = [] if pii else ["forwarded", "-ip", "remote-", "via", "-user"]
+    return {
+        "user_info": pii,
+        "cookies": {"mode": "denylist", "terms": list(terms)},
+        "http_headers": {"request": {"mode": "denylist", "terms": list(terms)}},
+        "url_query_params": {"mode": "denylist", "terms": list(terms)},
+        "http_bodies": ["incoming_request", "outgoing_request", "outgoing_response"],
+        "database_query_data": pii,
+        "gen_ai": {"inputs": pii, "outputs": pii},
+        "graphql": {"document": pii, "variables": pii},
+        "queues": pii,
+        "stack_frame_variables": bool(include_local_variables),
+        "frame_context_lines": 5 if include_source_context else 0,
+    }
+
+
+def adapt_options(options):
+    """`options` (sentry_sdk.init keyword arguments written for 2.x) for the SDK this process runs.
+
+    On 2.x, unchanged. On 3.x (a copy): `send_default_pii`, `include_local_variables` and
+    `include_source_context` become the `data_collection` 2.x derived from them, unless the
+    configuration sets `data_collection` itself (then it decides, as on 2.x); `enable_tracing: true`
+    becomes `traces_sample_rate: 1.0` when no rate is set; `propagate_traces: false` becomes
+    `trace_propagation_targets: []`; `enable_logs` goes to the logging integration
+    (`integration_kwargs`); the options of REMOVED_IN_SDK3, refused by the configuration when set,
+    are dropped at their "not used" value.
+    """
+    if not is_sdk3():
+        return options
+    options = dict(options)
+    pii = options.pop("send_default_pii", None)
+    local_variables = options.pop("include_local_variables", None)
+    source_context = options.pop("include_source_context", None)
+    if options.get("data_collection") is None:
+        options.pop("data_collection", None)
+        collection = sdk2_pii_mapping(pii, local_variables is not False, source_context is not False)
+        # A category 2.x didn't have follows send_default_pii too (3.x would collect it by default).
+        collection["mcp"] = {"inputs": bool(pii), "outputs": bool(pii)}
+        options["data_collection"] = collection
+    tracing = options.pop("enable_tracing", None)
+    if tracing and options.get("traces_sample_rate") is None and options.get("traces_sampler") is None:
+        options["traces_sample_rate"] = 1.0
+    if options.pop("propagate_traces", True) is False:
+        options["trace_propagation_targets"] = []
+    options.pop("enable_logs", None)
+    for name in REMOVED_IN_SDK3:
+        options.pop(name, None)
+    return options
+
+
+def integration_kwargs(name, kwargs, enable_logs=False):
+    """Constructor keyword arguments for the SDK's integration `name`, from the configuration's
+    (written for 2.x). On 3.x the logging integration's `level` is the Sentry Logs level and
+    `breadcrumb_level` the breadcrumb one: `level` becomes `breadcrumb_level`, `sentry_logs_level`
+    becomes `level` when `enable_logs` is on (else None: no Sentry Logs, as on 2.x)."""
+    if not is_sdk3():
+        return kwargs
+    kwargs = dict(kwargs)
+    for option in REMOVED_INTEGRATION_OPTIONS_IN_SDK3.get(name, ()):
+        kwargs.pop(option, None)
+    if name == "logging":
+        logs_level = kwargs.pop("sentry_logs_level", 20)  # logging.INFO, 2.x's default
+        if "level" in kwargs:
+            kwargs["breadcrumb_level"] = kwargs.pop("level")
+        kwargs["level"] = logs_level if enable_logs else None
+        kwargs.setdefault("event_level", 40)  # logging.ERROR: 2.x's default; 3.x's is None
+    return kwargs
+
+
+def event_from_exception(exc_info, mechanism):
+    """`sentry_sdk.utils.event_from_exception` for the running client: (event, hint). 2.x takes the
+    client's options as `client_options`, 3.x reads them itself."""
+    import sentry_sdk
+    from sentry_sdk import utils
+
+    if is_sdk3():
+        return utils.event_from_exception(exc_info, mechanism=mechanism)
+    return utils.event_from_exception(exc_info, client_options=sentry_sdk.get_client().options,
+                                      mechanism=mechanism)
+
+
+def event_scrubber_base():
+    """The base class of our scrubber: 2.x's `sentry_sdk.scrubber.EventScrubber`; on 3.x (no
+    `EventScrubber`, no `event_scrubber` option) a stand-in with its constructor and 2.x's lists."""
+    try:
+        from sentry_sdk.scrubber import EventScrubber
+
+        return EventScrubber
+    except ImportError:
+        pass
+
+    class EventScrubber(object):
+        def __init__(self, denylist=None, recursive=False, send_default_pii=False, pii_denylist=None):
+            self.denylist = list(SDK2_DENYLIST) if denylist is None else denylist
+            if not send_default_pii:
+                self.denylist += list(SDK2_PII_DENYLIST) if pii_denylist is None else pii_denylist
+            self.denylist = [key.lower() for key in self.denylist]
+            self.recursive = recursive
+
+    return EventScrubber
+
+
+def accepts_event_scrubber():
+    """True when `sentry_sdk.init` takes an `event_scrubber` (2.x); on 3.x the hook scrubs in a
+    global event processor, where 2.x calls the scrubber (before serialisation)."""
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    return "event_scrubber" in DEFAULT_OPTIONS
+
+
+def start_trace_span(op, name, as_transaction):
+    """A span for `trace`: a transaction (2.x, when nothing runs) or a child span; on 3.x every
+    span is `start_span(name=..., attributes={"sentry.op": op})` and a span with no parent starts
+    a segment (what 3.x has in place of a transaction)."""
+    import sentry_sdk
+
+    if is_sdk3():
+        # Not active: `trace` puts it on the scope itself, and back, around each resumption.
+        return sentry_sdk.start_span(name=name, attributes={"sentry.op": op}, active=False)
+    if as_transaction:
+        return sentry_sdk.start_transaction(op=op, name=name, source="custom")
+    return sentry_sdk.start_span(op=op, name=name)
+
+
+def end_trace_span(span, failed):
+    """End a span of `start_trace_span`: status `internal_error`/`ok` (2.x), `error`/`ok` (3.x),
+    or left as it is when `failed` is None (a generator closed early)."""
+    if is_sdk3():
+        if failed is not None:
+            span.status = "error" if failed else "ok"
+        span.end()
+        return
+    if failed is not None:
+        span.set_status("internal_error" if failed else "ok")
+    span.finish()

@@ -124,7 +124,7 @@ def test_methods_classmethods_staticmethods_async_and_generators(sentry, package
     assert [e["exception"]["values"][0]["type"] for e in sentry.events] == [
         "KeyError", "LookupError", "OSError"]
     assert {e["tags"]["service"] for e in sentry.events} == {"svc"}
-    assert [t["transaction"] for t in sentry.of("transaction")] == ["helper", "helper"]
+    assert [t["name"] for t in sentry.segments()] == ["helper", "helper"]
 
 
 def test_all_four_decorators_on_one_target_layer_in_order(sentry, package):
@@ -148,7 +148,7 @@ def test_all_four_decorators_on_one_target_layer_in_order(sentry, package):
     assert [c["status"] for c in checkins] == ["in_progress", "ok", "in_progress", "error"]
     assert checkins[0]["monitor_config"] == {
         "schedule": {"type": "crontab", "value": "0 3 * * *"}, "timezone": "UTC"}
-    assert [t["transaction"] for t in sentry.of("transaction")] == [package + ".mod.nightly"] * 2
+    assert [t["name"] for t in sentry.segments()] == [package + ".mod.nightly"] * 2
 
 
 def test_already_imported_module_is_wrapped_at_once_and_only_once(sentry, package):

@@ -1,6 +1,8 @@
 """SENTRY_* variables: legacy names, the general `__` rule, JSON, `_FILE` secrets, warnings."""
 import pytest
 
+from tests.support.collecting import sdk3_refuses
+
 from sentry_bootstrap.config.env_source import resolve_name
 from sentry_bootstrap.config.model import key_tree
 
@@ -17,6 +19,8 @@ TREE = key_tree()
 ])
 def test_legacy_names(project, name, value, path, expected):
     """The variable names in use today set their keys."""
+    if sdk3_refuses(path):
+        pytest.skip("sentry-sdk 3 removed {}: a located error there".format(path))
     resolved = project.load({name: value})
     assert resolved.get(path) == expected
     assert resolved.source(path) == "env " + name

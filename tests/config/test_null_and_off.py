@@ -14,6 +14,7 @@ from sentry_bootstrap.middleware.common import ContextPolicy
 from tests.cli.helpers import cli, write_config
 from tests.support.app import base_config
 from tests.support.child import run_python
+from tests.support.collecting import sdk3_refuses
 
 # Candidate non-default values, tried in order until one validates and differs from the default.
 CANDIDATES = (True, False, 7, 0.5, "WARNING", "module:function", "text", ["a"], {"a": "b"},
@@ -74,6 +75,8 @@ def _other_value(key):
 def test_null_in_an_overlay_resets_every_key_to_its_default(project, key):
     """For every key: the base sets a value, the overlay's `null` gives the default back, and the
     key's source says the null did it."""
+    if sdk3_refuses(key.path):
+        pytest.skip("sentry-sdk 3 removed {}: a located error there".format(key.path))
     value, default = _other_value(key)
     assert value is not None, "no sample value for {}: extend CANDIDATES".format(key.path)
     data = dict(_nest(key.path, value, True), version=1,

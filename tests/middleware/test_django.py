@@ -10,6 +10,7 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_bootstrap.middleware.common import ContextPolicy
 from sentry_bootstrap.middleware.django import (AUTH_MIDDLEWARE, DOTTED_PATH, insert_into_settings,
                                          install_django)
+from tests.support.collecting import SDK3, named, segments_of, styled
 
 SETTINGS = "tests.middleware.django_app.settings"
 CONTEXT = {"user_fields": ["id", "username", "email"], "request_id_header": "X-Request-ID",
@@ -50,7 +51,7 @@ def _client(user=None):
 def test_pii_allowed_adds_user_ip_request_and_tags(staff, sentry_init):
     """With PII allowed the event carries id, username, email, the proxied client IP, the route,
     the request id and header tags; the transaction follows transaction_style=url."""
-    transport = sentry_init([DjangoIntegration(transaction_style="url")], send_default_pii=True)
+    transport = sentry_init([styled(DjangoIntegration, "url")], send_default_pii=True)
     install_django(ContextPolicy.from_config(CONTEXT, send_default_pii=True))
 
     response = _client(staff).get("/items/7/fail/", headers=HEADERS)
@@ -69,7 +70,7 @@ def test_pii_allowed_adds_user_ip_request_and_tags(staff, sentry_init):
 def test_pii_forbidden_keeps_only_user_id(staff, sentry_init):
     """With send_default_pii=False only the user id is added: username, email and IP are nowhere
     in the event; the transaction follows transaction_style=function_name."""
-    transport = sentry_init([DjangoIntegration(transaction_style="function_name")])
+    transport = sentry_init([styled(DjangoIntegration, "function_name")])
     install_django(ContextPolicy.from_config(CONTEXT, send_default_pii=False))
 
     _client(staff).get("/items/7/fail/", headers=HEADERS)
@@ -82,7 +83,7 @@ def test_pii_forbidden_keeps_only_user_id(staff, sentry_init):
         assert pii not in text
     assert event["tags"]["request_id"] == "req-123"
     assert event["contexts"]["request_info"]["route"] == "/items/<int:pk>/fail/"
-    assert event["transaction"] == "tests.middleware.django_app.views.fail"
+    assert event["transaction"] == named("tests.middleware.django_app.views.fail", "/items/{pk}/fail/")
 
 
 def test_middleware_lands_after_authentication_once(staff, sentry_init):
@@ -151,7 +152,7 @@ def test_async_view_gets_context(staff, sentry_init):
     request context and tags."""
     from django.test import AsyncClient
 
-    transport = sentry_init([DjangoIntegration(transaction_style="url")])
+    transport = sentry_init([styled(DjangoIntegration, "url")])
     install_django(ContextPolicy.from_config(CONTEXT, send_default_pii=False))
 
     async def call():
@@ -175,15 +176,21 @@ def test_wsgi_handler_event_and_transaction(staff, sentry_init):
     from django.core.wsgi import get_wsgi_application
     from werkzeug.test import Client as WsgiClient
 
-    transport = sentry_init([DjangoIntegration(transaction_style="url")], traces_sample_rate=1.0)
+    transport = sentry_init([styled(DjangoIntegration, "url")], traces_sample_rate=1.0)
     install_django(ContextPolicy.from_config(CONTEXT, send_default_pii=False))
 
     response = WsgiClient(get_wsgi_application()).get("/items/8/fail/", headers=HEADERS)
 
     assert response.status_code == 500
     [event] = transport.events()
-    [transaction] = transport.transactions()
-    for captured in (event, transaction):
+    if SDK3:  # a segment span: no tags or contexts, the request's attributes
+        import sentry_sdk
+
+        sentry_sdk.flush()
+        [segment] = segments_of(transport)
+        assert segment["name"] == "/items/{pk}/fail/"
+    captured_items = [event] if SDK3 else [event] + transport.transactions()
+    for captured in captured_items:
         assert captured["tags"]["tenant"] == "acme"
         assert captured["contexts"]["request_info"]["route"] == "/items/<int:pk>/fail/"
         assert captured["transaction"] == "/items/{pk}/fail/"

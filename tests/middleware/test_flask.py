@@ -10,6 +10,7 @@ from sentry_bootstrap.middleware.common import ContextPolicy
 from sentry_bootstrap.middleware.flask import install_flask
 from tests.middleware import flask_app
 from tests.middleware.flask_app import create_app
+from tests.support.collecting import named, styled
 
 CONTEXT = {"user_fields": ["id", "username", "email"], "request_id_header": "X-Request-ID",
            "header_tags": {"X-Tenant-ID": "tenant"}}
@@ -29,7 +30,7 @@ def _logged_in(app):
 def test_pii_allowed_adds_login_user_ip_request_and_tags(sentry_init):
     """With PII allowed the event carries flask-login's user (id, username, email), the proxied
     client IP, the route, the request id and header tags; transaction_style=url is kept."""
-    transport = sentry_init([FlaskIntegration(transaction_style="url")], send_default_pii=True)
+    transport = sentry_init([styled(FlaskIntegration, "url")], send_default_pii=True)
     install_flask(ContextPolicy.from_config(CONTEXT, send_default_pii=True))
 
     response = _logged_in(create_app()).get("/items/5/fail", headers=HEADERS)
@@ -48,7 +49,7 @@ def test_pii_allowed_adds_login_user_ip_request_and_tags(sentry_init):
 def test_pii_forbidden_keeps_only_user_id(sentry_init):
     """With send_default_pii=False only the id is added; username, email and IP are nowhere in the
     event; transaction_style=endpoint is kept."""
-    transport = sentry_init([FlaskIntegration(transaction_style="endpoint")])
+    transport = sentry_init([styled(FlaskIntegration, "endpoint")])
     install_flask(ContextPolicy.from_config(CONTEXT, send_default_pii=False))
 
     _logged_in(create_app()).get("/items/5/fail", headers=HEADERS)
@@ -60,7 +61,7 @@ def test_pii_forbidden_keeps_only_user_id(sentry_init):
     for pii in ("bob", "81.2.69.160", "127.0.0.1"):
         assert pii not in text
     assert event["tags"]["request_id"] == "req-456"
-    assert event["transaction"] == "fail"
+    assert event["transaction"] == named("fail", "/items/<int:item_id>/fail")
 
 
 def test_app_created_before_install_is_covered(sentry_init):

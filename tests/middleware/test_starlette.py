@@ -15,6 +15,7 @@ from sentry_bootstrap.middleware.common import ContextPolicy
 from sentry_bootstrap.middleware.starlette import install_starlette
 from tests.middleware.asgi_apps import TOKEN, create_fastapi, create_starlette
 from tests.support.child import HOOK_DIR, run_python
+from tests.support.collecting import named, styled
 
 CONTEXT = {"user_fields": ["id", "username", "email"], "request_id_header": "X-Request-ID",
            "header_tags": {"X-Tenant-ID": "tenant"}}
@@ -23,8 +24,7 @@ HEADERS = {"X-Request-ID": "req-789", "X-Tenant-ID": "acme",
 
 
 def _integrations(style):
-    return [StarletteIntegration(transaction_style=style),
-            FastApiIntegration(transaction_style=style)]
+    return [styled(StarletteIntegration, style), styled(FastApiIntegration, style)]
 
 
 @contextmanager
@@ -84,7 +84,7 @@ def test_fastapi_under_uvicorn_without_pii(sentry_init):
     for pii in ("carol.api", "carol@", "81.2.69.160", "10.0.0.2"):
         assert pii not in text
     assert event["tags"]["request_id"] == "req-789"
-    assert event["transaction"] == "tests.middleware.asgi_apps.fail"
+    assert event["transaction"] == named("tests.middleware.asgi_apps.fail", "/items/{item_id}/fail")
 
 
 def test_fastapi_test_client(sentry_init):
@@ -148,9 +148,11 @@ CHILD = textwrap.dedent("""
     from tests.middleware.asgi_apps import TOKEN, create_starlette
     from tests.middleware.conftest import DSN, CollectingTransport
 
+    from sentry_bootstrap.sdk_compat import init_with_pii  # 3.x: no user data, as 2.x by default
+
     transport = CollectingTransport()
-    sentry_sdk.init(dsn=DSN, transport=transport, integrations=[StarletteIntegration()],
-                    default_integrations=False, auto_enabling_integrations=False)
+    init_with_pii(False, dsn=DSN, transport=transport, integrations=[StarletteIntegration()],
+                  default_integrations=False, auto_enabling_integrations=False)
     TestClient(create_starlette(), raise_server_exceptions=False).get(
         "/shop/orders/5", headers={{"Authorization": TOKEN, "X-Tenant-ID": "acme"}})
     [event] = transport.events()

@@ -8,6 +8,7 @@ import sys
 
 from tests.support.app import base_config
 from tests.support.child import child_env, run_python
+from tests.support.collecting import named
 from tests.support.gunicorn import gunicorn
 from tests.support.redis_server import free_port
 from tests.e2e.deploy import Server, http
@@ -129,7 +130,7 @@ def test_flask_app_under_gunicorn_reports_a_request_error(app, sentry_server):
     argv = gunicorn("--workers", "1", "--bind", "127.0.0.1:%d" % port, "shop:app")
     event = _serve_and_fail(app, argv, base, "/orders/o-41", sentry_server)
     assert (raised(event)["type"], raised(event)["value"]) == ("LookupError", "no order o-41")
-    assert event["transaction"] == "order"  # the endpoint: Flask's default transaction style
+    assert event["transaction"] == named("order", "/orders/<order_id>")  # the endpoint: Flask's default (3.x: the route)
     assert event["release"] == app.sha
 
 

@@ -14,7 +14,9 @@ import textwrap
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOOK_DIR = os.path.join(ROOT, "bootstrap")  # the hook and the package, nothing else importable
 
-INHERITED = ("PATH", "HOME", "XDG_STATE_HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT")
+# SENTRY_BOOTSTRAP_SDK3_PREVIEW: the matrix's sentry-sdk 3 cell sets it for every process of its run.
+INHERITED = ("PATH", "HOME", "XDG_STATE_HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT",
+             "SENTRY_BOOTSTRAP_SDK3_PREVIEW")
 
 
 def child_env(env=None, hook=True):

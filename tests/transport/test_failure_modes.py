@@ -5,10 +5,11 @@ import time
 import uuid
 
 import pytest
-from sentry_sdk.envelope import Envelope
+from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from sentry_bootstrap.transport.durable import make_transport
 from sentry_bootstrap.transport.spool import Spool
+from tests.support.collecting import SDK3
 
 FAST = {"backoff": 0.1, "backoff_max": 0.3, "timeout": 1}
 
@@ -104,24 +105,37 @@ def test_429_respects_retry_after(sentry_server, transport):
     assert sorted(sentry_server.accepted) == sorted(ids) and sentry_server.duplicates() == []
 
 
+def _limited_envelope(name):
+    """An envelope of the category the test limits: a transaction (2.x), a span item (3.x, which
+    has no transactions: it counts a transaction item as `default`)."""
+    event_id = uuid.uuid4().hex
+    if SDK3:
+        payload = {"items": [{"trace_id": event_id, "span_id": event_id[:16], "name": name,
+                              "is_segment": True, "start_timestamp": 1, "end_timestamp": 2}]}
+        item = Item(PayloadRef(json=payload), type="span")
+    else:
+        item = Item(PayloadRef(json={"event_id": event_id, "type": "transaction", "transaction": name,
+                                     "spans": [], "start_timestamp": 1, "timestamp": 2}), type="transaction")
+    return Envelope(headers={"event_id": event_id}, items=[item])
+
+
+LIMITED = "span" if SDK3 else "transaction"
+
+
 def test_rate_limit_header_spools_only_that_category(sentry_server, transport):
-    """X-Sentry-Rate-Limits for transactions spools transactions; errors keep flowing."""
-    sentry_server.set_mode("status_429", retry_after=2, rate_limits="2:transaction:key", times=1)
+    """X-Sentry-Rate-Limits for transactions (3.x: spans) spools them; errors keep flowing."""
+    sentry_server.set_mode("status_429", retry_after=2, rate_limits="2:%s:key" % LIMITED, times=1)
     t = transport()
-    tx = Envelope(headers={"event_id": uuid.uuid4().hex})
-    tx.add_transaction({"event_id": tx.headers["event_id"], "type": "transaction",
-                        "transaction": "t", "spans": [], "start_timestamp": 1, "timestamp": 2})
+    tx = _limited_envelope("t")
     t.capture_envelope(tx)
     _wait(lambda: _files(t) == 1)
-    tx2 = Envelope(headers={"event_id": uuid.uuid4().hex})
-    tx2.add_transaction({"event_id": tx2.headers["event_id"], "type": "transaction",
-                         "transaction": "t2", "spans": [], "start_timestamp": 1, "timestamp": 2})
+    tx2 = _limited_envelope("t2")
     t.capture_envelope(tx2)
     ids = _capture(t, 3)
     sentry_server.wait_for(lambda: all(i in sentry_server.accepted for i in ids), what="errors")
     assert tx2.headers["event_id"] not in sentry_server.accepted  # still held back
-    sentry_server.wait_for(lambda: len(sentry_server.transactions) == 2, timeout=8,
-                           what="both transactions after the limit")
+    sentry_server.wait_for(lambda: len(sentry_server.items(LIMITED)) == 2, timeout=8,
+                           what="both limited items after the limit")
     assert sentry_server.duplicates() == []
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.sentry_server import SentryServer, parse_envelope
 from tests.support.child import run_code
+from tests.support.collecting import SDK3
 
 
 def _post(server, body, headers=None, path="/api/1/envelope/", timeout=5):
@@ -56,17 +57,27 @@ def test_real_sdk_gzip(sentry_server):
 
 
 def test_real_sdk_transactions_recorded(sentry_server):
-    """A sampled transaction lands in server.transactions, not server.events."""
+    """A sampled transaction lands in server.transactions, not server.events (3.x: a segment span
+    in a span item)."""
     code = """
 import sentry_sdk
 sentry_sdk.init(dsn=%r, traces_sample_rate=1.0)
-with sentry_sdk.start_transaction(name="checkout"):
-    pass
+if hasattr(sentry_sdk, "start_transaction"):
+    with sentry_sdk.start_transaction(name="checkout"):
+        pass
+else:
+    with sentry_sdk.start_span(name="checkout"):
+        pass
 sentry_sdk.flush(5)
 """ % sentry_server.dsn
     run_code(code)
-    sentry_server.wait_for(lambda: sentry_server.transactions, what="a transaction")
-    assert sentry_server.transactions[0]["transaction"] == "checkout"
+    if SDK3:
+        sentry_server.wait_for(lambda: sentry_server.items("span"), what="a span item")
+        spans = sentry_server.items("span")[0].json["items"]
+        assert [s["name"] for s in spans if s["is_segment"]] == ["checkout"]
+    else:
+        sentry_server.wait_for(lambda: sentry_server.transactions, what="a transaction")
+        assert sentry_server.transactions[0]["transaction"] == "checkout"
     assert sentry_server.events == []
 
 

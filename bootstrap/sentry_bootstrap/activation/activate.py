@@ -54,6 +54,8 @@ def activate(resolved, started=None, extras=None):
 
     values = resolved.values
     plan = plan_integrations(values["integrations"])
+    plan.adapt_options(lambda name, opts: sdk_compat.integration_kwargs(
+        name, opts, enable_logs=bool(values.get("enable_logs"))))
     options = sdk_options(values, resolved.source)
     dsn = values.get("dsn")
     options.update(
@@ -64,7 +66,7 @@ def activate(resolved, started=None, extras=None):
         transport=_transport(values, dsn),
     )
     scrubber = _scrubber(values, dsn)
-    _scrub_every_item(options, scrubber)
+    in_processor = _scrub_every_item(options, scrubber)
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
     from sentry_bootstrap.transport import own_traffic
@@ -78,9 +80,10 @@ def activate(resolved, started=None, extras=None):
     tags = values["tags"]
     if tags:
         sentry_sdk.get_global_scope().set_tags(tags)
-    if options.get("data_collection"):
-        # With `data_collection` the SDK ignores `event_scrubber` (and warns on stderr), so scrub in
-        # a global event processor instead: it runs where the scrubber would, before serialisation.
+    if in_processor:
+        # With `data_collection` the SDK ignores `event_scrubber` (and warns on stderr), and 3.x has
+        # none, so scrub in a global event processor: it runs where the scrubber would, before
+        # serialisation.
         sentry_sdk.get_global_scope().add_event_processor(_scrubbing_processor(scrubber))
     for name, opts, trigger in plan.deferred:
         hooks.defer_integration(trigger, name, opts, client)
@@ -227,7 +230,8 @@ def _scrub_every_item(options, scrubber):
 
     from sentry_bootstrap.scrub.items import scrubbing_transport
 
-    if not options.get("data_collection"):
+    in_processor = bool(options.get("data_collection")) or not sdk_compat.accepts_event_scrubber()
+    if not in_processor:
         options["event_scrubber"] = scrubber
     callbacks = [("before_send_log", scrubber.scrub_log), ("before_send_metric", scrubber.scrub_metric)]
     if sdk_compat.span_streaming(options):  # the SDK warns about before_send_span otherwise
@@ -236,6 +240,7 @@ def _scrub_every_item(options, scrubber):
         if name in DEFAULT_OPTIONS:
             options[name] = _chain(callback, options.get(name))
     options["transport"] = scrubbing_transport(options["transport"], scrubber)
+    return in_processor  # True: events are scrubbed in a global event processor (see activate)
 
 
 def _register_middleware(values):

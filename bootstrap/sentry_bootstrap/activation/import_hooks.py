@@ -105,14 +105,14 @@ def _capture_child_crash():
     """The exception being handled killed a multiprocessing child: unhandled, with its own mechanism."""
     try:
         import sentry_sdk
-        from sentry_sdk.utils import event_from_exception
+
+        from sentry_bootstrap import sdk_compat
 
         client = sentry_sdk.get_client()
         if not client.is_active():
             return
-        event, hint = event_from_exception(
-            sys.exc_info(), client_options=client.options,
-            mechanism={"type": "multiprocessing", "handled": False})
+        event, hint = sdk_compat.event_from_exception(
+            sys.exc_info(), mechanism={"type": "multiprocessing", "handled": False})
         sentry_sdk.capture_event(event, hint=hint)
     except Exception:
         pass

@@ -90,6 +90,11 @@ class IntegrationPlan:
         self.skipped = []
         self.why_now = {}  # name -> why it is set up at init: default, imported, opted in
 
+    def adapt_options(self, adapt):
+        """Replace each integration's options with `adapt(name, options)`."""
+        self.now = [(name, adapt(name, opts)) for name, opts in self.now]
+        self.deferred = [(name, adapt(name, opts), trigger) for name, opts, trigger in self.deferred]
+
     def summary(self):
         """The startup report's integrations part: every integration with its reason."""
         defaults = [n for n, _ in self.now if self.why_now.get(n) == "default"]
@@ -113,7 +118,7 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
     if distributions is None:
         distributions = installed_distributions()
     if min_versions is None:
-        min_versions = {row.name: row.min_version for row in _table.ROWS if row.min_version}
+        min_versions = plan_floors()
     disabled = set(section.get("disabled") or ())
     opted_in = list(section.get("enabled") or ())
     plan = IntegrationPlan()
@@ -162,6 +167,16 @@ def plan_integrations(section, modules=None, distributions=None, min_versions=No
             plan.now.append((name, options(name)))
             plan.why_now[name] = "enabled in config"
     return plan
+
+
+def plan_floors():
+    """{integration: version floor}: the table's (2.x's, read without importing the SDK); on 3.x,
+    which raised several, the SDK's own `_MIN_VERSIONS`."""
+    from sentry_bootstrap import sdk_compat
+
+    if sdk_compat.is_sdk3():
+        return dict(sdk_compat.min_versions())
+    return {row.name: row.min_version for row in _table.ROWS if row.min_version}
 
 
 def _older(version, floor):

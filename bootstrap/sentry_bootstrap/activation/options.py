@@ -40,9 +40,14 @@ def sdk_options(values, source_of=None):
     """
     from sentry_sdk.consts import DEFAULT_OPTIONS
 
+    from sentry_bootstrap import sdk_compat
+
+    known = set(DEFAULT_OPTIONS)
+    if sdk_compat.is_sdk3():  # 2.x options 3.x dropped: adapt_options maps or drops them
+        known |= sdk_compat.MAPPED_IN_SDK3 | set(sdk_compat.REMOVED_IN_SDK3)
     options, problems = {}, []
     for name, value in values.items():
-        if name not in DEFAULT_OPTIONS or name in _MANAGED or value is None:
+        if name not in known or name in _MANAGED or value is None:
             continue
         if name in CALLABLE_OPTIONS:
             try:
@@ -61,7 +66,7 @@ def sdk_options(values, source_of=None):
         from sentry_bootstrap.config.errors import ConfigError
 
         raise ConfigError(problems)
-    return options
+    return sdk_compat.adapt_options(options)
 
 
 def _without_none(value):

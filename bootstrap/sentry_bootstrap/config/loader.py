@@ -121,6 +121,7 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, merged, problems))
     integration_options = _integration_options(merged, problems)
+    problems.extend(_removed_by_the_sdk(merged, problems))
     if problems:
         raise _error(problems, environ, merged.data)
 
@@ -359,6 +360,25 @@ def _integration_options(merged, problems):
             continue
         validated[name] = options.model_dump(mode="json", exclude_unset=True)
     return validated
+
+
+def _removed_by_the_sdk(merged, earlier):
+    """A located problem for each option the installed sentry-sdk (3.x) no longer has, read from
+    its files without importing it (sdk_compat.removed_in_sdk3 says which, and what instead)."""
+    from sentry_bootstrap import deps, sdk_compat
+
+    found = deps.version_of("sentry_sdk") or deps.version_of("sentry_sdk", deps.fallback_dirs())
+    if found is None or found[0][:1] < (3,):
+        return []
+    seen = {p.path for p in earlier}
+    problems = []
+    for dotted, message in sdk_compat.removed_in_sdk3(merged.data):
+        if dotted in seen:
+            continue
+        origin = merged.origin_of(tuple(dotted.split(".")))
+        source = origin.error_source if origin is not None else "default"
+        problems.append(Problem(source, dotted, message.replace("sentry-sdk 3", "sentry-sdk " + found[1], 1)))
+    return problems
 
 
 class _Prefixed(object):

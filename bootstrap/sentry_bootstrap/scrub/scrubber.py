@@ -7,9 +7,9 @@ anywhere is then removed from the other strings (`_spread`); the changes are wri
 """
 import re
 
-from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.utils import safe_repr
 
+from sentry_bootstrap import sdk_compat
 from sentry_bootstrap.scrub import items
 from sentry_bootstrap.scrub.keys import KeyRules, normalise_key
 from sentry_bootstrap.scrub.prefilter import Prefilter, find_all, string_numbers
@@ -26,6 +26,7 @@ _SKIP_TOP = frozenset(
     environment dist server_name _meta""".split()
 )
 _PII_EXTRA = ("email",)
+EventScrubber = sdk_compat.event_scrubber_base()  # sentry_sdk.scrubber's (2.x), a stand-in on 3.x
 _KEY_CACHE_MAX = 4096
 # Shorter removed values are not looked for elsewhere: they would match too much ordinary text.
 _MIN_KNOWN = 6
