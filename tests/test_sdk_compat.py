@@ -229,9 +229,17 @@ def _options_after(init_call, pii):
         init_call(pii)
     options = dict(sentry_sdk.get_client().options)
     scrubber = options.pop("event_scrubber")
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()
+    _sdk_off()
     return options, sorted(scrubber.denylist), [str(w.message) for w in caught]
+
+
+def _sdk_off():
+    """Leave the SDK as an interpreter that never started it: no client, nothing on the scopes (a
+    client made by a bare init() is active, and its integrations leave breadcrumbs behind)."""
+    sentry_sdk.get_client().close()
+    sentry_sdk.get_global_scope().set_client(None)
+    sentry_sdk.get_isolation_scope().clear()
+    sentry_sdk.get_current_scope().clear()
 
 
 SDK3 = sdk_compat.is_sdk3()
@@ -342,8 +350,7 @@ def test_init_with_pii_and_a_user_data_collection_warns_about_nothing():
         assert client.should_send_default_pii() is True
         assert client.options["data_collection"]["user_info"] is False
     finally:
-        sentry_sdk.get_client().close()
-        sentry_sdk.init()
+        _sdk_off()
 
 
 def test_transport_worker_and_pool_can_be_renewed_after_fork():

@@ -247,9 +247,9 @@ def _resolve(environ, config_file, discovered, look):
             resolved = cache.lookup(config_file, environ, start_dir, handoff=True)
         if resolved is None:
             resolved = cache.lookup(config_file, environ, start_dir)
-    from sentry_bootstrap.config.errors import ConfigError
-
-    if isinstance(resolved, ConfigError):  # these inputs were found wrong before: no validation
+    # A stored ConfigError (the only exception lookup returns): these inputs were found wrong
+    # before, so no validation. Tested as an Exception so that a warm start imports no error type.
+    if isinstance(resolved, Exception):
         _config_error(resolved, environ, look=look)
         return None
     if resolved is not None:

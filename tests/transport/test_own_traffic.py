@@ -78,3 +78,14 @@ def test_sdk_debug_messages_stay_off_the_programs_handlers(tmp_path, closed_port
     result = run_python(["-c", SENDS], cwd=cwd, timeout=60)
     assert "[sentry] DEBUG" in result.stderr  # the SDK's debug log did run
     assert result.stdout == "end\n", result.stdout
+
+
+def test_spotlight_sends_and_messages_stay_off_the_programs_handlers(tmp_path, closed_port):
+    """With `spotlight` at a closed port, its sends (made in the program's own thread) and the
+    SDK's `spotlight` log lines reach the hook's stderr line, not the program's stdout."""
+    cwd = _project(tmp_path, closed_port,
+                   'spotlight: "http://127.0.0.1:{}/stream"\n'.format(closed_port))
+    result = run_python(["-c", SENDS], cwd=cwd, env={"SENTRY_BOOTSTRAP_LOG": "debug"}, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "end\n", result.stdout
+    assert "/stream" in result.stderr  # the Spotlight sends were made, and told on our line

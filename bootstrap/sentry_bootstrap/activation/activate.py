@@ -69,6 +69,9 @@ def activate(resolved, started=None, extras=None):
     in_processor = _scrub_every_item(options, scrubber)
     _init_without_frameworks(sdk_compat.original_init(), options, plan)
     client = sentry_sdk.get_client()
+    from sentry_bootstrap.transport import own_traffic
+
+    own_traffic.mark_spotlight(client)  # its sends log to us, like the transport's
     # One event per uncaught exception, whichever of the chained hooks report it.
     from sentry_bootstrap.activation import uncaught
 

@@ -6,7 +6,9 @@ first instruction, all of it small:
 
 - actions on the import watcher (`activation.watcher`, the one every post-import patch uses): the
   SDK's start on the import of a module that needs it, and the patches below;
-- `sys.excepthook`, and `threading.excepthook` once `threading` is imported;
+- `sys.excepthook`, and `threading.excepthook` and `Thread.start` once `threading` is imported;
+  each calls the hook it replaced, never the one installed now (a program may have saved ours and
+  call it from its own), and `activation.uncaught` sends an exception once whoever reports it;
 - a wrapper around `logging.Logger.callHandlers` once `logging` is imported, which keeps the records
   at the breadcrumb level (bounded like `max_breadcrumbs`) and starts the SDK on a record at the
   event level.
@@ -100,10 +102,10 @@ def triggers(values):
 
 def _applies(values, name):
     """Whether the auto integration `name` applies under the configuration (installed or not)."""
-    section = values.get("integrations") or {}
-    if name in (section.get("disabled") or ()):
+    section = values["integrations"]  # complete: every key of the model
+    if name in section["disabled"]:
         return False
-    return section.get("auto", True) or name in (section.get("enabled") or ())
+    return section["auto"] or name in section["enabled"]
 
 
 def arm(values, activate, started=None):
@@ -238,8 +240,6 @@ def patch_threading(module):
             # that did was sent from there already.
             _capture_uncaught((args.exc_type, args.exc_value, args.exc_traceback), "threading")
         # The hook saved when threading was imported, never `threading.excepthook` (see above).
-        if "sentry_sdk" not in sys.modules:
-            return original(args)
         try:
             from sentry_bootstrap.activation import uncaught
         except Exception:
@@ -247,6 +247,43 @@ def patch_threading(module):
         return uncaught.call_tidied(original, args)
 
     module.excepthook = excepthook
+    if _state["armed"] and not _state["started"]:
+        _report_from_run(module)
+
+
+def _report_from_run(module):
+    """A thread started before the SDK reports what escapes its `run` itself, as the SDK's threading
+    integration does for the threads started after: so a program that replaces
+    `threading.excepthook` without calling the one it replaced loses no event to the lazy start.
+    (Its frame is left out of the traceback the saved excepthook prints, like the SDK's.)"""
+    thread_class = module.Thread
+    original = thread_class.start
+
+    def start_thread(self, *args, **kwargs):
+        if not _state["started"]:
+            try:
+                self.run = _reporting_run(self.run, module)
+            except Exception:
+                pass
+        return original(self, *args, **kwargs)
+
+    start_thread.__name__ = start_thread.__qualname__ = "start"
+    start_thread.__doc__ = original.__doc__
+    thread_class.start = start_thread
+
+
+def _reporting_run(run, module):
+    def run_thread(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except Exception:
+            exc_info = sys.exc_info()
+            start("uncaught {} in thread {}".format(exc_info[0].__name__,
+                                                    module.current_thread().name))
+            _capture_uncaught(exc_info, "threading")
+            raise
+
+    return run_thread
 
 
 def _patch_typer(module):

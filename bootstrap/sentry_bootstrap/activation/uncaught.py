@@ -99,11 +99,13 @@ def call_tidied(hook, args):
 
 _SDK_THREADING = ("sentry_sdk", "integrations", "threading.py")
 _SDK_UTILS = ("sentry_sdk", "utils.py")
+_LAZY = ("sentry_bootstrap", "activation", "lazy.py")  # its `run_thread`, for threads started early
 
 
 def _sdk_frame(code):
     parts = tuple(code.co_filename.replace("\\", "/").split("/")[-3:])
-    return parts == _SDK_THREADING or (parts[-2:] == _SDK_UTILS and code.co_name == "reraise")
+    return (parts == _SDK_THREADING or (parts[-2:] == _SDK_UTILS and code.co_name == "reraise")
+            or (parts == _LAZY and code.co_name == "run_thread"))
 
 
 def _without_sdk_frames(tb):

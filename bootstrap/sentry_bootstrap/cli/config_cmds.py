@@ -189,8 +189,8 @@ def _explain_monitor(resolved, command, as_json):
     info = ProcessInfo.from_command_line(command)
     entries = resolved.values.get("monitors") or []
     found = monitors.monitor_for(info, entries)
-    rules = resolved.values.get("processes") or {}
-    included, why_not = decide(info, rules.get("include") or (), rules.get("exclude") or ())
+    rules = resolved.section("processes")
+    included, why_not = decide(info, rules["include"], rules["exclude"])
     if not included or not resolved.values.get("enabled", True):
         found = None  # the hook stays off in that process: nothing reports from it
     answer = {"monitor": None, "entry": None, "matched_by": None, "source": None,

@@ -43,7 +43,6 @@ import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
 from sentry_bootstrap._files import CONFIG_LIMIT, StateDir, read_with_stat
 from sentry_bootstrap.config.discovery import display, trust_problems
-from sentry_bootstrap.config.errors import ConfigError, Problem
 from sentry_bootstrap.config.resolved import ResolvedConfig
 from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_git
 
@@ -387,6 +386,10 @@ def _parse_entry(raw, key):
     try:
         data = marshal.loads(body)
         if isinstance(data, dict) and _ERROR in data:
+            # Imported only for a stored error: a warm start with a good configuration needs no
+            # error type.
+            from sentry_bootstrap.config.errors import ConfigError, Problem
+
             return _StoredError(ConfigError([Problem(p["source"], p["path"], p["message"],
                                                      p["hint"]) for p in data[_ERROR]]),
                                 data["inputs"])

@@ -45,7 +45,15 @@ def filter_cards(text, found):
     as digits."""
     if len(text) < 13:
         return text
-    text = _CANDIDATE.sub(lambda m: _candidate(m, found), text)
+    seen = []
+
+    def candidate(match):
+        seen.append(True)
+        return _candidate(match, found)
+
+    text = _CANDIDATE.sub(candidate, text)
+    if not seen:  # no run of 13 digits and separators: no vendor number either
+        return text
     return _VENDOR.sub(lambda m: found.append(m.group(0)) or SUBSTITUTE, text)
 
 

@@ -9,7 +9,9 @@ and above at `error`, the rest at `debug`) and stops it there. Records of the pr
 use, in any thread, pass untouched.
 
 The SDK's own logger (`sentry_sdk.errors`) keeps its own stderr handler (`debug: true`) but no longer
-propagates to the program's handlers.
+propagates to the program's handlers. The SDK's Spotlight client sends from the capturing thread
+(the program's): `mark_spotlight(client)` marks its sends too, and the SDK's records on the
+`spotlight` logger (made in sentry_sdk/spotlight.py) become our lines as well.
 """
 import logging
 import threading
@@ -52,6 +54,41 @@ class _OwnTrafficFilter(logging.Filter):
         return False
 
 
+class _SdkSpotlightFilter(logging.Filter):
+    """The `spotlight` logger's records made by the SDK's own module; a program's own `spotlight`
+    logger is left alone."""
+
+    def filter(self, record):
+        path = (record.pathname or "").replace("\\", "/")
+        if not path.endswith("sentry_sdk/spotlight.py"):
+            return True
+        try:
+            level = "error" if record.levelno >= logging.ERROR else "debug"
+            _log.report(level, "spotlight: {}".format(record.getMessage()))
+        except Exception:
+            pass
+        return False
+
+
+def mark_spotlight(client):
+    """Mark the sends of `client.spotlight` (the SDK's Spotlight client, when `spotlight` is on) as
+    the hook's traffic. Never raises."""
+    try:
+        spotlight = getattr(client, "spotlight", None)
+        send = getattr(spotlight, "capture_envelope", None)
+        if send is None or getattr(send, "_sentry_bootstrap_marked", False):
+            return
+
+        def capture_envelope(envelope):
+            with hook_request():
+                return send(envelope)
+
+        capture_envelope._sentry_bootstrap_marked = True
+        spotlight.capture_envelope = capture_envelope
+    except Exception:
+        pass
+
+
 def install():
     """Put the filter on urllib3's loggers and keep the SDK's logger to itself. Idempotent."""
     if _installed:
@@ -60,4 +97,5 @@ def install():
     for name in URLLIB3_LOGGERS:
         logging.getLogger(name).addFilter(own)
     logging.getLogger(SDK_LOGGER).propagate = False
+    logging.getLogger("spotlight").addFilter(_SdkSpotlightFilter())
     _installed.append(own)
