@@ -97,13 +97,19 @@ def open_regular(path, limit, nofollow=False):
         if nofollow and exc.errno == errno.ELOOP:
             raise FileRefused(path, "is a symbolic link, refused here (it is never followed)")
         raise
+    return fd, _checked(fd, path, limit)
+
+
+def _checked(fd, path, limit):
+    """The fstat of open `fd` once `_check` passes it; otherwise `fd` is closed and the refusal
+    raised."""
     try:
         info = os.fstat(fd)
         _check(path, info, limit)
     except BaseException:
         os.close(fd)
         raise
-    return fd, info
+    return info
 
 
 def open_state(path, flags, dir_fd=None, name=None):
@@ -223,13 +229,7 @@ class StateDir(object):
         `read_bounded` with `nofollow`."""
         path = os.path.join(self.path, name)
         fd = self.open_file(name, os.O_RDONLY)
-        try:
-            info = os.fstat(fd)
-            _check(path, info, limit)
-        except BaseException:
-            os.close(fd)
-            raise
-        return _read_fd(fd, info, path, limit)
+        return _read_fd(fd, _checked(fd, path, limit), path, limit)
 
     def listdir(self):
         return os.listdir(self.fd)
