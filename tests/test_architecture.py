@@ -155,7 +155,7 @@ def test_diagnostics_uses_no_private_name_of_activation():
 
 
 def test_hook_reads_no_file_itself():
-    """hook.py opens no file and parses nothing: the quick look at the file is config.quick's."""
+    """hook.py opens no file and parses nothing: the quick look at the file is config.discovery's."""
     import ast
 
     path = source_rules.product_modules()["sentry_bootstrap.hook"]

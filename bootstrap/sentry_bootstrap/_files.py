@@ -20,7 +20,6 @@ A refusal raises `FileRefused`, an `OSError` whose `strerror` says what is wrong
 act on ("is a fifo, not a regular file", "is 52428800 bytes, more than the limit of 1 MiB"), so every
 caller that already reports an unreadable file reports these the same way. Standard library only.
 """
-import errno
 import os
 import stat
 
@@ -43,6 +42,10 @@ class FileRefused(OSError):
     """The file is not a regular file, is a symlink where none may be, or is over its size bound."""
 
     def __init__(self, path, reason):
+        # `errno` is imported on the error paths only: a bare interpreter doesn't load it, and a
+        # warm start takes none of them.
+        import errno
+
         super().__init__(errno.EINVAL, reason, path)
 
 
@@ -89,6 +92,8 @@ def open_regular(path, limit, nofollow=False):
     try:
         fd = os.open(path, flags)
     except OSError as exc:
+        import errno
+
         if nofollow and exc.errno == errno.ELOOP:
             raise FileRefused(path, "is a symbolic link, refused here (it is never followed)")
         raise
@@ -115,6 +120,8 @@ def open_state(path, flags, dir_fd=None, name=None):
     try:
         fd = os.open(path if name is None else name, flags | _STATE_FLAGS, 0o600, dir_fd=dir_fd)
     except OSError as exc:
+        import errno
+
         if exc.errno == errno.ELOOP:
             raise FileRefused(path, "is a symbolic link, refused here (it is never followed)")
         raise
@@ -183,6 +190,8 @@ class StateDir(object):
         try:
             fd = os.open(name, _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0), dir_fd=parent_fd)
         except OSError as exc:
+            import errno
+
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link or a file: say which
                 _paths.check_private_stat(path, os.stat(name, dir_fd=parent_fd,
                                                         follow_symlinks=False))

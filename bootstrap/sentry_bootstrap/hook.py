@@ -81,8 +81,7 @@ def _start(environ):
         _log.report("debug", "off: " + reason)
         return None
 
-    from sentry_bootstrap.config.discovery import discover
-    from sentry_bootstrap.config.quick import quick_look
+    from sentry_bootstrap.config.discovery import discover, quick_look
 
     discovered = discover(environ, os.getcwd())  # once per start: the loader is handed the result
     config_file = discovered[0] if not discovered[2] else (
@@ -124,7 +123,8 @@ def _start(environ):
     from sentry_bootstrap.activation import lazy
 
     monitor = _monitor(info, values, environ)
-    why = lazy.eager_reason(values, strict=_env.flag(environ, _env.STRICT))
+    why = lazy.eager_reason(values, strict=_env.flag(environ, _env.STRICT),
+                            plan=resolved.start_plan)
     if monitor is not None:
         # The check-in goes out from the first instruction, and the run's end is watched.
         why = why or "monitor {} reports this run ({})".format(monitor[1]["slug"], monitor[2])
@@ -136,7 +136,8 @@ def _start(environ):
 
             cron.start(monitor[1], values, environ, started)
         return report
-    lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started)
+    lazy.arm(values, lambda reason: _activate_later(resolved, environ, started), started,
+             plan=resolved.start_plan)
     if _log.enabled("info"):
         _log.report("info", _armed_line(resolved))
     return None

@@ -3,7 +3,9 @@ frameworks the hook itself goes into (`FRAMEWORKS`).
 
 Both the configuration model (`integrations.<name>` options, `integrations.enabled/disabled` names)
 and activation (which integrations apply, and when) read this table. Standard library only and no
-imports of the package: any layer may import it, and the hook's warm path reads it for free.
+imports of the package: any layer may import it. The hook's warm start doesn't import it: what the
+lazy start needs from it is computed at validation (`start_plan`) and kept in the cached
+configuration.
 
 A row: `name` (the SDK's `identifier`, the key under `integrations:`), `class_path`
 (`module:Class`), `distributions` (installed distributions that provide the framework; for an auto
@@ -24,8 +26,7 @@ OPT_IN = "opt_in"
 
 
 class Integration(object):
-    """One row. A plain class, not a namedtuple: `collections` is not loaded by a bare interpreter,
-    and the hook's warm start reads this table."""
+    """One row. A plain class, not a namedtuple: `collections` is not loaded by a bare interpreter."""
 
     __slots__ = ("name", "class_path", "kind", "distributions", "trigger", "min_version",
                  "decision")
@@ -222,3 +223,42 @@ FRAMEWORKS = (
 def frameworks(by):
     """The framework rows patched by `by` (`middleware` or `diagnostics`)."""
     return [row for row in FRAMEWORKS if row.by == by]
+
+
+# --- what the lazy start needs, computed once at validation ---------------------------------------
+
+def start_plan(values):
+    """What the lazy start (activation/lazy.py) needs from this table for the validated `values`,
+    as plain data the config cache stores (its key covers this file), so that a warm start imports
+    neither this table nor activation.integrations:
+    - `triggers`: the module names whose import starts the SDK: the SDK itself (the program, or the
+      hook's helpers, use it), the frameworks the hook goes into (`FRAMEWORKS`), the triggers of
+      the integrations that apply, and the modules of `instrument:` targets;
+    - `at_start`: an integration listed in `integrations.enabled` with no module to wait for
+      (sys_exit patches sys.exit), needed from the first instruction, or None."""
+    section = values["integrations"]
+    disabled = set(section["disabled"])
+    opted_in = set(section["enabled"])
+    rows = frameworks("middleware")
+    if values["diagnostics"]["celery_task"]:
+        rows += frameworks("diagnostics")
+    names = {"sentry_sdk"} | {row.module.partition(".")[0] for row in rows}
+    for row in of_kind(AUTO):
+        if row.name not in disabled and (section["auto"] or row.name in opted_in) and \
+                row.name not in CRASH_ONLY:
+            names.add(row.trigger)
+    for name in opted_in:
+        row = BY_NAME.get(name)
+        if row is not None and row.kind == OPT_IN and row.trigger and name not in disabled:
+            names.add(row.trigger)
+    for entry in values["instrument"]:
+        target = entry.get("target") if isinstance(entry, dict) else None
+        if isinstance(target, str) and ":" in target:
+            names.add(target.partition(":")[0])
+    at_start = None
+    for name in section["enabled"]:
+        row = BY_NAME.get(name)
+        if row is None or (row.kind == OPT_IN and not row.trigger):
+            at_start = name
+            break
+    return {"triggers": sorted(names), "at_start": at_start}

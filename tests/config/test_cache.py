@@ -62,6 +62,26 @@ def test_warm_lookup_returns_the_stored_config(project):
     assert hit and second == first and second.get("sample_rate") == 0.5
 
 
+def test_a_warm_entry_carries_the_lazy_start_plan(project, monkeypatch):
+    """The lazy start's plan (trigger modules, an integration set up at start) is computed by the
+    loader from the integrations table and comes back from the cache, so a warm start needs no
+    table; the key covers the table's file, so an edited table is a miss."""
+    from sentry_bootstrap import integrations_table
+
+    env = environ()
+    first, _ = resolve(project, env)
+    second, hit = resolve(project, env)
+    assert hit
+    assert second.start_plan == integrations_table.start_plan(second.values) == first.start_plan
+    assert "flask" in second.start_plan["triggers"] and second.start_plan["at_start"] is None
+    table = os.path.join(os.path.dirname(integrations_table.__file__), "integrations_table.py")
+    monkeypatch.setattr(cache, "_code_cache", None)
+    real_stat = cache._stat_text
+    monkeypatch.setattr(cache, "_stat_text",
+                        lambda path: "edited" if path == table else real_stat(path))
+    assert resolve(project, env)[1] is False
+
+
 def test_edit_with_same_size_and_mtime_misses(project):
     """An edit that keeps the file's size and mtime is still seen, through the content hash."""
     env = environ()

@@ -1,9 +1,9 @@
-"""config.quick: the hook's look at the file without YAML (enabled: false, strict: true)."""
+"""config.discovery.quick_look: the hook's look at the file without YAML (enabled: false, strict: true)."""
 import os
 import threading
 import time
 
-from sentry_bootstrap.config.quick import READ_LIMIT, quick_look
+from sentry_bootstrap.config.discovery import READ_LIMIT, quick_look
 from tests.support.child import run_python
 
 

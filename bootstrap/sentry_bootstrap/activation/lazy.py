@@ -45,9 +45,10 @@ _state = {"armed": False, "started": False, "reason": None, "activate": None, "t
           "excepthook": None, "records": None, "logging": None}
 
 
-def eager_reason(values, strict=False):
+def eager_reason(values, strict=False, plan=None):
     """Why the SDK must start at once for these values, or None when it may wait. `strict`: strict
-    mode is on (in the values or from SENTRY_BOOTSTRAP_STRICT)."""
+    mode is on (in the values or from SENTRY_BOOTSTRAP_STRICT). `plan`: the values' start plan
+    (ResolvedConfig.start_plan), computed here when not given."""
     if values.get("sdk_start") == "eager":
         return "sdk_start: eager"
     for option in ("profiles_sample_rate", "profile_session_sample_rate"):
@@ -58,13 +59,9 @@ def eager_reason(values, strict=False):
         return "profiles_sampler needs the profiler from the first instruction"
     if values.get("enable_logs"):
         return "enable_logs sends every log record from the first one"
-    from sentry_bootstrap.activation.integrations import AUTO, DEFAULT, OPT_IN_TRIGGERS
-
-    for name in values["integrations"]["enabled"]:
-        # An opt-in integration with no module to wait for (sys_exit patches sys.exit) is needed
-        # from the first instruction.
-        if name not in OPT_IN_TRIGGERS and name not in AUTO and name not in DEFAULT:
-            return "integration {} is set up at start".format(name)
+    at_start = _start_plan(values, plan)["at_start"]
+    if at_start is not None:
+        return "integration {} is set up at start".format(at_start)
     if strict or values.get("strict"):
         # Strict mode is for CI and deploy checks: any failure to start (a `module:function` that
         # can't be imported, a broken SDK) must be exit 78 at start, not an error found later.
@@ -72,32 +69,14 @@ def eager_reason(values, strict=False):
     return None
 
 
-def triggers(values):
-    """Module names whose import starts the SDK: the SDK itself (the program, or the hook's helpers,
-    use it), the frameworks the hook goes into (integrations_table.FRAMEWORKS), the triggers of the
-    integrations that apply, and the modules of `instrument:` targets."""
-    from sentry_bootstrap import integrations_table as table
-    from sentry_bootstrap.activation.integrations import AUTO, OPT_IN_TRIGGERS
+def _start_plan(values, plan):
+    """`plan` (the cached ResolvedConfig.start_plan), or the same computed from the table when the
+    configuration came without one."""
+    if plan is not None:
+        return plan
+    from sentry_bootstrap.integrations_table import start_plan
 
-    section = values["integrations"]
-    disabled = set(section["disabled"])
-    opted_in = set(section["enabled"])
-    auto = section["auto"]
-    rows = table.frameworks("middleware")
-    if values["diagnostics"]["celery_task"]:
-        rows += table.frameworks("diagnostics")
-    names = {"sentry_sdk"} | {row.module.partition(".")[0] for row in rows}
-    for name, (_dists, trigger) in AUTO.items():
-        if name not in disabled and (auto or name in opted_in) and name not in table.CRASH_ONLY:
-            names.add(trigger)
-    for name in opted_in:
-        if name in OPT_IN_TRIGGERS and name not in disabled:
-            names.add(OPT_IN_TRIGGERS[name])
-    for entry in values["instrument"]:
-        target = entry.get("target") if isinstance(entry, dict) else None
-        if isinstance(target, str) and ":" in target:
-            names.add(target.partition(":")[0])
-    return names
+    return start_plan(values)
 
 
 def _applies(values, name):
@@ -108,8 +87,9 @@ def _applies(values, name):
     return section["auto"] or name in section["enabled"]
 
 
-def arm(values, activate, started=None):
-    """Set up the watchers for `values` (the validated config) and return at once.
+def arm(values, activate, started=None, plan=None):
+    """Set up the watchers for `values` (the validated config) and return at once. `plan`: as for
+    `eager_reason`.
 
     `activate(reason)` is called once, from `start`, to start the SDK."""
     with _lock:
@@ -117,7 +97,7 @@ def arm(values, activate, started=None):
             return
         _state.update(armed=True, activate=activate,
                       t0=time.perf_counter() if started is None else started)
-    for name in triggers(values):
+    for name in _start_plan(values, plan)["triggers"]:
         watcher.watch(name, _start_on_import)
     logging_cfg = _logging_levels(values)
     if logging_cfg is not None:

@@ -31,13 +31,14 @@ import time
 
 # The digest module alone: `hashlib` loads OpenSSL, about 20 ms on a cold start, against well
 # under 1 ms for the built-in module (`_sha2` from 3.12, `_sha256` before).
+# (A failed import of the other name would cost a search of every sys.path entry.)
 try:
-    from _sha2 import sha256
-except ImportError:
-    try:
+    if sys.version_info >= (3, 12):
+        from _sha2 import sha256
+    else:
         from _sha256 import sha256
-    except ImportError:
-        from hashlib import sha256
+except ImportError:
+    from hashlib import sha256
 
 import sentry_bootstrap
 from sentry_bootstrap import _env, _log, _paths
@@ -49,7 +50,7 @@ from sentry_bootstrap.release import CI_RELEASE_VARIABLES, find_pyproject, read_
 MAX_ENTRIES = 64
 # An entry holds a validated configuration (from a file of at most 1 MiB) and its sources.
 ENTRY_LIMIT = 4 << 20
-FORMAT = "sentry-bootstrap-cache 2"
+FORMAT = "sentry-bootstrap-cache 3"  # 3: ResolvedConfig.start_plan
 _SUFFIX = ".entry"
 _TMP_PREFIX = ".tmp-"
 _STALE_TMP_SECONDS = 60
@@ -269,7 +270,8 @@ def _code_parts():
     if _code_cache is None:
         parts = ["bootstrap", sentry_bootstrap.__version__, _CODE_DIR]
         config_dir = os.path.join(_CODE_DIR, "config")
-        for path in [os.path.join(_CODE_DIR, "release.py")] + sorted(
+        # release.py and the integrations table (ResolvedConfig.start_plan) are read by validation.
+        for path in [os.path.join(_CODE_DIR, n) for n in ("release.py", "integrations_table.py")] + sorted(
                 os.path.join(config_dir, n) for n in os.listdir(config_dir) if n.endswith(".py")):
             parts += [path, _stat_text(path)]
         parts += ["sentry_sdk", _stat_text(_sentry_sdk_consts())]

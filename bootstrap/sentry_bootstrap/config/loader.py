@@ -13,7 +13,7 @@ import os
 
 from pydantic import ValidationError
 
-from sentry_bootstrap import _env
+from sentry_bootstrap import _env, integrations_table
 from sentry_bootstrap._files import CONFIG_LIMIT, read_text_bounded
 from sentry_bootstrap._mask import mask_text, quote
 from sentry_bootstrap.config import discovery
@@ -150,7 +150,8 @@ def load_config(environ=None, cwd=None, env_name=None, entry_script=None, config
     # not a value of the result, so its source entry says what became of it.
     sources["environments"] = _overlay_text(active, overlay_name, display, document)
     return ResolvedConfig(values, sources, config_file=path, environment=active, release=release,
-                          release_source=release_source, warnings=warnings, overlay=overlay_name)
+                          release_source=release_source, warnings=warnings, overlay=overlay_name,
+                          start_plan=integrations_table.start_plan(values))
 
 
 def near_overlay(name, overlays):

@@ -22,13 +22,15 @@ class ResolvedConfig:
     - `warnings`: lines to report (e.g. did-you-mean for unknown SENTRY_* variables, or for an
       environment whose name is close to an overlay's).
     - `overlay`: the name of the overlay `environments.<name>` that applied, or None (base keys).
+    - `start_plan`: what the lazy start needs from the integrations table for these values
+      (`integrations_table.start_plan`), computed by the loader so that a warm start imports no table.
     """
 
     __slots__ = ("values", "sources", "config_file", "environment", "release", "release_source",
-                 "warnings", "overlay")
+                 "warnings", "overlay", "start_plan")
 
     def __init__(self, values, sources, config_file=None, environment="development", release=None,
-                 release_source="none", warnings=(), overlay=None):
+                 release_source="none", warnings=(), overlay=None, start_plan=None):
         self.values = values
         self.sources = sources
         self.config_file = config_file
@@ -37,6 +39,7 @@ class ResolvedConfig:
         self.release_source = release_source
         self.warnings = list(warnings)
         self.overlay = overlay
+        self.start_plan = start_plan
 
     def get(self, path, default=None):
         """The value at a dotted path (`integrations.celery.monitor_beat_tasks`)."""
