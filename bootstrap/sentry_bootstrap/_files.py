@@ -232,7 +232,15 @@ class StateDir(object):
         return _read_fd(fd, _checked(fd, path, limit), path, limit)
 
     def listdir(self):
-        return os.listdir(self.fd)
+        """Every name here. Read through a descriptor of its own ("." opened relative to ours, so not
+        through a path): `os.listdir(fd)` reads through a dup of `fd`, which shares its directory
+        offset, so two threads listing through one descriptor at once each see part of the names,
+        none, or some twice."""
+        fd = os.open(".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), dir_fd=self.fd)
+        try:
+            return os.listdir(fd)
+        finally:
+            os.close(fd)
 
     def lstat(self, name):
         return os.stat(name, dir_fd=self.fd, follow_symlinks=False)

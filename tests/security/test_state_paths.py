@@ -171,3 +171,29 @@ def test_the_events_reader_refuses_a_linked_outbox(tmp_path):
     [name] = reader.list_names(str(real))
     assert reader.read_file(str(tmp_path / "link"), name) == []
     assert len(reader.read_file(str(real), name)) == 1
+
+
+def test_threads_listing_one_spool_at_once_each_see_every_file(tmp_path):
+    """The drainer thread and the start-up report list the spool at the same time: each listing is
+    whole (os.listdir on a shared descriptor would share its directory offset: empty or doubled
+    listings, a spool that looks empty while it holds envelopes)."""
+    import threading
+
+    spool = Spool(str(tmp_path / "spool"))
+    for _ in range(200):
+        spool.write(RAW)
+    assert len(spool.pending()) == 200
+    wrong = []
+
+    def list_many():
+        for _ in range(200):
+            count = len(spool.pending())
+            if count != 200:
+                wrong.append(count)
+
+    threads = [threading.Thread(target=list_many) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
