@@ -54,9 +54,8 @@ def sentry_bootstrap(*args, env=None, cwd=None):
                           timeout=600)
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    """A bundle for every target, built offline from the wheelhouse."""
+def build_bundle(tmp_path_factory, *options):
+    """`sentry-bootstrap bundle` built offline from the wheelhouse (`options`: --python, --platform)."""
     assert os.path.isdir(WHEELHOUSE), "run scripts/setup test (scripts/bundle-test-envs) first"
     target = str(tmp_path_factory.mktemp("bundle") / "hook")
     links = []
@@ -64,9 +63,15 @@ def bundle(tmp_path_factory):
         if os.path.isdir(os.path.join(WHEELHOUSE, entry)):
             links += ["--find-links", os.path.join(WHEELHOUSE, entry)]
     env = child_env({"XDG_STATE_HOME": str(tmp_path_factory.mktemp("state"))}, hook=False)
-    done = sentry_bootstrap("bundle", target, "--no-index", *links, env=env)
+    done = sentry_bootstrap("bundle", target, "--no-index", *options, *links, env=env)
     assert done.returncode == 0, done.stderr
     return target
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """A bundle for every target, built offline from the wheelhouse."""
+    return build_bundle(tmp_path_factory)
 
 
 @pytest.fixture

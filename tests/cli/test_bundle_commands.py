@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from tests.cli.test_bundle import SYSTEM_PYTHON, WHEELHOUSE, sentry_bootstrap
-from tests.support.child import HOOK_DIR, child_env
+from tests.cli.test_bundle import SYSTEM_PYTHON, build_bundle
+from tests.support.child import HOOK_DIR
 
 
 def _system_python():
@@ -26,17 +26,7 @@ def _system_python():
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     """A bundle for the system interpreter's Python and this machine, built offline from the wheelhouse."""
-    assert os.path.isdir(WHEELHOUSE), "run scripts/setup test (scripts/bundle-test-envs) first"
-    target = str(tmp_path_factory.mktemp("bundle") / "hook")
-    links = []
-    for entry in sorted(os.listdir(WHEELHOUSE)):
-        if os.path.isdir(os.path.join(WHEELHOUSE, entry)):
-            links += ["--find-links", os.path.join(WHEELHOUSE, entry)]
-    env = child_env({"XDG_STATE_HOME": str(tmp_path_factory.mktemp("state"))}, hook=False)
-    done = sentry_bootstrap("bundle", target, "--no-index", "--python", _system_python(),
-                            "--platform", platform.machine(), *links, env=env)
-    assert done.returncode == 0, done.stderr
-    return target
+    return build_bundle(tmp_path_factory, "--python", _system_python(), "--platform", platform.machine())
 
 
 @pytest.fixture
